@@ -1,0 +1,30 @@
+/* unit - registration of CUnit suites: each tests/unit/test_<module>.c declares its suite with
+ * UNIT_SUITE(name, { "case", fn }, ...) and tests/unit/main.c runs them all. */
+#ifndef VL_UNIT_H
+#define VL_UNIT_H
+
+#include <CUnit/CUnit.h>
+
+struct unit_case {
+	const char *name;
+	void (*fn)(void);
+};
+
+struct unit_suite {
+	const char *name;
+	const struct unit_case *cases;
+	struct unit_suite *next;
+};
+
+void unit_register(struct unit_suite *s);
+
+/* A constructor adds the suite to the list before main runs. */
+#define UNIT_SUITE(sname, ...)                                                                     \
+	static const struct unit_case sname##_cases[] = {__VA_ARGS__, {0, 0}};                     \
+	static struct unit_suite sname##_suite = {#sname, sname##_cases, 0};                       \
+	__attribute__((constructor)) static void sname##_register(void)                            \
+	{                                                                                          \
+		unit_register(&sname##_suite);                                                     \
+	}
+
+#endif
