@@ -1,0 +1,287 @@
+/* vault - the read side of the sealed store. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "segment.h"
+#include "vault.h"
+
+#define VAULT_FD_CACHE 16
+
+struct vault_dict {
+	uint32_t id;
+	ZSTD_CDict *cdict;
+	ZSTD_DDict *ddict;
+};
+
+struct vault {
+	const struct vl_config *cfg;
+	struct keyring *kr;
+	struct record_reader *reader;
+	struct record_keys keys;
+	struct vault_dict dicts[VAULT_MAX_DICTS];
+	size_t ndicts;
+	struct {
+		uint64_t id;
+		int fd;
+	} fds[VAULT_FD_CACHE];
+	unsigned next_fd;
+	char seg_dir[CONFIG_PATH_MAX];
+};
+
+static const uint8_t *
+vault_key_cb(void *arg, uint32_t key_id)
+{
+	return keyring_seal_key(((struct vault *)arg)->kr, key_id);
+}
+
+static const ZSTD_DDict *
+vault_dict_cb(void *arg, uint32_t dict_id)
+{
+	struct vault *v = arg;
+
+	for (size_t i = 0; i < v->ndicts; i++)
+		if (v->dicts[i].id == dict_id)
+			return v->dicts[i].ddict;
+	return NULL;
+}
+
+static enum vl_err
+vault_load_dicts(struct vault *v, PGconn *conn, char *err)
+{
+	PGresult *r = PQexec(conn, "SELECT id, segment_id, record_offset FROM dictionaries ORDER BY id");
+	enum vl_err rc = VL_OK;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = vl_err_set(err, VL_ERR_DB, "dictionaries: %s", PQerrorMessage(conn));
+		goto out;
+	}
+	for (int i = 0; i < PQntuples(r) && rc == VL_OK; i++) {
+		struct buf d = {0};
+		struct record_info info;
+		uint32_t id = (uint32_t)strtoul(PQgetvalue(r, i, 0), NULL, 10);
+
+		rc = vault_read_buf(v, strtoull(PQgetvalue(r, i, 1), NULL, 10),
+				    strtoull(PQgetvalue(r, i, 2), NULL, 10), &d, &info, err);
+		if (rc == VL_OK)
+			rc = vault_add_dict(v, id, d.data, d.len, (int)v->cfg->zstd_level, err);
+		buf_free(&d);
+	}
+out:
+	PQclear(r);
+	return rc;
+}
+
+enum vl_err
+vault_open(struct vault **out, const struct vl_config *cfg, PGconn *conn, char *err)
+{
+	struct vault *v = xcalloc(1, sizeof(*v));
+	char path[CONFIG_PATH_MAX];
+	enum vl_err rc;
+
+	*out = NULL;
+	v->cfg = cfg;
+	for (int i = 0; i < VAULT_FD_CACHE; i++)
+		v->fds[i].fd = -1;
+	config_path(v->seg_dir, cfg, "store/segments");
+	config_path(path, cfg, "keys/keyring");
+	if ((rc = keyring_load(&v->kr, path, err)) != VL_OK)
+		goto fail;
+	v->reader = record_reader_new();
+	v->keys.key = vault_key_cb;
+	v->keys.dict = vault_dict_cb;
+	v->keys.arg = v;
+	if (conn && (rc = vault_load_dicts(v, conn, err)) != VL_OK)
+		goto fail;
+	*out = v;
+	return VL_OK;
+fail:
+	vault_free(v);
+	return rc;
+}
+
+void
+vault_free(struct vault *v)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < v->ndicts; i++) {
+		ZSTD_freeCDict(v->dicts[i].cdict);
+		ZSTD_freeDDict(v->dicts[i].ddict);
+	}
+	for (int i = 0; i < VAULT_FD_CACHE; i++)
+		if (v->fds[i].fd >= 0)
+			close(v->fds[i].fd);
+	record_reader_free(v->reader);
+	keyring_free(v->kr);
+	free(v);
+}
+
+const struct keyring *
+vault_keyring(const struct vault *v)
+{
+	return v->kr;
+}
+
+const struct record_keys *
+vault_keys(const struct vault *v)
+{
+	return &v->keys;
+}
+
+const char *
+vault_segment_dir(const struct vault *v)
+{
+	return v->seg_dir;
+}
+
+void
+vault_segment_path(const struct vault *v, char *out, uint64_t segment_id)
+{
+	char name[32];
+
+	segment_file_name(name, segment_id);
+	/* seg_dir is shorter than CONFIG_PATH_MAX - 32 (config_path bounds it). */
+	if (snprintf(out, CONFIG_PATH_MAX, "%.*s/%s", CONFIG_PATH_MAX - 40, v->seg_dir, name) < 0)
+		out[0] = 0;
+}
+
+enum vl_err
+vault_add_dict(struct vault *v, uint32_t id, const void *dict, size_t len, int level, char *err)
+{
+	struct vault_dict *d;
+
+	if (v->ndicts == VAULT_MAX_DICTS)
+		return vl_err_set(err, VL_ERR_LIMIT, "more than %d dictionaries", VAULT_MAX_DICTS);
+	d = &v->dicts[v->ndicts];
+	d->id = id;
+	d->ddict = ZSTD_createDDict(dict, len);
+	d->cdict = level > 0 ? ZSTD_createCDict(dict, len, level) : NULL;
+	if (d->ddict == NULL || (level > 0 && d->cdict == NULL))
+		return vl_err_set(err, VL_ERR_CORRUPT, "dictionary %u cannot be loaded", id);
+	v->ndicts++;
+	return VL_OK;
+}
+
+const ZSTD_CDict *
+vault_cdict(const struct vault *v, uint32_t id)
+{
+	for (size_t i = 0; i < v->ndicts; i++)
+		if (v->dicts[i].id == id)
+			return v->dicts[i].cdict;
+	return NULL;
+}
+
+uint32_t
+vault_newest_dict(const struct vault *v)
+{
+	return v->ndicts ? v->dicts[v->ndicts - 1].id : 0;
+}
+
+/* vault_fd - a read-only fd for segment id, from a small cache (owned by the vault). */
+static int
+vault_fd(struct vault *v, uint64_t id, off_t *size)
+{
+	char path[CONFIG_PATH_MAX];
+	struct stat st;
+	int fd = -1;
+
+	for (int i = 0; i < VAULT_FD_CACHE; i++)
+		if (v->fds[i].fd >= 0 && v->fds[i].id == id) {
+			fd = v->fds[i].fd;
+			break;
+		}
+	if (fd < 0) {
+		unsigned slot = v->next_fd++ % VAULT_FD_CACHE;
+
+		vault_segment_path(v, path, id);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		if (v->fds[slot].fd >= 0)
+			close(v->fds[slot].fd);
+		v->fds[slot].id = id;
+		v->fds[slot].fd = fd;
+	}
+	/* Size is read every time: an open segment grows. */
+	if (fstat(fd, &st) != 0)
+		return -1;
+	*size = st.st_size;
+	return fd;
+}
+
+static enum vl_err
+vault_buf_fn(void *arg, const uint8_t *p, size_t n)
+{
+	buf_append(arg, p, n);
+	return VL_OK;
+}
+
+enum vl_err
+vault_read_buf(struct vault *v, uint64_t segment_id, uint64_t offset, struct buf *out,
+	       struct record_info *info, char *err)
+{
+	size_t start = out->len;
+	enum vl_err rc;
+	off_t size;
+	int fd = vault_fd(v, segment_id, &size);
+
+	if (fd < 0)
+		return vl_err_set(err, errno == ENOENT ? VL_ERR_NOTFOUND : VL_ERR_IO,
+				  "segment %llu: %s", (unsigned long long)segment_id, strerror(errno));
+	rc = record_open(v->reader, fd, (off_t)offset, size, &v->keys, vault_buf_fn, out, info, err);
+	if (rc != VL_OK)
+		out->len = start; /* no partial output */
+	return rc;
+}
+
+static enum vl_err
+vault_check_sha(const struct record_info *info, const uint8_t *want, uint64_t segment_id,
+		uint64_t offset, char *err)
+{
+	if (want == NULL || memcmp(info->sha256, want, 32) == 0)
+		return VL_OK;
+	return vl_err_set(err, VL_ERR_CORRUPT,
+			  "record at segment %llu offset %llu decodes to bytes whose SHA-256 is not "
+			  "the recorded evidence hash",
+			  (unsigned long long)segment_id, (unsigned long long)offset);
+}
+
+enum vl_err
+vault_read(struct vault *v, uint64_t segment_id, uint64_t offset, const uint8_t *want_sha256,
+	   record_write_fn fn, void *arg, struct record_info *info, char *err)
+{
+	struct record_info scan;
+	enum vl_err rc;
+	off_t size;
+	int fd = vault_fd(v, segment_id, &size);
+
+	if (fd < 0)
+		return vl_err_set(err, errno == ENOENT ? VL_ERR_NOTFOUND : VL_ERR_IO,
+				  "segment %llu: %s", (unsigned long long)segment_id, strerror(errno));
+	if ((rc = record_scan(v->reader, fd, (off_t)offset, size, &scan, err)) != VL_OK)
+		return rc;
+	if (scan.raw_len <= VAULT_MEM_READ_MAX) {
+		struct buf b = {0};
+
+		rc = vault_read_buf(v, segment_id, offset, &b, info, err);
+		if (rc == VL_OK)
+			rc = vault_check_sha(info, want_sha256, segment_id, offset, err);
+		if (rc == VL_OK && b.len && fn)
+			rc = fn(arg, b.data, b.len);
+		buf_free(&b);
+		return rc;
+	}
+	/* Large: authenticate and hash everything first, then decode again for output. The
+	 * segment is write-once, so the second pass reads the bytes the first pass checked. */
+	if ((rc = record_open(v->reader, fd, (off_t)offset, size, &v->keys, NULL, NULL, info,
+			      err)) != VL_OK ||
+	    (rc = vault_check_sha(info, want_sha256, segment_id, offset, err)) != VL_OK || !fn)
+		return rc;
+	return record_open(v->reader, fd, (off_t)offset, size, &v->keys, fn, arg, info, err);
+}
