@@ -31,7 +31,7 @@ audit_append(PGconn *c, const char *actor, const char *client, const char *actio
 		 "WITH lock AS (SELECT pg_advisory_xact_lock(" AUDIT_LOCK_KEY ")),"
 		 " prev AS (SELECT coalesce((SELECT seq FROM audit ORDER BY seq DESC LIMIT 1), 0)"
 		 " AS seq, coalesce((SELECT entry_hash FROM audit ORDER BY seq DESC LIMIT 1),"
-		 " '\\x' || repeat('00', 32)) AS h FROM lock),"
+		 " decode(repeat('00', 32), 'hex')) AS h FROM lock),"
 		 " row AS (SELECT prev.seq + 1 AS seq, date_trunc('microseconds', clock_timestamp())"
 		 " AS at, prev.h FROM prev)"
 		 " INSERT INTO audit (seq, at, actor, client_addr, action, target, details,"
@@ -58,7 +58,7 @@ audit_walk(PGconn *c, void (*bad)(void *arg, uint64_t seq, const char *why), voi
 
 	snprintf(sql, sizeof(sql),
 		 "SELECT seq, seq = row_number() OVER (ORDER BY seq),"
-		 " prev_hash = coalesce(lag(entry_hash) OVER (ORDER BY seq), '\\x' || repeat('00', 32)),"
+		 " prev_hash = coalesce(lag(entry_hash) OVER (ORDER BY seq), decode(repeat('00', 32), 'hex')),"
 		 " entry_hash = " AUDIT_CANON " FROM audit ORDER BY seq",
 		 "seq::text", "at", "actor", "client_addr", "action", "target", "details",
 		 "prev_hash");

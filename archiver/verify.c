@@ -84,7 +84,7 @@ static const struct {
 	 " WHERE b.address IS NULL"},
 	{"stored record without a message row (message row deleted)",
 	 "SELECT 'blob ' || encode(b.address, 'hex') || ' (sha256 ' || encode(b.sha256, 'hex') ||"
-	 ")' FROM blobs b WHERE b.refcount > 0 AND NOT EXISTS (SELECT 1 FROM messages m WHERE"
+	 " ')' FROM blobs b WHERE b.refcount > 0 AND NOT EXISTS (SELECT 1 FROM messages m WHERE"
 	 " m.address = b.address)"},
 	{"message row disagrees with its stored record (evidence hash or size edited)",
 	 "SELECT 'message ' || m.id FROM messages m JOIN blobs b ON b.address = m.address WHERE"
