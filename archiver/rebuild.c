@@ -21,6 +21,7 @@
 #define REBUILD_MAX_SEGMENTS 1000000
 
 struct pending_msg {
+	uint64_t seg, off; /* where its MESSAGE record is */
 	uint8_t address[32], sha256[32];
 	uint64_t raw_len;
 	struct msghdr hdr;
@@ -127,6 +128,8 @@ rebuild_message(struct rebuild *rb, uint64_t seg, uint64_t off, char *err)
 	}
 	pm = &rb->msgs[rb->nmsgs++];
 	memset(pm, 0, sizeof(*pm));
+	pm->seg = seg;
+	pm->off = off;
 	memcpy(pm->address, addr, 32);
 	memcpy(pm->sha256, info.sha256, 32);
 	pm->raw_len = info.raw_len;
@@ -156,10 +159,10 @@ out:
 }
 
 static struct pending_msg *
-rebuild_find(struct rebuild *rb, const uint8_t addr[32])
+rebuild_find(struct rebuild *rb, uint64_t seg, uint64_t off)
 {
 	for (size_t i = rb->nmsgs; i-- > 0;)
-		if (memcmp(rb->msgs[i].address, addr, 32) == 0)
+		if (rb->msgs[i].seg == seg && rb->msgs[i].off == off)
 			return &rb->msgs[i];
 	return NULL;
 }
@@ -199,45 +202,56 @@ rebuild_message_row(struct rebuild *rb, struct pending_msg *pm, json_int_t id, j
 	return rc;
 }
 
+/* rebuild_receipt_line - one receipt (one line of a RECEIPT record). */
 static enum vl_err
-rebuild_receipt(struct rebuild *rb, uint64_t seg, uint64_t off, char *err)
+rebuild_receipt_line(struct rebuild *rb, const char *line, size_t len, uint64_t seg,
+		     uint64_t off, uint32_t index, int64_t at, char *err)
 {
-	struct buf b = {0};
-	struct record_info info;
-	json_t *o = NULL;
-	struct pending_msg *pm;
-	char rid[24], mid[24], rv[24], segs[24], offs[24], h[70];
-	enum vl_err rc;
+	json_t *o = json_loadb(line, len, 0, NULL);
+	json_t *blob = o ? json_object_get(o, "blob") : NULL;
+	uint8_t sha[32];
+	char rid[24], mid[24], rv[24], segs[24], offs[24], idx[24], h[70];
+	enum vl_err rc = VL_OK;
 
-	if ((rc = vault_read_buf(rb->vault, seg, off, &b, &info, err)) != VL_OK)
-		goto out;
-	o = json_loadb((const char *)b.data, b.len, 0, NULL);
-	pm = rebuild_find(rb, info.subject);
-	if (o == NULL || pm == NULL) {
-		rc = vl_err_set(err, VL_ERR_CORRUPT, "segment %llu offset %llu: receipt %s",
-				(unsigned long long)seg, (unsigned long long)off,
-				o ? "names a message not seen before it" : "is not JSON");
+	if (o == NULL) {
+		rc = vl_err_set(err, VL_ERR_CORRUPT, "segment %llu offset %llu: receipt %u is not "
+				"JSON", (unsigned long long)seg, (unsigned long long)off, index);
 		goto out;
 	}
 	json_int_t msg_id = json_integer_value(json_object_get(o, "message_id"));
 	json_int_t recv = json_integer_value(json_object_get(o, "received_us"));
-	if (!pm->inserted && (rc = rebuild_message_row(rb, pm, msg_id, recv, err)) != VL_OK)
-		goto out;
-	snprintf(rid, sizeof(rid), "%lld", (long long)json_integer_value(json_object_get(o, "receipt_id")));
+	if (blob) {
+		struct pending_msg *pm = rebuild_find(
+			rb, (uint64_t)json_integer_value(json_array_get(blob, 0)),
+			(uint64_t)json_integer_value(json_array_get(blob, 1)));
+
+		if (pm == NULL) {
+			rc = vl_err_set(err, VL_ERR_CORRUPT, "segment %llu offset %llu: receipt %u "
+					"names a message record that is not there",
+					(unsigned long long)seg, (unsigned long long)off, index);
+			goto out;
+		}
+		if (!pm->inserted && (rc = rebuild_message_row(rb, pm, msg_id, recv, err)) != VL_OK)
+			goto out;
+	}
+	EVP_Digest(line, len, sha, NULL, EVP_sha256(), NULL);
+	snprintf(rid, sizeof(rid), "%lld",
+		 (long long)json_integer_value(json_object_get(o, "receipt_id")));
 	snprintf(mid, sizeof(mid), "%lld", (long long)msg_id);
 	snprintf(rv, sizeof(rv), "%lld", (long long)recv);
 	snprintf(segs, sizeof(segs), "%llu", (unsigned long long)seg);
 	snprintf(offs, sizeof(offs), "%llu", (unsigned long long)off);
-	hexb(h, info.sha256, 32);
+	snprintf(idx, sizeof(idx), "%u", index);
+	hexb(h, sha, 32);
 	const char *v[] = {rid,		     mid,		rv,	 jstr(o, "source"),
 			   jstr(o, "origin"), jstr(o, "mail_from"), jstr(o, "client_addr"),
-			   jstr(o, "helo"),   jstr(o, "tls"),	jstr(o, "listener"), segs, offs, h};
+			   jstr(o, "helo"),   jstr(o, "tls"),	jstr(o, "listener"), segs, offs, idx, h};
 	if ((rc = exec(rb,
 		       "INSERT INTO receipts (id, message_id, received_at, source, origin, mail_from,"
-		       " client_addr, helo, tls, listener, segment_id, record_offset, sha256) VALUES"
-		       " ($1, $2, vellum_ts($3), $4, coalesce($5, ''), $6, $7, $8, $9, $10, $11, $12,"
-		       " $13)",
-		       13, v, err)) != VL_OK)
+		       " client_addr, helo, tls, listener, segment_id, record_offset, record_index,"
+		       " sha256) VALUES ($1, $2, vellum_ts($3), $4, coalesce($5, ''), $6, $7, $8, $9,"
+		       " $10, $11, $12, $13, $14)",
+		       14, v, err)) != VL_OK)
 		goto out;
 	json_t *rc_arr = json_object_get(o, "rcpts");
 	for (size_t i = 0; i < json_array_size(rc_arr); i++) {
@@ -249,10 +263,33 @@ rebuild_receipt(struct rebuild *rb, uint64_t seg, uint64_t off, char *err)
 				   " VALUES ($1, $2, $3)", 3, e, err)) != VL_OK)
 			goto out;
 	}
-	rc = rebuild_ledger(rb, LEDGER_RECEIPT, info.stored_at_us, info.sha256, err);
+	rc = rebuild_ledger(rb, LEDGER_RECEIPT, at, sha, err);
 	rb->n->receipts++;
 out:
 	json_decref(o);
+	return rc;
+}
+
+/* rebuild_receipt - a RECEIPT record: one receipt per line, in ledger order. */
+static enum vl_err
+rebuild_receipt(struct rebuild *rb, uint64_t seg, uint64_t off, char *err)
+{
+	struct buf b = {0};
+	struct record_info info;
+	enum vl_err rc;
+	uint32_t index = 0;
+
+	if ((rc = vault_read_buf(rb->vault, seg, off, &b, &info, err)) != VL_OK)
+		goto out;
+	for (size_t start = 0; start < b.len && rc == VL_OK; index++) {
+		const char *nl = memchr(b.data + start, '\n', b.len - start);
+		size_t end = nl ? (size_t)((const uint8_t *)nl - b.data) : b.len;
+
+		rc = rebuild_receipt_line(rb, (const char *)b.data + start, end - start, seg, off,
+					  index, info.stored_at_us, err);
+		start = end + 1;
+	}
+out:
 	buf_free(&b);
 	return rc;
 }

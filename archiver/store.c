@@ -27,6 +27,7 @@
 #define STORE_MONTHS_CACHED 64
 /* Record kinds the store writes besides those record.h names. */
 #define STORE_RECORD_ABANDON 6
+#define STORE_RECEIPT_ZLEVEL 3
 
 struct store_item {
 	struct store_source src;
@@ -39,6 +40,7 @@ struct store_item {
 	uint64_t receipt_id;
 	uint64_t blob_off, blob_len, receipt_off;
 	uint32_t key_id, dict_id;
+	uint32_t receipt_index; /* line of the batch's RECEIPT record */
 	uint8_t receipt_sha[32];
 };
 
@@ -73,7 +75,7 @@ struct store_rows {
 	struct pgarr m_id, m_recv, m_addr, m_sha, m_size, m_from, m_to, m_cc, m_subj, m_date,
 		m_msgid, m_perr;
 	struct pgarr r_id, r_msg, r_recv, r_src, r_origin, r_from, r_client, r_helo, r_tls,
-		r_listener, r_off, r_sha;
+		r_listener, r_off, r_idx, r_sha;
 	struct pgarr e_rid, e_pos, e_addr;
 	struct pgarr l_seq, l_kind, l_at, l_subj, l_prev, l_hash;
 };
@@ -589,30 +591,24 @@ out:
 	return rc;
 }
 
-static void
-hex32(char out[65], const uint8_t *p)
-{
-	hex_encode(out, p, 32);
-}
-
-/* store_receipt_json - the canonical receipt text sealed into the store (sorted keys, compact):
- * everything rebuild-index needs to recreate the receipt, its recipients and the message row. */
+/* store_receipt_json - one receipt as a canonical line (sorted keys, compact JSON): what
+ * rebuild-index needs to recreate the receipt, its recipients and, for the receipt that brought
+ * the message in ("blob": its record's segment and offset), the message row. */
 static char *
-store_receipt_json(const struct store_item *it, const struct store_result *res)
+store_receipt_json(const struct store_item *it, const struct store_result *res,
+		   const struct store_item *creator, uint64_t seg)
 {
 	json_t *o = json_object(), *rc = json_array();
-	char a[65], h[65];
 	char *text;
 
-	hex32(a, res->address);
-	hex32(h, res->sha256);
 	for (size_t i = 0; i < it->nrcpts; i++)
 		json_array_append_new(rc, json_string(it->rcpts[i]));
 	json_object_set_new(o, "v", json_integer(1));
 	json_object_set_new(o, "message_id", json_integer((json_int_t)res->message_id));
 	json_object_set_new(o, "receipt_id", json_integer((json_int_t)it->receipt_id));
-	json_object_set_new(o, "address", json_string(a));
-	json_object_set_new(o, "sha256", json_string(h));
+	if (creator)
+		json_object_set_new(o, "blob", json_pack("[II]", (json_int_t)seg,
+							 (json_int_t)creator->blob_off));
 	json_object_set_new(o, "received_us", json_integer(it->received_us));
 	json_object_set_new(o, "source", json_string(it->source));
 	json_object_set_new(o, "origin", json_string(it->origin));
@@ -631,29 +627,47 @@ store_receipt_json(const struct store_item *it, const struct store_result *res)
 	return text;
 }
 
+/* store_write_receipts - every receipt of the batch as one line of one RECEIPT record, zstd
+ * compressed (a receipt alone is mostly repeated keys: batched, it costs tens of bytes). Each
+ * line's SHA-256 is what the ledger and the receipts row commit to. */
 static enum vl_err
-store_write_receipt(struct store *s, struct store_item *it, const struct store_result *res,
-		    int64_t at_us, char *err)
+store_write_receipts(struct store *s, int64_t at_us, char *err)
 {
 	const struct keyring *kr = vault_keyring(s->vault);
 	struct record_params p = {
 		.kind = RECORD_RECEIPT,
 		.key_id = keyring_current_id(kr),
 		.key = keyring_seal_key(kr, keyring_current_id(kr)),
+		.zlevel = STORE_RECEIPT_ZLEVEL,
 		.stored_at_us = at_us,
 	};
 	struct record_info info;
-	char *json = store_receipt_json(it, res);
+	struct buf lines = {0};
+	uint8_t all[32];
+	uint64_t off = segment_end(s->seg);
 	enum vl_err rc;
 
-	it->receipt_off = segment_end(s->seg);
+	for (size_t i = 0; i < s->nitems; i++) {
+		struct store_item *it = &s->items[i];
+		struct store_result *res = &s->results[i];
+		int creates = res->is_new && it->first < 0;
+		char *json = store_receipt_json(it, res, creates ? it : NULL, segment_id(s->seg));
+
+		EVP_Digest(json, strlen(json), it->receipt_sha, NULL, EVP_sha256(), NULL);
+		it->receipt_off = off;
+		it->receipt_index = (uint32_t)i;
+		if (i)
+			buf_append(&lines, "\n", 1);
+		buf_append_str(&lines, json);
+		free(json);
+	}
+	EVP_Digest(lines.data, lines.len, all, NULL, EVP_sha256(), NULL);
 	if ((rc = record_begin(s->sealer, &p, segment_append_fn, s->seg)) == VL_OK &&
-	    (rc = record_update(s->sealer, json, strlen(json))) == VL_OK)
-		rc = record_finish(s->sealer, res->address, &info);
-	free(json);
+	    (rc = record_update(s->sealer, lines.data, lines.len)) == VL_OK)
+		rc = record_finish(s->sealer, all, &info);
+	buf_free(&lines);
 	if (rc != VL_OK)
-		return vl_err_set(err, rc, "seal receipt: %s", vl_err_str(rc));
-	memcpy(it->receipt_sha, info.sha256, 32);
+		return vl_err_set(err, rc, "seal receipts: %s", vl_err_str(rc));
 	return VL_OK;
 }
 
@@ -784,6 +798,7 @@ rows_add_receipt(struct store_rows *w, const struct store_item *it,
 	pgarr_text(&w->r_tls, it->tls);
 	pgarr_text(&w->r_listener, it->listener);
 	pgarr_int64(&w->r_off, (int64_t)it->receipt_off);
+	pgarr_int64(&w->r_idx, it->receipt_index);
 	pgarr_bytea(&w->r_sha, it->receipt_sha, 32);
 	for (size_t k = 0; k < it->nrcpts; k++) {
 		pgarr_int64(&w->e_rid, (int64_t)it->receipt_id);
@@ -815,10 +830,12 @@ store_write_batch(struct store *s, struct store_rows *w, int64_t at_us, char *er
 			store_ledger_add(s, w, LEDGER_MESSAGE, at_us, subject);
 			rows_add_message(w, it, res, &info);
 		}
-		if ((rc = store_write_receipt(s, it, res, at_us, err)) != VL_OK)
-			return rc;
-		store_ledger_add(s, w, LEDGER_RECEIPT, at_us, it->receipt_sha);
-		rows_add_receipt(w, it, res);
+	}
+	if ((rc = store_write_receipts(s, at_us, err)) != VL_OK)
+		return rc;
+	for (size_t i = 0; i < s->nitems; i++) {
+		store_ledger_add(s, w, LEDGER_RECEIPT, at_us, s->items[i].receipt_sha);
+		rows_add_receipt(w, &s->items[i], &s->results[i]);
 	}
 	return VL_OK;
 }
@@ -867,11 +884,11 @@ static const char SQL_MESSAGES[] =
 	" AS t(i, rv, a, h, sz, f, t_, c, su, dt, mid, pe)";
 static const char SQL_RECEIPTS[] =
 	"INSERT INTO receipts (id, message_id, received_at, source, origin, mail_from, client_addr,"
-	" helo, tls, listener, segment_id, record_offset, sha256)"
-	" SELECT i, m, vellum_ts(rv), src, o, mf, ca, he, tl, li, $13, off, h"
+	" helo, tls, listener, segment_id, record_offset, record_index, sha256)"
+	" SELECT i, m, vellum_ts(rv), src, o, mf, ca, he, tl, li, $13, off, ix, h"
 	" FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::text[], $6::text[],"
-	" $7::text[], $8::text[], $9::text[], $10::text[], $11::int8[], $12::bytea[])"
-	" AS t(i, m, rv, src, o, mf, ca, he, tl, li, off, h)";
+	" $7::text[], $8::text[], $9::text[], $10::text[], $11::int8[], $12::bytea[], $14::int4[])"
+	" AS t(i, m, rv, src, o, mf, ca, he, tl, li, off, h, ix)";
 static const char SQL_RCPTS[] =
 	"INSERT INTO envelope_recipients (receipt_id, position, address)"
 	" SELECT * FROM unnest($1::int8[], $2::int4[], $3::text[])";
@@ -914,8 +931,8 @@ store_insert_rows(struct store *s, struct store_rows *w, int64_t at_us, char *er
 				   pgarr_str(&w->r_client), pgarr_str(&w->r_helo),
 				   pgarr_str(&w->r_tls),    pgarr_str(&w->r_listener),
 				   pgarr_str(&w->r_off),    pgarr_str(&w->r_sha),
-				   seg};
-		if ((rc = exec_params(s->conn, SQL_RECEIPTS, 13, r, NULL, err, "insert receipts")) !=
+				   seg,			    pgarr_str(&w->r_idx)};
+		if ((rc = exec_params(s->conn, SQL_RECEIPTS, 14, r, NULL, err, "insert receipts")) !=
 		    VL_OK)
 			goto fail;
 	}

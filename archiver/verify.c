@@ -149,8 +149,8 @@ verify_known_offsets(struct verify *v, uint64_t id, size_t *n)
 			 "SELECT record_offset, encode(address, 'hex'), 'message ' || coalesce((SELECT"
 			 " m.id::text FROM messages m WHERE m.address = b.address), '?')"
 			 " FROM blobs b WHERE segment_id = $1"
-			 " UNION ALL SELECT record_offset, NULL, 'receipt ' || id FROM receipts"
-			 " WHERE segment_id = $1"
+			 " UNION ALL SELECT DISTINCT record_offset, NULL, 'receipts record' FROM"
+			 " receipts WHERE segment_id = $1"
 			 " UNION ALL SELECT record_offset, NULL, 'dictionary ' || id FROM dictionaries"
 			 " WHERE segment_id = $1",
 			 1, NULL, vals, NULL, NULL, 0);
@@ -358,14 +358,23 @@ addr_fn(void *arg, const uint8_t *p, size_t n)
 	return VL_OK;
 }
 
+static uint64_t
+be64v(const char *p)
+{
+	uint64_t x = 0;
+
+	for (int b = 0; b < 8; b++)
+		x = x << 8 | (uint8_t)p[b];
+	return x;
+}
+
 static void
-verify_decrypt_all(struct verify *v)
+verify_decrypt_messages(struct verify *v)
 {
 	PGresult *r = PQexecParams(v->conn,
 				   "SELECT 'message ' || coalesce((SELECT m.id::text FROM messages m"
 				   " WHERE m.address = b.address), '?'), segment_id, record_offset,"
-				   " sha256, address FROM blobs b UNION ALL SELECT 'receipt ' || id,"
-				   " segment_id, record_offset, sha256, NULL FROM receipts ORDER BY 2, 3",
+				   " sha256, address FROM blobs b ORDER BY 2, 3",
 				   0, NULL, NULL, NULL, NULL, 1);
 	char err[VL_ERRLEN];
 
@@ -376,28 +385,81 @@ verify_decrypt_all(struct verify *v)
 	}
 	for (int i = 0; i < PQntuples(r); i++) {
 		const char *what = PQgetvalue(r, i, 0);
-		uint64_t seg = 0, off = 0;
 		struct addr_hash ah;
 		struct record_info info;
 		uint8_t addr[32];
 
-		for (int b = 0; b < 8; b++) {
-			seg = seg << 8 | (uint8_t)PQgetvalue(r, i, 1)[b];
-			off = off << 8 | (uint8_t)PQgetvalue(r, i, 2)[b];
-		}
 		crypto_generichash_init(&ah.st, keyring_address_key(vault_keyring(v->vault)), 32, 32);
-		if (vault_read(v->vault, seg, off, (const uint8_t *)PQgetvalue(r, i, 3), addr_fn, &ah,
-			       &info, err) != VL_OK) {
+		if (vault_read(v->vault, be64v(PQgetvalue(r, i, 1)), be64v(PQgetvalue(r, i, 2)),
+			       (const uint8_t *)PQgetvalue(r, i, 3), addr_fn, &ah, &info,
+			       err) != VL_OK) {
 			problem(v, "%s: %s", what, err);
 			continue;
 		}
 		v->decrypted++;
-		if (PQgetisnull(r, i, 4))
-			continue;
 		crypto_generichash_final(&ah.st, addr, 32);
 		if (memcmp(addr, PQgetvalue(r, i, 4), 32) != 0)
 			problem(v, "%s: its content does not hash to its address", what);
 	}
+	PQclear(r);
+}
+
+/* verify_decrypt_receipts - each RECEIPT record decrypts, and line i hashes to the sha256 of
+ * the receipts row with record_index i. */
+static void
+verify_decrypt_receipts(struct verify *v)
+{
+	PGresult *r = PQexec(v->conn, "SELECT segment_id, record_offset, record_index,"
+				      " encode(sha256, 'hex'), id FROM receipts"
+				      " ORDER BY segment_id, record_offset, record_index");
+	struct buf b = {0};
+	uint64_t cur_seg = 0, cur_off = 0;
+	int have = 0;
+	char err[VL_ERRLEN];
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		problem(v, "receipt pass: %s", PQerrorMessage(v->conn));
+		PQclear(r);
+		return;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		uint64_t seg = strtoull(PQgetvalue(r, i, 0), NULL, 10);
+		uint64_t off = strtoull(PQgetvalue(r, i, 1), NULL, 10);
+		unsigned idx = (unsigned)strtoul(PQgetvalue(r, i, 2), NULL, 10);
+		struct record_info info;
+		uint8_t want[32], got[32];
+
+		if (!have || seg != cur_seg || off != cur_off) {
+			buf_reset(&b);
+			cur_seg = seg;
+			cur_off = off;
+			have = vault_read_buf(v->vault, seg, off, &b, &info, err) == VL_OK;
+			if (!have) {
+				problem(v, "receipt %s: %s", PQgetvalue(r, i, 4), err);
+				continue;
+			}
+			v->decrypted++;
+		}
+		if (!have)
+			continue;
+		/* Find line idx. */
+		size_t start = 0;
+		for (unsigned k = 0; k < idx && start <= b.len; k++) {
+			const uint8_t *nl = memchr(b.data + start, '\n', b.len - start);
+			start = nl ? (size_t)(nl - b.data) + 1 : b.len + 1;
+		}
+		const uint8_t *nl = start <= b.len ? memchr(b.data + start, '\n', b.len - start) : NULL;
+		size_t end = nl ? (size_t)(nl - b.data) : b.len;
+		if (start > b.len || hex_decode(want, 32, PQgetvalue(r, i, 3)) != 0) {
+			problem(v, "receipt %s: no line %u in its record", PQgetvalue(r, i, 4), idx);
+			continue;
+		}
+		EVP_Digest(b.data + start, end - start, got, NULL, EVP_sha256(), NULL);
+		if (memcmp(got, want, 32) != 0)
+			problem(v, "receipt %s: its row's hash is not the sealed receipt's",
+				PQgetvalue(r, i, 4));
+	}
+	buf_free(&b);
 	PQclear(r);
 }
 
@@ -419,8 +481,10 @@ verify_run(const struct vl_config *cfg, PGconn *conn, const struct verify_opts *
 		goto out;
 	verify_index(&v);
 	verify_segments(&v);
-	if (o->decrypt_all)
-		verify_decrypt_all(&v);
+	if (o->decrypt_all) {
+		verify_decrypt_messages(&v);
+		verify_decrypt_receipts(&v);
+	}
 	rc = VL_OK;
 	fprintf(out, "ledger entries %llu, audit rows %llu, segments %llu, records %llu, "
 		     "decrypted %llu\n",

@@ -98,11 +98,12 @@ CREATE TABLE receipts (
 	tls           text,
 	listener      text,
 	segment_id    bigint NOT NULL REFERENCES segments (id),
-	record_offset bigint NOT NULL,
-	sha256        bytea NOT NULL CHECK (length(sha256) = 32)
+	record_offset bigint NOT NULL,   -- the batch's RECEIPT record
+	record_index  integer NOT NULL,  -- this receipt's line in it
+	sha256        bytea NOT NULL CHECK (length(sha256) = 32) -- of that line
 );
 CREATE INDEX receipts_message ON receipts (message_id);
-CREATE UNIQUE INDEX receipts_location ON receipts (segment_id, record_offset);
+CREATE UNIQUE INDEX receipts_location ON receipts (segment_id, record_offset, record_index);
 
 CREATE TABLE envelope_recipients (
 	receipt_id bigint NOT NULL REFERENCES receipts (id),

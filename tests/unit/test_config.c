@@ -68,7 +68,7 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c.segment_max_mb, 256);
 	CU_ASSERT_EQUAL(c.zstd_level, 7);
 	CU_ASSERT_EQUAL(c.dict_train_messages, 1000);
-	CU_ASSERT_EQUAL(c.dict_max_kb, 110);
+	CU_ASSERT_EQUAL(c.dict_max_kb, 256);
 	CU_ASSERT_EQUAL(c.batch_max_messages, 256);
 	CU_ASSERT_EQUAL(c.batch_max_ms, 5);
 	CU_ASSERT_EQUAL(c.message_max_mb, 150);
