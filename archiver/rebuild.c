@@ -243,24 +243,30 @@ rebuild_receipt_line(struct rebuild *rb, const char *line, size_t len, uint64_t 
 	snprintf(offs, sizeof(offs), "%llu", (unsigned long long)off);
 	snprintf(idx, sizeof(idx), "%u", index);
 	hexb(h, sha, 32);
+	char rep[24];
+	json_t *report = json_object_get(o, "report");
+	snprintf(rep, sizeof(rep), "%lld", (long long)json_integer_value(report));
 	const char *v[] = {rid,		     mid,		rv,	 jstr(o, "source"),
 			   jstr(o, "origin"), jstr(o, "mail_from"), jstr(o, "client_addr"),
-			   jstr(o, "helo"),   jstr(o, "tls"),	jstr(o, "listener"), segs, offs, idx, h};
+			   jstr(o, "helo"),   jstr(o, "tls"),	jstr(o, "listener"), segs, offs, idx, h,
+			   report ? rep : NULL};
 	if ((rc = exec(rb,
 		       "INSERT INTO receipts (id, message_id, received_at, source, origin, mail_from,"
 		       " client_addr, helo, tls, listener, segment_id, record_offset, record_index,"
-		       " sha256) VALUES ($1, $2, vellum_ts($3), $4, coalesce($5, ''), $6, $7, $8, $9,"
-		       " $10, $11, $12, $13, $14)",
-		       14, v, err)) != VL_OK)
+		       " sha256, journal_report_id) VALUES ($1, $2, vellum_ts($3), $4,"
+		       " coalesce($5, ''), $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+		       15, v, err)) != VL_OK)
 		goto out;
-	json_t *rc_arr = json_object_get(o, "rcpts");
+	json_t *rc_arr = json_object_get(o, "rcpts"), *roles = json_object_get(o, "roles");
 	for (size_t i = 0; i < json_array_size(rc_arr); i++) {
 		char pos[24];
+		const char *role = json_string_value(json_array_get(roles, i));
 
 		snprintf(pos, sizeof(pos), "%zu", i);
-		const char *e[] = {rid, pos, json_string_value(json_array_get(rc_arr, i))};
-		if ((rc = exec(rb, "INSERT INTO envelope_recipients (receipt_id, position, address)"
-				   " VALUES ($1, $2, $3)", 3, e, err)) != VL_OK)
+		const char *e[] = {rid, pos, json_string_value(json_array_get(rc_arr, i)),
+				   role ? role : "rcpt"};
+		if ((rc = exec(rb, "INSERT INTO envelope_recipients (receipt_id, position, address,"
+				   " role) VALUES ($1, $2, $3, $4)", 4, e, err)) != VL_OK)
 			goto out;
 	}
 	rc = rebuild_ledger(rb, LEDGER_RECEIPT, at, sha, err);

@@ -33,8 +33,9 @@ struct store_item {
 	struct store_source src;
 	struct msghdr hdr;
 	char *source, *origin, *mail_from, *client_addr, *helo, *tls, *listener;
-	char **rcpts;
+	char **rcpts, **roles;
 	size_t nrcpts;
+	long report_slot; /* slot of the journal report it came in, or -1 */
 	int64_t received_us;
 	long first; /* index of the first item in the batch with the same address, or -1 */
 	uint64_t receipt_id;
@@ -75,8 +76,8 @@ struct store_rows {
 	struct pgarr m_id, m_recv, m_addr, m_sha, m_size, m_from, m_to, m_cc, m_subj, m_date,
 		m_msgid, m_perr;
 	struct pgarr r_id, r_msg, r_recv, r_src, r_origin, r_from, r_client, r_helo, r_tls,
-		r_listener, r_off, r_idx, r_sha;
-	struct pgarr e_rid, e_pos, e_addr;
+		r_listener, r_off, r_idx, r_sha, r_report;
+	struct pgarr e_rid, e_pos, e_addr, e_role;
 	struct pgarr l_seq, l_kind, l_at, l_subj, l_prev, l_hash;
 };
 
@@ -334,9 +335,12 @@ store_item_clear(struct store_item *it)
 	free(it->helo);
 	free(it->tls);
 	free(it->listener);
-	for (size_t i = 0; i < it->nrcpts; i++)
+	for (size_t i = 0; i < it->nrcpts; i++) {
 		free(it->rcpts[i]);
+		free(it->roles[i]);
+	}
 	free(it->rcpts);
+	free(it->roles);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -448,8 +452,12 @@ store_add(struct store *s, const struct store_source *src, const struct store_re
 	it->listener = dup_bounded(r->listener);
 	it->nrcpts = r->nrcpts;
 	it->rcpts = xcalloc(r->nrcpts + 1, sizeof(char *));
-	for (size_t i = 0; i < r->nrcpts; i++)
+	it->roles = xcalloc(r->nrcpts + 1, sizeof(char *));
+	for (size_t i = 0; i < r->nrcpts; i++) {
 		it->rcpts[i] = dup_bounded(r->rcpts[i]);
+		it->roles[i] = dup_bounded(r->roles && r->roles[i] ? r->roles[i] : "rcpt");
+	}
+	it->report_slot = r->has_report && r->report_slot < s->nitems ? (long)r->report_slot : -1;
 	it->received_us = r->received_us ? r->received_us : store_now_us();
 	it->first = -1;
 	for (size_t i = 0; i < s->nitems; i++)
@@ -596,13 +604,18 @@ out:
  * the message in ("blob": its record's segment and offset), the message row. */
 static char *
 store_receipt_json(const struct store_item *it, const struct store_result *res,
-		   const struct store_item *creator, uint64_t seg)
+		   const struct store_item *creator, uint64_t seg, const struct store_result *report)
 {
-	json_t *o = json_object(), *rc = json_array();
+	json_t *o = json_object(), *rc = json_array(), *ro = json_array();
 	char *text;
 
-	for (size_t i = 0; i < it->nrcpts; i++)
+	for (size_t i = 0; i < it->nrcpts; i++) {
 		json_array_append_new(rc, json_string(it->rcpts[i]));
+		json_array_append_new(ro, json_string(it->roles[i]));
+	}
+	json_object_set_new(o, "roles", ro);
+	if (report)
+		json_object_set_new(o, "report", json_integer((json_int_t)report->message_id));
 	json_object_set_new(o, "v", json_integer(1));
 	json_object_set_new(o, "message_id", json_integer((json_int_t)res->message_id));
 	json_object_set_new(o, "receipt_id", json_integer((json_int_t)it->receipt_id));
@@ -651,7 +664,9 @@ store_write_receipts(struct store *s, int64_t at_us, char *err)
 		struct store_item *it = &s->items[i];
 		struct store_result *res = &s->results[i];
 		int creates = res->is_new && it->first < 0;
-		char *json = store_receipt_json(it, res, creates ? it : NULL, segment_id(s->seg));
+		const struct store_result *report =
+			it->report_slot >= 0 ? &s->results[it->report_slot] : NULL;
+		char *json = store_receipt_json(it, res, creates ? it : NULL, segment_id(s->seg), report);
 
 		EVP_Digest(json, strlen(json), it->receipt_sha, NULL, EVP_sha256(), NULL);
 		it->receipt_off = off;
@@ -785,7 +800,7 @@ rows_add_message(struct store_rows *w, const struct store_item *it,
 
 static void
 rows_add_receipt(struct store_rows *w, const struct store_item *it,
-		 const struct store_result *res)
+		 const struct store_result *res, const struct store_result *rs)
 {
 	pgarr_int64(&w->r_id, (int64_t)it->receipt_id);
 	pgarr_int64(&w->r_msg, (int64_t)res->message_id);
@@ -799,11 +814,16 @@ rows_add_receipt(struct store_rows *w, const struct store_item *it,
 	pgarr_text(&w->r_listener, it->listener);
 	pgarr_int64(&w->r_off, (int64_t)it->receipt_off);
 	pgarr_int64(&w->r_idx, it->receipt_index);
+	if (it->report_slot >= 0)
+		pgarr_int64(&w->r_report, (int64_t)rs[it->report_slot].message_id);
+	else
+		pgarr_text(&w->r_report, NULL);
 	pgarr_bytea(&w->r_sha, it->receipt_sha, 32);
 	for (size_t k = 0; k < it->nrcpts; k++) {
 		pgarr_int64(&w->e_rid, (int64_t)it->receipt_id);
 		pgarr_int64(&w->e_pos, (int64_t)k);
 		pgarr_text(&w->e_addr, it->rcpts[k]);
+		pgarr_text(&w->e_role, it->roles[k]);
 	}
 }
 
@@ -835,7 +855,7 @@ store_write_batch(struct store *s, struct store_rows *w, int64_t at_us, char *er
 		return rc;
 	for (size_t i = 0; i < s->nitems; i++) {
 		store_ledger_add(s, w, LEDGER_RECEIPT, at_us, s->items[i].receipt_sha);
-		rows_add_receipt(w, &s->items[i], &s->results[i]);
+		rows_add_receipt(w, &s->items[i], &s->results[i], s->results);
 	}
 	return VL_OK;
 }
@@ -884,14 +904,14 @@ static const char SQL_MESSAGES[] =
 	" AS t(i, rv, a, h, sz, f, t_, c, su, dt, mid, pe)";
 static const char SQL_RECEIPTS[] =
 	"INSERT INTO receipts (id, message_id, received_at, source, origin, mail_from, client_addr,"
-	" helo, tls, listener, segment_id, record_offset, record_index, sha256)"
-	" SELECT i, m, vellum_ts(rv), src, o, mf, ca, he, tl, li, $13, off, ix, h"
+	" helo, tls, listener, segment_id, record_offset, record_index, sha256, journal_report_id)"
+	" SELECT i, m, vellum_ts(rv), src, o, mf, ca, he, tl, li, $13, off, ix, h, jr"
 	" FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::text[], $6::text[],"
-	" $7::text[], $8::text[], $9::text[], $10::text[], $11::int8[], $12::bytea[], $14::int4[])"
-	" AS t(i, m, rv, src, o, mf, ca, he, tl, li, off, h, ix)";
+	" $7::text[], $8::text[], $9::text[], $10::text[], $11::int8[], $12::bytea[], $14::int4[],"
+	" $15::int8[]) AS t(i, m, rv, src, o, mf, ca, he, tl, li, off, h, ix, jr)";
 static const char SQL_RCPTS[] =
-	"INSERT INTO envelope_recipients (receipt_id, position, address)"
-	" SELECT * FROM unnest($1::int8[], $2::int4[], $3::text[])";
+	"INSERT INTO envelope_recipients (receipt_id, position, address, role)"
+	" SELECT * FROM unnest($1::int8[], $2::int4[], $3::text[], $4::text[])";
 static const char SQL_LEDGER[] =
 	"INSERT INTO ledger (seq, kind, at, subject, prev_hash, entry_hash)"
 	" SELECT s, k, vellum_ts(a), su, p, h FROM unnest($1::int8[], $2::text[], $3::int8[],"
@@ -931,14 +951,16 @@ store_insert_rows(struct store *s, struct store_rows *w, int64_t at_us, char *er
 				   pgarr_str(&w->r_client), pgarr_str(&w->r_helo),
 				   pgarr_str(&w->r_tls),    pgarr_str(&w->r_listener),
 				   pgarr_str(&w->r_off),    pgarr_str(&w->r_sha),
-				   seg,			    pgarr_str(&w->r_idx)};
-		if ((rc = exec_params(s->conn, SQL_RECEIPTS, 14, r, NULL, err, "insert receipts")) !=
+				   seg,			    pgarr_str(&w->r_idx),
+				   pgarr_str(&w->r_report)};
+		if ((rc = exec_params(s->conn, SQL_RECEIPTS, 15, r, NULL, err, "insert receipts")) !=
 		    VL_OK)
 			goto fail;
 	}
 	if (w->e_rid.n) {
-		const char *e[] = {pgarr_str(&w->e_rid), pgarr_str(&w->e_pos), pgarr_str(&w->e_addr)};
-		if ((rc = exec_params(s->conn, SQL_RCPTS, 3, e, NULL, err, "insert recipients")) !=
+		const char *e[] = {pgarr_str(&w->e_rid), pgarr_str(&w->e_pos), pgarr_str(&w->e_addr),
+				   pgarr_str(&w->e_role)};
+		if ((rc = exec_params(s->conn, SQL_RCPTS, 4, e, NULL, err, "insert recipients")) !=
 		    VL_OK)
 			goto fail;
 	}

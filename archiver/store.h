@@ -30,9 +30,12 @@ struct store_receipt {
 	const char *origin; /* file path, or listener name */
 	const char *mail_from;
 	const char *const *rcpts;
+	const char *const *roles; /* per recipient ("to", "cc", "bcc", ...), or NULL: "rcpt" */
 	size_t nrcpts;
 	const char *client_addr, *helo, *tls, *listener;
 	int64_t received_us; /* 0: now */
+	int has_report;	     /* this message was unwrapped from a journal report ... */
+	size_t report_slot;  /* ... staged in the same batch at this slot */
 };
 
 struct store_result {

@@ -100,7 +100,8 @@ CREATE TABLE receipts (
 	segment_id    bigint NOT NULL REFERENCES segments (id),
 	record_offset bigint NOT NULL,   -- the batch's RECEIPT record
 	record_index  integer NOT NULL,  -- this receipt's line in it
-	sha256        bytea NOT NULL CHECK (length(sha256) = 32) -- of that line
+	sha256        bytea NOT NULL CHECK (length(sha256) = 32), -- of that line
+	journal_report_id bigint -- the journal report (a message itself) this was unwrapped from
 );
 CREATE INDEX receipts_message ON receipts (message_id);
 CREATE UNIQUE INDEX receipts_location ON receipts (segment_id, record_offset, record_index);
