@@ -16,6 +16,8 @@
 #include "ledger.h"
 #include "log.h"
 #include "store.h"
+#include "receiver.h"
+#include "tls.h"
 
 int
 cmd_init(struct cli *c, int argc, char **argv)
@@ -49,6 +51,8 @@ cmd_init(struct cli *c, int argc, char **argv)
 	if (rc == VL_OK)
 		printf("keyring  %s (0600: keep a copy offline, apart from the store)\n", path);
 	else if (rc != VL_ERR_EXISTS)
+		goto fail;
+	if ((rc = tls_make_self_signed(&c->cfg, err)) != VL_OK)
 		goto fail;
 	if ((rc = db_connect(&c->cfg, &db, err)) != VL_OK ||
 	    (rc = db_migrate(db_conn(db), &applied, err)) != VL_OK)
@@ -185,36 +189,45 @@ serve_on_signal(int sig)
 }
 
 /* cmd_serve - run the archive: the database (the private cluster, started and stopped with
- * it), the migrations, and the store writer. The SMTP/LMTP and HTTP listeners of the
- * journal and api rooms attach here as they are built. */
+ * it), the migrations, the store writer, and the SMTP/LMTP listeners. */
 int
 cmd_serve(struct cli *c, int argc, char **argv)
 {
 	char err[VL_ERRLEN];
 	struct db *db;
 	struct store *st;
+	struct receiver *rcv = NULL;
 	struct sigaction sa = {.sa_handler = serve_on_signal};
+	int status = 0;
 
 	(void)argc;
 	(void)argv;
+	signal(SIGPIPE, SIG_IGN);
 	if (db_connect(&c->cfg, &db, err) != VL_OK) {
 		fprintf(stderr, "vellum serve: %s\n", err);
 		return 1;
 	}
-	if (store_open(&st, &c->cfg, db_conn(db), 0, err) != VL_OK) {
+	if (store_open(&st, &c->cfg, db_conn(db), 0, err) != VL_OK ||
+	    receiver_new(&rcv, &c->cfg, st, db_conn(db), err) != VL_OK) {
 		fprintf(stderr, "vellum serve: %s\n", err);
+		receiver_free(rcv);
+		store_close(st);
 		db_close(db);
 		return 1;
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	log_init("vellum", LOG_LEVEL_INFO);
+	if (log_level_get() < LOG_LEVEL_INFO)
+		log_init("vellum", LOG_LEVEL_INFO);
 	log_info("serving data=%s database=%s (stop with SIGTERM or Ctrl-C)", c->cfg.data_dir,
 		 c->cfg.database_url[0] ? "external" : "private cluster");
-	while (!serve_stop)
-		pause();
+	if (receiver_run(rcv, &serve_stop, err) != VL_OK) {
+		fprintf(stderr, "vellum serve: %s\n", err);
+		status = 1;
+	}
 	log_info("stopping");
+	receiver_free(rcv); /* stops the writer thread, which owns the store until then */
 	store_close(st);
 	db_close(db);
-	return 0;
+	return status;
 }

@@ -51,8 +51,25 @@ static const struct config_key {
 	    "Group commit: a batch waits at most this long for more messages before it commits."),
 	INT(message_max_mb, "150", 1, 2048,
 	    "Largest message accepted (SMTP SIZE); larger ones get 552 5.3.4."),
-	STR(smtp_listen, "127.0.0.1:2525", "SMTP listener (host:port)."),
-	STR(lmtp_listen, "127.0.0.1:2424", "LMTP listener (host:port)."),
+	STR(smtp_listen, "127.0.0.1:2525",
+	    "SMTP listeners: comma-separated host:port ([::1]:25 for IPv6); empty: none."),
+	STR(lmtp_listen, "127.0.0.1:2424",
+	    "LMTP listeners: comma-separated host:port or unix:/path/to/socket; empty: none."),
+	STR(smtp_hostname, "localhost", "Name in the SMTP/LMTP greeting and EHLO reply."),
+	STR(client_networks, "127.0.0.0/8, ::1/128",
+	    "Who may connect to the SMTP/LMTP listeners: comma-separated CIDR networks. Others\n"
+	    "get 554 5.7.1 and are disconnected. Unix-socket clients are always allowed."),
+	INT(max_connections, "2000", 1, 100000,
+	    "SMTP/LMTP connections at once; one more gets 421 4.7.0 and is closed."),
+	INT(command_timeout_s, "300", 1, 3600,
+	    "Idle time allowed between commands (RFC 5321 4.5.3.2: at least 5 minutes)."),
+	INT(data_timeout_s, "600", 1, 3600,
+	    "Idle time allowed inside DATA/BDAT (RFC 5321 4.5.3.2: 3 minutes per block, 10 for\n"
+	    "the final dot)."),
+	STR(tls_cert, "",
+	    "PEM certificate chain for STARTTLS (and HTTPS). Empty: DATA/tls/cert.pem, a\n"
+	    "self-signed certificate that `vellum init` makes."),
+	STR(tls_key, "", "PEM private key of tls_cert. Empty: DATA/tls/key.pem."),
 	STR(http_listen, "127.0.0.1:8080", "HTTP/JSON API listener (host:port)."),
 #undef STR
 #undef INT

@@ -26,6 +26,13 @@ struct vl_config {
 	char smtp_listen[256];
 	char lmtp_listen[256];
 	char http_listen[256];
+	char smtp_hostname[256];
+	char client_networks[1024];
+	int64_t max_connections;
+	int64_t command_timeout_s;
+	int64_t data_timeout_s;
+	char tls_cert[CONFIG_PATH_MAX];
+	char tls_key[CONFIG_PATH_MAX];
 };
 
 /* config_defaults - fill cfg with every default and data_dir. */

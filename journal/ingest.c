@@ -1,0 +1,310 @@
+/* ingest - the store writer thread of `vellum serve`. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "ingest.h"
+#include "journal_report.h"
+#include "log.h"
+
+#define INGEST_HINTS_MAX 64 /* original recipients read from headers, per message */
+
+struct ingest {
+	const struct vl_config *cfg;
+	struct store *st;
+	PGconn *conn;
+	int notify_fd;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct ingest_job *queue, **queue_tail, *done;
+	size_t queued;
+	int stop;
+};
+
+/* map_source - the message's bytes in memory (a spooled file is mapped read-only; the
+ * mapping is kept in the job until ingest_job_release). */
+static const uint8_t *
+map_source(struct ingest_job *job)
+{
+	void *p;
+
+	if (job->src.mem || job->src.len == 0)
+		return job->src.mem ? job->src.mem : (const uint8_t *)"";
+	p = mmap(NULL, job->src.len, PROT_READ, MAP_PRIVATE, job->src.fd, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	job->map = p;
+	job->map_len = job->src.len;
+	return p;
+}
+
+void
+ingest_job_release(struct ingest_job *job)
+{
+	if (job->map)
+		munmap(job->map, job->map_len);
+	job->map = NULL;
+	buf_free(&job->keep);
+}
+
+static enum vl_err
+add_plain(struct store *st, const struct ingest_job *job, const uint8_t *raw, char *err)
+{
+	const char **rcpts = xcalloc(job->nrcpts * 2 + INGEST_HINTS_MAX + 1, sizeof(char *));
+	const char **roles = xcalloc(job->nrcpts * 2 + INGEST_HINTS_MAX + 1, sizeof(char *));
+	char **hints = NULL;
+	size_t n = 0, nh = 0, slot;
+	enum vl_err rc;
+
+	/* The envelope Vellum saw, then what it says about the original recipients: DSN ORCPT
+	 * and, for always_bcc/recipient_bcc or Google routing, the delivery headers. */
+	for (size_t i = 0; i < job->nrcpts; i++) {
+		rcpts[n] = job->rcpts[i];
+		roles[n++] = "rcpt";
+	}
+	for (size_t i = 0; job->orcpts && i < job->nrcpts; i++)
+		if (job->orcpts[i]) {
+			rcpts[n] = job->orcpts[i];
+			roles[n++] = "orcpt";
+		}
+	if (raw && journal_hints(&hints, &nh, raw, job->src.len) == VL_OK)
+		for (size_t i = 0; i < nh && i < INGEST_HINTS_MAX; i++) {
+			rcpts[n] = hints[i];
+			roles[n++] = "header";
+		}
+	struct store_receipt r = {.source = job->source,
+				  .origin = job->listener,
+				  .mail_from = job->mail_from,
+				  .rcpts = rcpts,
+				  .roles = roles,
+				  .nrcpts = n,
+				  .client_addr = job->client_addr,
+				  .helo = job->helo,
+				  .tls = job->tls,
+				  .listener = job->listener,
+				  .received_us = job->received_us};
+	rc = store_add(st, &job->src, &r, &slot, err);
+	journal_hints_free(hints, nh);
+	free(rcpts);
+	free(roles);
+	return rc;
+}
+
+enum vl_err
+ingest_unwrap_and_add(struct store *st, struct ingest_job *job, char *err)
+{
+	struct journal_report rep;
+	const uint8_t *raw = map_source(job);
+	const uint8_t *orig;
+	size_t report_slot, slot, olen;
+	enum vl_err rc;
+	char detail[VL_ERRLEN];
+
+	if (raw == NULL)
+		return add_plain(st, job, NULL, err);
+	if (journal_report_parse(&rep, raw, job->src.len, detail) != VL_OK ||
+	    rep.kind == JOURNAL_PLAIN || rep.parse_error) {
+		if (rep.kind != JOURNAL_PLAIN && rep.parse_error)
+			log_warnx("journal report not unwrapped (%s); archived as it came",
+				  rep.detail ? rep.detail : "unreadable");
+		journal_report_free(&rep);
+		return add_plain(st, job, raw, err);
+	}
+	/* The report itself, as received, is evidence of how the original came to us. */
+	if ((rc = add_plain(st, job, raw, err)) != VL_OK)
+		goto out;
+	report_slot = store_pending(st) - 1;
+	orig = journal_original(&rep, raw, &olen);
+	if (rep.orig_decoded.len) {
+		/* Decoded bytes belong to rep: keep a copy until the commit. */
+		buf_append(&job->keep, orig, olen);
+		orig = job->keep.data;
+	}
+	const char **rcpts = xcalloc(rep.nrcpts + 1, sizeof(char *));
+	const char **roles = xcalloc(rep.nrcpts + 1, sizeof(char *));
+	for (size_t i = 0; i < rep.nrcpts; i++) {
+		rcpts[i] = rep.rcpts[i].address;
+		roles[i] = rep.rcpts[i].role;
+	}
+	struct store_source src = {.mem = orig, .len = olen};
+	struct store_receipt r = {.source = "journal",
+				  .origin = job->listener,
+				  .mail_from = rep.sender,
+				  .rcpts = rcpts,
+				  .roles = roles,
+				  .nrcpts = rep.nrcpts,
+				  .client_addr = job->client_addr,
+				  .helo = job->helo,
+				  .tls = job->tls,
+				  .listener = job->listener,
+				  .received_us = job->received_us,
+				  .has_report = 1,
+				  .report_slot = report_slot};
+	rc = store_add(st, &src, &r, &slot, err);
+	free(rcpts);
+	free(roles);
+out:
+	journal_report_free(&rep);
+	return rc;
+}
+
+/* ---- the writer thread ---- */
+
+static void
+ingest_wake(struct ingest *in)
+{
+	uint64_t one = 1;
+
+	if (write(in->notify_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("ingest: notify");
+}
+
+/* ingest_take_batch - wait for work, then gather up to batch_max_messages jobs, waiting at most
+ * batch_max_ms after the first for more to share the commit. */
+static struct ingest_job *
+ingest_take_batch(struct ingest *in)
+{
+	struct ingest_job *batch;
+	struct timespec deadline;
+	size_t max = (size_t)in->cfg->batch_max_messages;
+
+	pthread_mutex_lock(&in->mu);
+	while (in->queue == NULL && !in->stop)
+		pthread_cond_wait(&in->cv, &in->mu);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_nsec += in->cfg->batch_max_ms * 1000000L;
+	deadline.tv_sec += deadline.tv_nsec / 1000000000L;
+	deadline.tv_nsec %= 1000000000L;
+	while (in->queued < max && !in->stop && in->queue)
+		if (pthread_cond_timedwait(&in->cv, &in->mu, &deadline) == ETIMEDOUT)
+			break;
+	batch = in->queue;
+	size_t n = 0;
+	struct ingest_job **cut = &in->queue;
+	while (*cut && n < max) {
+		cut = &(*cut)->next;
+		n++;
+	}
+	in->queue = *cut;
+	*cut = NULL;
+	in->queued -= n;
+	if (in->queue == NULL)
+		in->queue_tail = &in->queue;
+	pthread_mutex_unlock(&in->mu);
+	return batch;
+}
+
+static void
+ingest_batch(struct ingest *in, struct ingest_job *batch)
+{
+	const struct store_result *res;
+	size_t n;
+	char err[VL_ERRLEN] = "";
+	enum vl_err rc = VL_OK;
+
+	/* A lost connection is reset before the batch, so one outage costs one batch of 451s. */
+	if (PQstatus(in->conn) != CONNECTION_OK)
+		PQreset(in->conn);
+	for (struct ingest_job *j = batch; j; j = j->next) {
+		j->result = ingest_unwrap_and_add(in->st, j, err);
+		if (j->result != VL_OK)
+			log_warnx("ingest: message from %s not staged: %s", j->client_addr, err);
+	}
+	if (store_pending(in->st) && (rc = store_commit(in->st, &res, &n, err)) != VL_OK)
+		log_errx("ingest: batch not committed, answering %d: %s", vl_err_smtp(rc, NULL), err);
+	for (struct ingest_job *j = batch; j; j = j->next) {
+		if (j->result == VL_OK)
+			j->result = rc;
+		ingest_job_release(j);
+	}
+	pthread_mutex_lock(&in->mu);
+	struct ingest_job *last = batch;
+	while (last->next)
+		last = last->next;
+	last->next = in->done;
+	in->done = batch;
+	pthread_mutex_unlock(&in->mu);
+	ingest_wake(in);
+}
+
+static void *
+ingest_main(void *arg)
+{
+	struct ingest *in = arg;
+
+	for (;;) {
+		struct ingest_job *batch = ingest_take_batch(in);
+
+		if (batch)
+			ingest_batch(in, batch);
+		else if (in->stop)
+			break;
+	}
+	return NULL;
+}
+
+enum vl_err
+ingest_start(struct ingest **out, const struct vl_config *cfg, struct store *st, PGconn *conn,
+	     int notify_fd, char *err)
+{
+	struct ingest *in = xcalloc(1, sizeof(*in));
+
+	in->cfg = cfg;
+	in->st = st;
+	in->conn = conn;
+	in->notify_fd = notify_fd;
+	in->queue_tail = &in->queue;
+	pthread_mutex_init(&in->mu, NULL);
+	pthread_cond_init(&in->cv, NULL);
+	if (pthread_create(&in->thread, NULL, ingest_main, in) != 0) {
+		free(in);
+		return vl_err_set(err, VL_ERR_INTERNAL, "ingest thread: %s", strerror(errno));
+	}
+	*out = in;
+	return VL_OK;
+}
+
+void
+ingest_submit(struct ingest *in, struct ingest_job *job)
+{
+	job->next = NULL;
+	pthread_mutex_lock(&in->mu);
+	*in->queue_tail = job;
+	in->queue_tail = &job->next;
+	in->queued++;
+	pthread_cond_signal(&in->cv);
+	pthread_mutex_unlock(&in->mu);
+}
+
+struct ingest_job *
+ingest_take_done(struct ingest *in)
+{
+	struct ingest_job *d;
+
+	pthread_mutex_lock(&in->mu);
+	d = in->done;
+	in->done = NULL;
+	pthread_mutex_unlock(&in->mu);
+	return d;
+}
+
+void
+ingest_stop(struct ingest *in)
+{
+	if (in == NULL)
+		return;
+	pthread_mutex_lock(&in->mu);
+	in->stop = 1;
+	pthread_cond_broadcast(&in->cv);
+	pthread_mutex_unlock(&in->mu);
+	pthread_join(in->thread, NULL);
+	pthread_mutex_destroy(&in->mu);
+	pthread_cond_destroy(&in->cv);
+	free(in);
+}
