@@ -28,10 +28,9 @@ audit_append(PGconn *c, const char *actor, const char *client, const char *actio
 	enum vl_err rc = VL_OK;
 
 	snprintf(sql, sizeof(sql),
-		 "WITH lock AS (SELECT pg_advisory_xact_lock(" AUDIT_LOCK_KEY ")),"
-		 " prev AS (SELECT coalesce((SELECT seq FROM audit ORDER BY seq DESC LIMIT 1), 0)"
+		 "WITH prev AS (SELECT coalesce((SELECT seq FROM audit ORDER BY seq DESC LIMIT 1), 0)"
 		 " AS seq, coalesce((SELECT entry_hash FROM audit ORDER BY seq DESC LIMIT 1),"
-		 " decode(repeat('00', 32), 'hex')) AS h FROM lock),"
+		 " decode(repeat('00', 32), 'hex')) AS h),"
 		 " row AS (SELECT prev.seq + 1 AS seq, date_trunc('microseconds', clock_timestamp())"
 		 " AS at, prev.h FROM prev)"
 		 " INSERT INTO audit (seq, at, actor, client_addr, action, target, details,"
@@ -39,10 +38,24 @@ audit_append(PGconn *c, const char *actor, const char *client, const char *actio
 		 " SELECT row.seq, row.at, $1, $2, $3, $4, $5::jsonb, row.h, " AUDIT_CANON
 		 " FROM row",
 		 "row.seq::text", "row.at", "$1", "$2", "$3", "$4", "$5::jsonb", "row.h");
-	/* The advisory lock is held until the end of the implicit transaction of this statement. */
+	/* One appender at a time: the lock is taken in its own statement, so the INSERT's
+	 * snapshot (READ COMMITTED: taken when the statement starts) sees the row the previous
+	 * holder committed. The lock ends with the transaction. */
+	r = PQexec(c, "BEGIN; SELECT pg_advisory_xact_lock(" AUDIT_LOCK_KEY ")");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = vl_err_set(err, VL_ERR_DB, "audit: %s", PQerrorMessage(c));
+		PQclear(r);
+		PQclear(PQexec(c, "ROLLBACK"));
+		return rc;
+	}
+	PQclear(r);
 	r = PQexecParams(c, sql, 5, NULL, vals, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		rc = vl_err_set(err, VL_ERR_DB, "audit: %s", PQerrorMessage(c));
+	PQclear(r);
+	r = PQexec(c, rc == VL_OK ? "COMMIT" : "ROLLBACK");
+	if (rc == VL_OK && PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = vl_err_set(err, VL_ERR_DB, "audit commit: %s", PQerrorMessage(c));
 	PQclear(r);
 	return rc;
 }

@@ -97,6 +97,11 @@ cmd_keys(struct cli *c, int argc, char **argv)
 	enum vl_err rc;
 	uint32_t id;
 
+	config_path(path, &c->cfg, "keys");
+	if (fs_mkdir_p(path, 0700, err) != VL_OK) {
+		fprintf(stderr, "vellum keys: %s\n", err);
+		return 1;
+	}
 	config_path(path, &c->cfg, "keys/keyring");
 	if (argc == 2 && strcmp(argv[1], "generate") == 0) {
 		if ((rc = keyring_generate(path, err)) != VL_OK) {

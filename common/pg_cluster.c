@@ -452,6 +452,16 @@ cluster_running(struct pg_paths *p, int *running, char *err)
 	snprintf(ver, sizeof(ver), "%s/PG_VERSION", p->pg);
 	if (!file_exists(ver))
 		return VL_OK; /* never created */
+	/* Fast path: a server answering on our socket is running; pg_ctl (a fork, an exec and
+	 * its own checks) is asked only when it does not answer. */
+	const char *const keys[] = {"host", "port", "dbname", "connect_timeout", NULL};
+	char port[16];
+	snprintf(port, sizeof(port), "%d", PG_CLUSTER_PORT);
+	const char *const vals[] = {p->run, port, "postgres", "2", NULL};
+	if (PQpingParams(keys, vals, 0) == PQPING_OK) {
+		*running = 1;
+		return VL_OK;
+	}
 	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return vl_err_set(err, VL_ERR_IO, "open /dev/null: %s", strerror(errno));
