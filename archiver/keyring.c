@@ -86,7 +86,7 @@ keyring_fill_entry(struct keyring *kr, size_t i, uint32_t id, int64_t created)
 
 /* keyring_serialize - the file text; held in a sodium buffer because it is all secret. */
 static enum vl_err
-keyring_save(const struct keyring *kr, const char *path, char *err)
+keyring_save(const struct keyring *kr, const char *path, int create, char *err)
 {
 	size_t cap = 256 + kr->nkeys * 128;
 	char *text = sodium_malloc(cap);
@@ -110,7 +110,8 @@ keyring_save(const struct keyring *kr, const char *path, char *err)
 					kr->entries[i].id, (long long)kr->entries[i].created, hex);
 	}
 	sodium_memzero(hex, sizeof(hex));
-	rc = fs_write_atomic(path, text, len, 0600, err);
+	/* A new keyring never replaces one that appeared meanwhile (two `vellum init`s). */
+	rc = fs_write_atomic(path, text, len, 0600 | (create ? FS_NOREPLACE : 0), err);
 	sodium_free(text);
 	return rc;
 }
@@ -131,10 +132,14 @@ keyring_generate(const char *path, char *err)
 	crypto_kdf_keygen(kr_master(kr, 0));
 	kr->nkeys = 1;
 	keyring_fill_entry(kr, 0, 1, (int64_t)time(NULL));
-	rc = keyring_save(kr, path, err);
+	rc = keyring_save(kr, path, 1, err);
 	keyring_free(kr);
 	return rc;
 }
+
+#define SEEN_MAGIC 1
+#define SEEN_ADDRESS 2
+#define SEEN_SIGNING 4
 
 static enum vl_err
 keyring_parse_line(struct keyring *kr, char *line, int *seen_magic, char *err)
@@ -146,7 +151,7 @@ keyring_parse_line(struct keyring *kr, char *line, int *seen_magic, char *err)
 	if (*line == '#' || *line == 0)
 		return VL_OK;
 	if (strcmp(line, "vellum-keyring 1") == 0) {
-		*seen_magic = 1;
+		*seen_magic |= SEEN_MAGIC;
 		return VL_OK;
 	}
 	if (sscanf(line, "%15s", word) != 1)
@@ -156,11 +161,13 @@ keyring_parse_line(struct keyring *kr, char *line, int *seen_magic, char *err)
 
 		if (sscanf(line, "%*s %79s", hex) != 1 || hex_decode(dst, KEYRING_KEY_LEN, hex) != 0)
 			return vl_err_set(err, VL_ERR_CONFIG, "keyring: malformed %s line", word);
+		*seen_magic |= word[0] == 'a' ? SEEN_ADDRESS : SEEN_SIGNING;
 	} else if (strcmp(word, "key") == 0) {
 		if (kr->nkeys == KEYRING_MAX_KEYS)
 			return vl_err_set(err, VL_ERR_LIMIT, "keyring: more than %d keys",
 					  KEYRING_MAX_KEYS);
 		if (sscanf(line, "key %u %lld %79s", &id, &created, hex) != 3 || id == 0 ||
+		    id > KEYRING_ID_MAX || line[4] == '-' ||
 		    hex_decode(kr_master(kr, kr->nkeys), KEYRING_KEY_LEN, hex) != 0)
 			return vl_err_set(err, VL_ERR_CONFIG, "keyring: malformed key line");
 		if (kr->nkeys > 0 && id <= kr->entries[kr->nkeys - 1].id)
@@ -200,8 +207,9 @@ keyring_load(struct keyring **out, const char *path, char *err)
 		if ((rc = keyring_parse_line(kr, line, &seen_magic, err)) != VL_OK)
 			goto out;
 	}
-	if (!seen_magic || kr->nkeys == 0)
-		rc = vl_err_set(err, VL_ERR_CONFIG, "%s: not a Vellum keyring", path);
+	if (seen_magic != (SEEN_MAGIC | SEEN_ADDRESS | SEEN_SIGNING) || kr->nkeys == 0)
+		rc = vl_err_set(err, VL_ERR_CONFIG, "%s: not a complete Vellum keyring (magic, "
+				"address, signing and at least one key)", path);
 out:
 	sodium_memzero(text.data, text.len);
 	buf_free(&text);
@@ -221,7 +229,7 @@ keyring_rotate(const char *path, uint32_t *new_id, char *err)
 
 	if ((rc = keyring_load(&kr, path, err)) != VL_OK)
 		return rc;
-	if (kr->nkeys == KEYRING_MAX_KEYS) {
+	if (kr->nkeys == KEYRING_MAX_KEYS || kr->entries[kr->nkeys - 1].id >= KEYRING_ID_MAX) {
 		keyring_free(kr);
 		return vl_err_set(err, VL_ERR_LIMIT, "keyring holds %d keys already", KEYRING_MAX_KEYS);
 	}
@@ -229,7 +237,7 @@ keyring_rotate(const char *path, uint32_t *new_id, char *err)
 	*new_id = kr->entries[kr->nkeys - 1].id + 1;
 	keyring_fill_entry(kr, kr->nkeys, *new_id, (int64_t)time(NULL));
 	kr->nkeys++;
-	rc = keyring_save(kr, path, err);
+	rc = keyring_save(kr, path, 0, err);
 	keyring_free(kr);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #define KEYRING_KEY_LEN 32
 #define KEYRING_MAX_KEYS 1024
 #define KEYRING_FILE_MAX (256 * 1024)
+#define KEYRING_ID_MAX 0x7fffffffu /* ids stay positive in PostgreSQL integer columns */
 
 struct keyring;
 

@@ -181,6 +181,14 @@ ledger_walk(PGconn *c, void (*bad)(void *arg, uint64_t seq, const char *why), vo
 			const uint8_t *ph = (const uint8_t *)PQgetvalue(r, i, 4);
 			const uint8_t *eh = (const uint8_t *)PQgetvalue(r, i, 5);
 
+			if (PQgetlength(r, i, 3) != 32 || PQgetlength(r, i, 4) != LEDGER_HASH_LEN ||
+			    PQgetlength(r, i, 5) != LEDGER_HASH_LEN) {
+				breaks++;
+				bad(arg, seq, "hash field of the wrong length");
+				expect = seq + 1;
+				(*entries)++;
+				continue;
+			}
 			if (seq != expect) {
 				breaks++;
 				bad(arg, expect, seq > expect ? "entry missing (sequence gap)"

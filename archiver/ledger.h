@@ -36,7 +36,7 @@ int ledger_kind_parse(const char *name);
 void ledger_entry_hash(uint8_t out[LEDGER_HASH_LEN], uint64_t seq, enum ledger_kind kind,
 		       int64_t at_us, const uint8_t subject[32], const uint8_t prev[LEDGER_HASH_LEN]);
 
-/* ledger_append - advance head by one entry; out_hash gets the new entry's hash. */
+/* ledger_append - advance head by one entry (head->hash becomes the new entry's hash). */
 void ledger_append(struct ledger_head *head, enum ledger_kind kind, int64_t at_us,
 		   const uint8_t subject[32]);
 

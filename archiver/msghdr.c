@@ -16,16 +16,30 @@ clean_utf8(const char *s)
 	size_t n = strlen(s);
 	char *out;
 
-	if (n > MSGHDR_FIELD_MAX)
+	if (n > MSGHDR_FIELD_MAX) {
 		n = MSGHDR_FIELD_MAX;
+		/* Cut on a character boundary, not inside a UTF-8 sequence. */
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
 	if (g_utf8_validate(s, (gssize)n, NULL)) {
 		out = xmalloc(n + 1);
 		memcpy(out, s, n);
 		out[n] = 0;
 		return out;
 	}
+	/* Not UTF-8: read it as Latin-1, then bound the result again (Latin-1 can double). */
 	gchar *conv = g_convert(s, (gssize)n, "UTF-8", "ISO-8859-1", NULL, NULL, NULL);
-	out = xstrdup(conv ? conv : "");
+	size_t m = conv ? strlen(conv) : 0;
+	if (m > MSGHDR_FIELD_MAX) {
+		m = MSGHDR_FIELD_MAX;
+		while (m > 0 && ((unsigned char)conv[m] & 0xc0) == 0x80)
+			m--;
+	}
+	out = xmalloc(m + 1);
+	if (m)
+		memcpy(out, conv, m);
+	out[m] = 0;
 	g_free(conv);
 	return out;
 }

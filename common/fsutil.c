@@ -105,7 +105,7 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, cha
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
 		return vl_err_set(err, VL_ERR_CONFIG, "path too long: %s", path);
 	/* O_EXCL: never follow or reuse a file someone else left at the tmp name. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
 	if (fd < 0)
 		return vl_err_set(err, errno_to_vl(errno), "create %s: %s", tmp, strerror(errno));
 	rc = fs_write_full(fd, data, len);
@@ -115,8 +115,10 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, cha
 	/* close can report a deferred write error even after fsync succeeded (Postfix mail_stream.c). */
 	if (close(fd) != 0 && rc == VL_OK)
 		rc = errno_to_vl(errno);
-	if (rc == VL_OK && rename(tmp, path) != 0)
-		rc = errno_to_vl(errno);
+	if (rc == VL_OK && (mode & FS_NOREPLACE ? renameat2(AT_FDCWD, tmp, AT_FDCWD, path,
+							      RENAME_NOREPLACE)
+					       : rename(tmp, path)) != 0)
+		rc = errno == EEXIST ? VL_ERR_EXISTS : errno_to_vl(errno);
 	if (rc != VL_OK) {
 		int e = errno;
 

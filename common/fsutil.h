@@ -14,6 +14,10 @@
 /* fs_mkdir_p - create path and its parents with mode; existing directories are fine. */
 enum vl_err fs_mkdir_p(const char *path, mode_t mode, char *err) VL_MUST_CHECK;
 
+/* FS_NOREPLACE - or'ed into fs_write_atomic's mode: fail with VL_ERR_EXISTS rather than
+ * replace an existing path (renameat2 RENAME_NOREPLACE). */
+#define FS_NOREPLACE 0100000
+
 /* fs_write_atomic - durably replace path with data: write tmp (O_EXCL, mode) -> fsync ->
  * close (checked) -> rename -> fsync(dir). On failure the tmp file is unlinked. */
 enum vl_err fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
