@@ -1,0 +1,1252 @@
+/* mime_extract - the searchable metadata of one message, read with GMime in bounded work.
+ *
+ * GMime ownership, once for the whole file: everything reached from the parsed GMimeMessage
+ * (parts, header values, address lists, content streams) is owned by the message and is valid
+ * until mime_extract unrefs it at its end; the objects this file creates (parser options,
+ * streams, filters, parser) are unref'd or freed by the function that created them, next to
+ * the creation. Strings GMime hands over with "free it" semantics are g_free'd where used.
+ *
+ * XXX: longer than the ~1,000 lines the style asks for. Charset conversion and HTML to text
+ * are the natural split (a text_conv module) once a second room needs them; until then they
+ * stay here, private, next to their only caller. */
+#include <errno.h>
+#include <gmime/gmime.h>
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mime_extract.h"
+
+#define MIME_CHUNK 65536       /* bytes read from a decoding stream at a time */
+#define MIME_GROUP_DEPTH 2     /* address groups inside groups looked into */
+#define MIME_SNIFF_MAX 1024    /* bytes of HTML searched for a <meta> charset */
+#define MIME_ENTITY_MAX 32     /* longest "&...;" entity looked at */
+
+static const char utf8_replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+
+/* ---- UTF-8 ---- */
+
+/* utf8_dec - the length (1-4) of the valid UTF-8 sequence at p (code point in *cp), 0 when the
+ * byte at p cannot start one, -1 when the n bytes there are a valid but unfinished prefix.
+ * Overlong forms, surrogates and values above U+10FFFF are invalid (PostgreSQL refuses them). */
+static int
+utf8_dec(const uint8_t *p, size_t n, uint32_t *cp)
+{
+	uint32_t c;
+	int need;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] < 0xc2)
+		return 0;
+	if (p[0] < 0xe0) {
+		need = 2;
+		c = p[0] & 0x1f;
+	} else if (p[0] < 0xf0) {
+		need = 3;
+		c = p[0] & 0x0f;
+	} else if (p[0] < 0xf5) {
+		need = 4;
+		c = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (int i = 1; i < need; i++) {
+		if ((size_t)i >= n)
+			return -1;
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if ((need == 3 && c < 0x800) || (need == 4 && c < 0x10000) || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return need;
+}
+
+static size_t
+utf8_enc(uint8_t *o, uint32_t c)
+{
+	if (c < 0x80) {
+		o[0] = (uint8_t)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		o[0] = (uint8_t)(0xc0 | c >> 6);
+		o[1] = (uint8_t)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		o[0] = (uint8_t)(0xe0 | c >> 12);
+		o[1] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
+		o[2] = (uint8_t)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	o[0] = (uint8_t)(0xf0 | c >> 18);
+	o[1] = (uint8_t)(0x80 | (c >> 12 & 0x3f));
+	o[2] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
+	o[3] = (uint8_t)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/* clean_str - an owned copy of s (n bytes) that is valid UTF-8 (invalid bytes become U+FFFD),
+ * has every control character as a space, no leading or trailing space, and at most max bytes
+ * (cut at a character boundary). NULL when s is NULL or nothing is left. */
+static char *
+clean_str(const char *s, size_t n, size_t max)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	struct buf b = {0};
+	size_t i = 0;
+
+	if (s == NULL)
+		return NULL;
+	while (i < n && b.len < max) {
+		uint32_t cp;
+		int k = utf8_dec(p + i, n - i, &cp);
+
+		if (k <= 0) {
+			if (b.len + 3 > max)
+				break;
+			buf_append(&b, utf8_replacement, 3);
+			i++;
+			continue;
+		}
+		if (b.len + (size_t)k > max)
+			break;
+		if (cp < 0x20 || cp == 0x7f)
+			buf_append(&b, " ", 1);
+		else
+			buf_append(&b, p + i, (size_t)k);
+		i += (size_t)k;
+	}
+	size_t start = 0, end = b.len;
+	while (start < end && b.data[start] == ' ')
+		start++;
+	while (end > start && b.data[end - 1] == ' ')
+		end--;
+	if (start == end) {
+		buf_free(&b);
+		return NULL;
+	}
+	char *out = xmalloc(end - start + 1);
+	memcpy(out, b.data + start, end - start);
+	out[end - start] = 0;
+	buf_free(&b);
+	return out;
+}
+
+static char *
+clean_cstr(const char *s, size_t max)
+{
+	return s ? clean_str(s, strlen(s), max) : NULL;
+}
+
+/* ---- the body text sink: bounded, NUL-free, cut only between characters ---- */
+
+struct sink {
+	struct buf *b;
+	size_t cap;
+	int full;   /* cap reached: everything more is dropped */
+	size_t ink; /* bytes that were not white space, to tell an empty alternative */
+	int space;  /* collapse white space (HTML): the last byte written was a space */
+	int collapse;
+};
+
+/* sink_put - append n bytes that are whole UTF-8 characters. */
+static void
+sink_put(struct sink *s, const uint8_t *p, size_t n)
+{
+	if (s->full || n == 0)
+		return;
+	if (s->b->len + n > s->cap) {
+		size_t k = s->cap - s->b->len;
+
+		while (k > 0 && (p[k] & 0xc0) == 0x80)
+			k--;
+		n = k;
+		s->full = 1;
+	}
+	buf_reserve(s->b, n);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		int ws = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0;
+
+		if (c == '\r' && i + 1 < n && p[i + 1] == '\n')
+			continue; /* CRLF text is kept as LF: the same words, fewer bytes */
+		if (c == '\r')
+			c = '\n';
+		if (c == 0)
+			c = ' ';
+		if (s->collapse) {
+			if (ws) {
+				if (s->space)
+					continue;
+				c = c == '\n' ? '\n' : ' ';
+				s->space = 1;
+			} else {
+				s->space = 0;
+			}
+		}
+		if (!ws)
+			s->ink++;
+		s->b->data[s->b->len++] = c;
+	}
+	s->b->data[s->b->len] = 0;
+}
+
+static void
+sink_cp(struct sink *s, uint32_t cp)
+{
+	uint8_t o[4];
+
+	sink_put(s, o, utf8_enc(o, cp));
+}
+
+/* sink_sep - a paragraph break between two parts' text (nothing at the start). */
+static void
+sink_sep(struct sink *s)
+{
+	if (s->b->len > 0 && !s->full)
+		sink_put(s, (const uint8_t *)"\n\n", 2);
+}
+
+/* ---- charset conversion to UTF-8, streaming ---- */
+
+/* Windows-1252 0x80-0x9F (0 where undefined); 0xA0-0xFF are Latin-1. Used for bytes that are
+ * not UTF-8 in text that declares no charset, US-ASCII, ISO-8859-1 or UTF-8 (WHATWG's rule
+ * for ISO-8859-1, and what mislabelled 8-bit mail nearly always is). */
+static const uint16_t cp1252_hi[32] = {
+	0x20ac, 0,	0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160,
+	0x2039, 0x0152, 0,	0x017d, 0,	0,	0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
+	0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0,	0x017e, 0x0178,
+};
+
+/* Labels mapped to the superset iconv should use: mail labels the base set and sends the
+ * vendor's (NEC and IBM rows in Shift_JIS and EUC-JP, GBK/GB18030 for GB2312, UHC for EUC-KR). */
+static const struct {
+	const char *label, *use;
+} charset_map[] = {
+	{"shift_jis", "CP932"},	     {"shift-jis", "CP932"},	   {"sjis", "CP932"},
+	{"x-sjis", "CP932"},	     {"ms_kanji", "CP932"},	   {"csshiftjis", "CP932"},
+	{"windows-31j", "CP932"},    {"x-ms-cp932", "CP932"},	   {"cp932", "CP932"},
+	{"euc-jp", "EUC-JP-MS"},     {"x-euc-jp", "EUC-JP-MS"},
+	{"cseucpkdfmtjapanese", "EUC-JP-MS"},
+	{"gb2312", "GB18030"},	     {"gbk", "GB18030"},	   {"x-gbk", "GB18030"},
+	{"cp936", "GB18030"},	     {"euc-cn", "GB18030"},	   {"x-euc-cn", "GB18030"},
+	{"gb_2312-80", "GB18030"},   {"csgb2312", "GB18030"},	   {"chinese", "GB18030"},
+	{"big5", "BIG5-HKSCS"},	     {"x-big5", "BIG5-HKSCS"},	   {"cn-big5", "BIG5-HKSCS"},
+	{"csbig5", "BIG5-HKSCS"},    {"ks_c_5601-1987", "CP949"},  {"ks_c_5601", "CP949"},
+	{"euc-kr", "CP949"},	     {"korean", "CP949"},	   {"csksc56011987", "CP949"},
+	{"iso-8859-11", "CP874"},    {"tis-620", "CP874"},	   {"iso-8859-9", "CP1254"},
+};
+
+/* Labels read as "UTF-8 where valid, else Windows-1252" (CONV_AUTO). */
+static const char *const charset_auto[] = {
+	"us-ascii", "ascii", "ansi_x3.4-1968", "iso-8859-1", "iso_8859-1", "latin1", "l1",
+	"iso8859-1", "utf-8", "utf8", "x-unknown", "unknown", "unknown-8bit", "x-user-defined",
+	"default", "windows-1252", "cp1252", "8bit",
+};
+
+/* ISO-2022-JP labels: decoded through our own switch to EUC-JP-MS, which knows the NEC row 13
+ * (circled numbers) and the JIS X 0201 katakana (ESC ( I) that glibc's ISO-2022-JP refuses. */
+static const char *const charset_jis[] = {
+	"iso-2022-jp", "csiso2022jp", "iso-2022-jp-1", "iso-2022-jp-ms", "cp50220", "cp50221",
+	"cp50222", "jis", "x-jis",
+};
+
+enum conv_mode { CONV_AUTO, CONV_ICONV };
+enum jis_set { JIS_ASCII, JIS_0208, JIS_KANA, JIS_0212, JIS_OTHER };
+
+struct conv {
+	enum conv_mode mode;
+	iconv_t cd;
+	int jis;	    /* ISO-2022-JP: bytes go through jis_feed first */
+	enum jis_set set;   /* ... its current character set */
+	uint8_t esc[4];	    /* ... an escape sequence split across reads */
+	size_t nesc;
+	int lead;	    /* ... the first byte of a two-byte character, or -1 */
+	struct buf stage;   /* bytes not yet converted (a character split across reads) */
+	struct buf eucbuf;  /* jis_feed's output */
+};
+
+static int
+label_in(const char *label, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(label, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+has_jis_escape(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 2 < n; i++)
+		if (p[i] == 0x1b && p[i + 1] == '$' && (p[i + 2] == 'B' || p[i + 2] == '@'))
+			return 1;
+	return 0;
+}
+
+/* conv_open - choose how to read text labelled charset (NULL: unlabelled); sample is the
+ * first bytes, used only to recognise unlabelled ISO-2022-JP. */
+static void
+conv_open(struct conv *c, const char *charset, const uint8_t *sample, size_t n)
+{
+	char label[64];
+	const char *use = NULL;
+
+	memset(c, 0, sizeof(*c));
+	c->cd = (iconv_t)-1;
+	c->lead = -1;
+	c->mode = CONV_AUTO;
+	snprintf(label, sizeof(label), "%s", charset ? charset : "");
+	for (char *q = label; *q; q++)
+		if (*q == '"' || *q == '\'' || *q == ' ')
+			*q = 0;
+	if (label[0] == 0 || label_in(label, charset_auto, G_N_ELEMENTS(charset_auto))) {
+		if (!has_jis_escape(sample, n))
+			return;
+		snprintf(label, sizeof(label), "iso-2022-jp");
+	}
+	if (label_in(label, charset_jis, G_N_ELEMENTS(charset_jis))) {
+		c->jis = 1;
+		use = "EUC-JP-MS";
+	} else {
+		for (size_t i = 0; i < G_N_ELEMENTS(charset_map) && !use; i++)
+			if (strcasecmp(label, charset_map[i].label) == 0)
+				use = charset_map[i].use;
+	}
+	c->cd = iconv_open("UTF-8", use ? use : label);
+	if (c->cd == (iconv_t)-1 && !use)
+		c->cd = iconv_open("UTF-8", g_mime_charset_iconv_name(label));
+	if (c->cd == (iconv_t)-1) {
+		c->jis = 0; /* unknown to iconv: read it as UTF-8 or Windows-1252 */
+		return;
+	}
+	c->mode = CONV_ICONV;
+}
+
+/* jis_feed - ISO-2022-JP to EUC-JP(-MS), appended to c->eucbuf: JIS X 0208 pairs get their
+ * high bits, JIS X 0201 katakana becomes SS2 + byte, JIS X 0212 SS3 + pair. */
+static void
+jis_feed(struct conv *c, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = p[i];
+
+		if (c->nesc > 0 || b == 0x1b) {
+			c->esc[c->nesc++] = b;
+			if (c->nesc < 3 || (c->nesc == 3 && c->esc[1] == '$' && c->esc[2] == '('))
+				continue; /* ESC ( F, ESC $ F, ESC $ ( F */
+			const uint8_t *e = c->esc + 1;
+			if (c->nesc == 3 && e[0] == '(' && (e[1] == 'B' || e[1] == 'J'))
+				c->set = JIS_ASCII;
+			else if (c->nesc == 3 && e[0] == '(' && e[1] == 'I')
+				c->set = JIS_KANA;
+			else if (c->nesc == 3 && e[0] == '$' && (e[1] == 'B' || e[1] == '@'))
+				c->set = JIS_0208;
+			else if (c->nesc == 4 && e[1] == '(' && e[2] == 'D')
+				c->set = JIS_0212;
+			else if (c->nesc == 4 && e[1] == '(' && (e[2] == 'Q' || e[2] == 'O'))
+				c->set = JIS_0208; /* JIS X 0213 plane 1: a superset of 0208 */
+			else
+				c->set = JIS_OTHER;
+			c->nesc = 0;
+			c->lead = -1;
+			continue;
+		}
+		if (b == '\n' || b == '\r') {
+			/* RFC 1468: every line ends in ASCII; tolerate senders that forget. */
+			c->set = JIS_ASCII;
+			c->lead = -1;
+		}
+		if (c->set == JIS_ASCII || b < 0x21 || b > 0x7e) {
+			buf_append(&c->eucbuf, &b, 1);
+			continue;
+		}
+		if (c->set == JIS_KANA) {
+			uint8_t o[2] = {0x8e, (uint8_t)(b | 0x80)};
+			buf_append(&c->eucbuf, o, 2);
+		} else if (c->set == JIS_OTHER) {
+			buf_append(&c->eucbuf, "?", 1);
+		} else if (c->lead < 0) {
+			c->lead = b;
+		} else {
+			uint8_t o[3] = {0x8f, (uint8_t)(c->lead | 0x80), (uint8_t)(b | 0x80)};
+			if (c->set == JIS_0212)
+				buf_append(&c->eucbuf, o, 3);
+			else
+				buf_append(&c->eucbuf, o + 1, 2);
+			c->lead = -1;
+		}
+	}
+}
+
+/* conv_auto - UTF-8 where the bytes are UTF-8, Windows-1252 for every other byte. Returns the
+ * bytes consumed: an unfinished UTF-8 prefix at the end is left unless final. */
+static size_t
+conv_auto(struct sink *s, const uint8_t *p, size_t n, int final)
+{
+	size_t i = 0, run = 0;
+
+	while (i < n && !s->full) {
+		uint32_t cp;
+		int k = p[i] < 0x80 ? 1 : utf8_dec(p + i, n - i, &cp);
+
+		if (k > 0) {
+			i += (size_t)k;
+			continue;
+		}
+		sink_put(s, p + run, i - run);
+		if (k < 0 && !final)
+			return i;
+		cp = p[i] >= 0xa0 ? p[i] : cp1252_hi[p[i] - 0x80];
+		sink_cp(s, cp ? cp : 0xfffd);
+		run = ++i;
+	}
+	sink_put(s, p + run, i - run);
+	return n;
+}
+
+/* conv_iconv - convert through c->cd; an unfinished sequence at the end is left unless final,
+ * an invalid one becomes U+FFFD and conversion goes on after its first byte. */
+static size_t
+conv_iconv(struct conv *c, struct sink *s, const uint8_t *p, size_t n, int final)
+{
+	char out[16384];
+	char *in = (char *)(uintptr_t)p; /* iconv's prototype lacks const */
+	size_t left = n;
+
+	while (left > 0 && !s->full) {
+		char *o = out;
+		size_t oleft = sizeof(out);
+		size_t r = iconv(c->cd, &in, &left, &o, &oleft);
+		int e = errno;
+
+		sink_put(s, (const uint8_t *)out, (size_t)(o - out));
+		if (r != (size_t)-1 || e == E2BIG)
+			continue;
+		if (e == EINVAL && !final)
+			break;
+		sink_put(s, (const uint8_t *)utf8_replacement, 3);
+		in++;
+		left--;
+	}
+	return n - left;
+}
+
+/* conv_feed - convert n more bytes into s (final: nothing follows). */
+static void
+conv_feed(struct conv *c, struct sink *s, const uint8_t *p, size_t n, int final)
+{
+	size_t used;
+
+	if (c->jis) {
+		buf_reset(&c->eucbuf);
+		jis_feed(c, p, n);
+		p = c->eucbuf.data;
+		n = c->eucbuf.len;
+	}
+	if (n > 0)
+		buf_append(&c->stage, p, n);
+	if (c->stage.len == 0)
+		return;
+	if (c->mode == CONV_AUTO)
+		used = conv_auto(s, c->stage.data, c->stage.len, final);
+	else
+		used = conv_iconv(c, s, c->stage.data, c->stage.len, final);
+	if (used > 0) {
+		memmove(c->stage.data, c->stage.data + used, c->stage.len - used);
+		c->stage.len -= used;
+	}
+}
+
+static void
+conv_close(struct conv *c)
+{
+	if (c->cd != (iconv_t)-1)
+		iconv_close(c->cd);
+	buf_free(&c->stage);
+	buf_free(&c->eucbuf);
+}
+
+/* ---- HTML to text ---- */
+
+static const struct {
+	const char *name;
+	uint32_t cp;
+} html_entities[] = {
+	{"amp", '&'},	   {"lt", '<'},		{"gt", '>'},	   {"quot", '"'},
+	{"apos", '\''},	   {"nbsp", ' '},	{"ensp", ' '},	   {"emsp", ' '},
+	{"thinsp", ' '},   {"shy", 0},		{"zwnj", 0},	   {"zwj", 0},
+	{"copy", 0xa9},	   {"reg", 0xae},	{"trade", 0x2122}, {"hellip", 0x2026},
+	{"mdash", 0x2014}, {"ndash", 0x2013},	{"lsquo", 0x2018}, {"rsquo", 0x2019},
+	{"sbquo", 0x201a}, {"ldquo", 0x201c},	{"rdquo", 0x201d}, {"bdquo", 0x201e},
+	{"laquo", 0xab},   {"raquo", 0xbb},	{"bull", 0x2022},  {"middot", 0xb7},
+	{"euro", 0x20ac},  {"pound", 0xa3},	{"yen", 0xa5},	   {"cent", 0xa2},
+	{"sect", 0xa7},	   {"para", 0xb6},	{"deg", 0xb0},	   {"plusmn", 0xb1},
+	{"times", 0xd7},   {"divide", 0xf7},	{"iexcl", 0xa1},   {"iquest", 0xbf},
+	{"auml", 0xe4},	   {"ouml", 0xf6},	{"uuml", 0xfc},	   {"Auml", 0xc4},
+	{"Ouml", 0xd6},	   {"Uuml", 0xdc},	{"szlig", 0xdf},   {"eacute", 0xe9},
+	{"egrave", 0xe8},  {"ecirc", 0xea},	{"aacute", 0xe1},  {"agrave", 0xe0},
+	{"acirc", 0xe2},   {"ccedil", 0xe7},	{"ntilde", 0xf1},  {"oacute", 0xf3},
+	{"iacute", 0xed},  {"uacute", 0xfa},	{"Eacute", 0xc9},  {"aring", 0xe5},
+	{"oslash", 0xf8},  {"aelig", 0xe6},
+};
+
+/* Elements whose end or start separates text (a line break); others (b, span, a) do not, so
+ * "<b>wo</b>rd" stays one word. */
+static const char *const html_block[] = {
+	"br", "p", "div", "tr", "td", "th", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3",
+	"h4", "h5", "h6", "table", "blockquote", "pre", "hr", "title", "section", "article",
+	"header", "footer", "center", "form", "option", "address",
+};
+
+/* find_ci - the first case-insensitive occurrence of pat in p[i..n), or n. */
+static size_t
+find_ci(const uint8_t *p, size_t i, size_t n, const char *pat)
+{
+	size_t m = strlen(pat);
+
+	for (; i + m <= n; i++)
+		if (g_ascii_strncasecmp((const char *)p + i, pat, m) == 0)
+			return i;
+	return n;
+}
+
+/* html_entity_dec - decode the entity at p[i] == '&' into s and return the bytes it used; 1,
+ * with nothing written, when there is none. */
+static size_t
+html_entity_dec(struct sink *s, const uint8_t *p, size_t i, size_t n)
+{
+	size_t j = i + 1, end = i + 1 + MIME_ENTITY_MAX;
+	uint32_t cp = 0;
+
+	if (end > n)
+		end = n;
+	if (j < end && p[j] == '#') {
+		int hex = j + 1 < end && (p[j + 1] == 'x' || p[j + 1] == 'X');
+		size_t d = j + 1 + (size_t)hex, k = d;
+
+		while (k < end && k - d < 8 &&
+		       (hex ? g_ascii_isxdigit(p[k]) : g_ascii_isdigit(p[k]))) {
+			cp = cp * (hex ? 16 : 10) +
+			     (uint32_t)(hex ? g_ascii_xdigit_value((char)p[k]) : p[k] - '0');
+			k++;
+		}
+		if (k == d)
+			return 1;
+		if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			cp = 0xfffd;
+		else if (cp >= 0x80 && cp < 0xa0 && cp1252_hi[cp - 0x80])
+			cp = cp1252_hi[cp - 0x80]; /* &#150; means what Windows-1252 says */
+		sink_cp(s, cp);
+		return k - i + (k < n && p[k] == ';');
+	}
+	while (j < end && g_ascii_isalnum(p[j]))
+		j++;
+	if (j >= n || p[j] != ';')
+		return 1;
+	for (size_t e = 0; e < G_N_ELEMENTS(html_entities); e++) {
+		const char *nm = html_entities[e].name;
+
+		if (strlen(nm) == j - i - 1 && memcmp(nm, p + i + 1, j - i - 1) == 0) {
+			if (html_entities[e].cp)
+				sink_cp(s, html_entities[e].cp);
+			return j - i + 1;
+		}
+	}
+	return 1;
+}
+
+/* html_entity - decode the entity at p[i] == '&' into s; returns the bytes it used (1 when it
+ * is no entity: then the '&' is written as text). */
+static size_t
+html_entity(struct sink *s, const uint8_t *p, size_t i, size_t n)
+{
+	size_t used = html_entity_dec(s, p, i, n);
+
+	if (used == 1)
+		sink_put(s, (const uint8_t *)"&", 1);
+	return used;
+}
+
+/* html_tag - skip the tag at p[i] == '<' (quotes respected, comments, <!...>, <?...>), and the
+ * content of script and style; a block element writes a line break. Returns where text goes
+ * on. Every byte is looked at a bounded number of times: the work is linear in n. */
+static size_t
+html_tag(struct sink *s, const uint8_t *p, size_t i, size_t n)
+{
+	char name[16];
+	size_t j = i + 1, k = 0;
+	int closing = 0;
+
+	if (n - i >= 4 && memcmp(p + i, "<!--", 4) == 0) {
+		j = find_ci(p, i + 4, n, "-->");
+		return j < n ? j + 3 : n;
+	}
+	if (j < n && p[j] == '/') {
+		closing = 1;
+		j++;
+	}
+	if (j >= n || !(g_ascii_isalpha(p[j]) || p[j] == '!' || p[j] == '?')) {
+		sink_put(s, (const uint8_t *)"<", 1); /* "a < b": not a tag */
+		return i + 1;
+	}
+	while (j < n && g_ascii_isalnum(p[j]) && k < sizeof(name) - 1)
+		name[k++] = (char)g_ascii_tolower((char)p[j++]);
+	name[k] = 0;
+	for (char q = 0; j < n; j++) {
+		if (q) {
+			if (p[j] == q)
+				q = 0;
+		} else if (p[j] == '"' || p[j] == '\'') {
+			q = (char)p[j];
+		} else if (p[j] == '>') {
+			break;
+		}
+	}
+	j = j < n ? j + 1 : n;
+	if (!closing && (strcmp(name, "script") == 0 || strcmp(name, "style") == 0)) {
+		size_t e = find_ci(p, j, n, name[1] == 'c' ? "</script" : "</style");
+
+		while (e < n && p[e] != '>')
+			e++;
+		return e < n ? e + 1 : n;
+	}
+	if (label_in(name, html_block, G_N_ELEMENTS(html_block)))
+		sink_put(s, (const uint8_t *)"\n", 1);
+	return j;
+}
+
+/* html_to_text - the text of an HTML document (UTF-8) into s, white space collapsed. */
+static void
+html_to_text(struct sink *s, const uint8_t *p, size_t n)
+{
+	size_t i = 0, run = 0;
+
+	s->collapse = 1;
+	s->space = 1;
+	while (i < n && !s->full) {
+		if (p[i] != '<' && p[i] != '&') {
+			i++;
+			continue;
+		}
+		sink_put(s, p + run, i - run);
+		i = p[i] == '<' ? html_tag(s, p, i, n) : i + html_entity(s, p, i, n);
+		run = i;
+	}
+	sink_put(s, p + run, i - run);
+	s->collapse = 0;
+}
+
+/* html_charset - the charset a <meta> names in the first bytes of an HTML part, into out. */
+static int
+html_charset(const uint8_t *p, size_t n, char *out, size_t outlen)
+{
+	size_t i, k = 0;
+
+	if (n > MIME_SNIFF_MAX)
+		n = MIME_SNIFF_MAX;
+	i = find_ci(p, 0, n, "charset=");
+	if (i >= n)
+		return 0;
+	for (i += 8; i < n && (p[i] == '"' || p[i] == '\'' || p[i] == ' '); i++)
+		;
+	while (i < n && k + 1 < outlen && (g_ascii_isalnum(p[i]) || (p[i] && strchr("-_.:", p[i]))))
+		out[k++] = (char)p[i++];
+	out[k] = 0;
+	return k > 0;
+}
+
+/* ---- walking the MIME tree ---- */
+
+struct walk {
+	struct mime_meta *m;
+	struct buf body;
+	struct sink sink;
+	size_t parts;
+	size_t natt_cap;
+	GMimeParserOptions *opts; /* owned by mime_extract */
+};
+
+static void
+walk_error(struct walk *w, const char *why)
+{
+	if (!w->m->parse_error) {
+		w->m->parse_error = 1;
+		w->m->parse_why = why;
+	}
+}
+
+/* Parser warnings that mean the structure is broken. Repeated headers, 8-bit headers, bad
+ * encoded words or parameters and unparsable address lists are common in real mail and leave
+ * the structure readable: those are not flagged. */
+static void
+on_parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer arg)
+{
+	static const char *const why[] = {
+		[GMIME_WARN_MALFORMED_MULTIPART] = "multipart without parts",
+		[GMIME_WARN_TRUNCATED_MESSAGE] = "message truncated",
+		[GMIME_WARN_MALFORMED_MESSAGE] = "malformed message",
+		[GMIME_CRIT_INVALID_HEADER_NAME] = "invalid header name",
+		[GMIME_CRIT_CONFLICTING_HEADER] = "conflicting headers",
+		[GMIME_CRIT_CONFLICTING_PARAMETER] = "conflicting header parameters",
+		[GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY] = "multipart without boundary",
+		[GMIME_CRIT_NESTING_OVERFLOW] = "MIME nesting too deep",
+		[GMIME_WARN_PART_WITHOUT_CONTENT] = "part headers ended by a boundary",
+		[GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT] = "part without headers or content",
+	};
+
+	(void)offset;
+	(void)item;
+	if ((size_t)code < G_N_ELEMENTS(why) && why[code])
+		walk_error(arg, why[code]);
+}
+
+/* stream_decoded - read the content of part with its transfer encoding undone, MIME_CHUNK
+ * bytes at a time, into fn until fn returns non-zero. The stream and filter made here are
+ * unref'd here; the part's own content stream is borrowed and left as it was. */
+static void
+stream_decoded(GMimePart *part, int (*fn)(void *, const uint8_t *, size_t), void *arg)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part); /* owned by part */
+	GMimeStream *src, *sub, *f;
+	GMimeContentEncoding enc;
+	ssize_t got;
+	char *chunk;
+
+	if (w == NULL || (src = g_mime_data_wrapper_get_stream(w)) == NULL)
+		return;
+	sub = g_mime_stream_substream(src, src->bound_start, src->bound_end);
+	f = g_mime_stream_filter_new(sub);
+	enc = g_mime_data_wrapper_get_encoding(w);
+	if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+	    enc == GMIME_CONTENT_ENCODING_UUENCODE) {
+		GMimeFilter *dec = g_mime_filter_basic_new(enc, FALSE);
+
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(f), dec);
+		g_object_unref(dec);
+	}
+	chunk = xmalloc(MIME_CHUNK);
+	while ((got = g_mime_stream_read(f, chunk, MIME_CHUNK)) > 0)
+		if (fn(arg, (const uint8_t *)chunk, (size_t)got))
+			break;
+	free(chunk);
+	g_object_unref(f);
+	g_object_unref(sub);
+}
+
+static int
+count_fn(void *arg, const uint8_t *p, size_t n)
+{
+	(void)p;
+	*(uint64_t *)arg += n;
+	return 0;
+}
+
+struct text_feed {
+	struct conv conv;
+	int opened;
+	const char *charset;
+	struct sink *sink;
+	struct buf *keep; /* HTML: collect (bounded) instead of converting */
+	int cut;
+};
+
+static int
+text_fn(void *arg, const uint8_t *p, size_t n)
+{
+	struct text_feed *t = arg;
+
+	if (t->keep) {
+		if (t->keep->len + n > MIME_HTML_MAX) {
+			n = MIME_HTML_MAX - t->keep->len;
+			t->cut = 1;
+		}
+		buf_append(t->keep, p, n);
+		return t->cut;
+	}
+	if (!t->opened) {
+		conv_open(&t->conv, t->charset, p, n);
+		t->opened = 1;
+	}
+	conv_feed(&t->conv, t->sink, p, n, 0);
+	return t->sink->full;
+}
+
+/* walk_text - the text of a text/plain or text/html leaf into the body. */
+static void
+walk_text(struct walk *w, GMimePart *part, int html)
+{
+	struct text_feed t = {.sink = &w->sink};
+	char meta[64];
+
+	t.charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+	sink_sep(&w->sink);
+	if (!html) {
+		stream_decoded(part, text_fn, &t);
+		if (t.opened) {
+			conv_feed(&t.conv, &w->sink, NULL, 0, 1);
+			conv_close(&t.conv);
+		}
+		return;
+	}
+	struct buf raw = {0}, utf8 = {0};
+	struct sink conv_sink = {.b = &utf8, .cap = MIME_HTML_MAX};
+
+	t.keep = &raw;
+	stream_decoded(part, text_fn, &t);
+	if (t.charset == NULL && html_charset(raw.data, raw.len, meta, sizeof(meta)))
+		t.charset = meta;
+	conv_open(&t.conv, t.charset, raw.data, raw.len);
+	conv_feed(&t.conv, &conv_sink, raw.data, raw.len, 1);
+	conv_close(&t.conv);
+	buf_free(&raw);
+	html_to_text(&w->sink, utf8.data, utf8.len);
+	buf_free(&utf8);
+}
+
+static void
+add_attachment(struct walk *w, const char *filename, const char *type, uint64_t size)
+{
+	struct mime_meta *m = w->m;
+	struct mime_attachment *a;
+
+	if (m->nattachments == w->natt_cap) {
+		w->natt_cap = w->natt_cap ? w->natt_cap * 2 : 4;
+		m->attachments = xrealloc(m->attachments, w->natt_cap * sizeof(*a));
+	}
+	a = &m->attachments[m->nattachments++];
+	a->filename = clean_cstr(filename, MIME_ATTACH_NAME_MAX);
+	a->content_type = clean_cstr(type, 255);
+	if (a->content_type == NULL)
+		a->content_type = xstrdup("application/octet-stream");
+	for (char *q = a->content_type; *q; q++)
+		*q = (char)g_ascii_tolower(*q);
+	a->size = size;
+	m->has_attachment = 1;
+}
+
+static char *
+mime_type_of(GMimeObject *obj)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(obj); /* owned by obj */
+
+	return ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("text/plain");
+}
+
+static int
+is_signature(const char *type)
+{
+	return strcasecmp(type, "application/pgp-signature") == 0 ||
+	       strcasecmp(type, "application/pkcs7-signature") == 0 ||
+	       strcasecmp(type, "application/x-pkcs7-signature") == 0 ||
+	       strcasecmp(type, "application/pgp-encrypted") == 0;
+}
+
+/* walk_leaf - one GMimePart: body text, an attachment, or neither. */
+static void
+walk_leaf(struct walk *w, GMimePart *part, int text_on)
+{
+	GMimeObject *obj = GMIME_OBJECT(part);
+	GMimeContentDisposition *d = g_mime_object_get_content_disposition(obj); /* owned */
+	const char *filename = g_mime_part_get_filename(part);			  /* owned */
+	int attach = d && g_mime_content_disposition_is_attachment(d);
+	char *type = mime_type_of(obj); /* g_free */
+	int plain = strcasecmp(type, "text/plain") == 0, html = strcasecmp(type, "text/html") == 0;
+
+	if (is_signature(type)) {
+		/* Not content: a reader never opens it (nor does has:attachment count it). */
+	} else if ((plain || html) && !attach && filename == NULL) {
+		if (text_on)
+			walk_text(w, part, html);
+	} else if (attach || filename ||
+		   (g_ascii_strncasecmp(type, "text/", 5) != 0 &&
+		    g_ascii_strncasecmp(type, "message/", 8) != 0)) {
+		uint64_t size = 0;
+
+		stream_decoded(part, count_fn, &size);
+		add_attachment(w, filename, type, size);
+	}
+	g_free(type);
+}
+
+static void walk_object(struct walk *w, GMimeObject *obj, int depth, int text_on);
+static void addrs_text(InternetAddressList *l, struct sink *s);
+
+/* walk_alternative - the preferred text of a multipart/alternative: its first text/plain,
+ * or, when that holds no text, the first other child that does. Every child is walked once
+ * (attachments of the others are still listed). */
+static void
+walk_alternative(struct walk *w, GMimeMultipart *mp, int depth, int text_on)
+{
+	int n = g_mime_multipart_get_count(mp), chosen = -1;
+	size_t ink = w->sink.ink;
+
+	for (int i = 0; i < n && chosen < 0; i++) {
+		GMimeObject *c = g_mime_multipart_get_part(mp, i); /* owned by mp */
+		GMimeContentType *ct = c ? g_mime_object_get_content_type(c) : NULL;
+
+		if (GMIME_IS_PART(c) && ct && g_mime_content_type_is_type(ct, "text", "plain"))
+			chosen = i;
+	}
+	if (chosen >= 0)
+		walk_object(w, g_mime_multipart_get_part(mp, chosen), depth + 1, text_on);
+	for (int i = 0; i < n; i++) {
+		if (i == chosen)
+			continue;
+		walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1,
+			    text_on && w->sink.ink == ink);
+	}
+}
+
+/* walk_object - one MIME object at depth (0: the message's top part). */
+static void
+walk_object(struct walk *w, GMimeObject *obj, int depth, int text_on)
+{
+	if (obj == NULL)
+		return;
+	if (depth > MIME_DEPTH_MAX) {
+		walk_error(w, "MIME nesting deeper than MIME_DEPTH_MAX");
+		return;
+	}
+	if (++w->parts > MIME_PARTS_MAX) {
+		walk_error(w, "more MIME parts than MIME_PARTS_MAX");
+		return;
+	}
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		GMimeContentType *ct = g_mime_object_get_content_type(obj);
+
+		if (ct && g_mime_content_type_is_type(ct, "multipart", "alternative")) {
+			walk_alternative(w, mp, depth, text_on);
+			return;
+		}
+		int n = g_mime_multipart_get_count(mp);
+
+		for (int i = 0; i < n && w->parts <= MIME_PARTS_MAX; i++)
+			walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1, text_on);
+	} else if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+		const char *filename = g_mime_object_get_content_disposition_parameter(obj,
+										       "filename");
+
+		if (filename == NULL)
+			filename = g_mime_object_get_content_type_parameter(obj, "name");
+		char *type = mime_type_of(obj);
+		GMimeStream *null;
+
+		if (inner == NULL) {
+			g_free(type);
+			return;
+		}
+		/* Listed as an attachment (a forwarded message is one to its reader); its size is
+		 * that of the message as GMime writes it back, which keeps the original bytes. */
+		null = g_mime_stream_null_new();
+		g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, null);
+		add_attachment(w, filename, type, GMIME_STREAM_NULL(null)->written);
+		g_object_unref(null);
+		g_free(type);
+		if (text_on) {
+			const char *subj = g_mime_message_get_subject(inner);
+
+			sink_sep(&w->sink);
+			sink_put(&w->sink, (const uint8_t *)"From: ", 6);
+			addrs_text(g_mime_message_get_from(inner), &w->sink);
+			if (subj) {
+				char *c = clean_cstr(subj, MIME_FIELD_MAX);
+
+				sink_put(&w->sink, (const uint8_t *)"\nSubject: ", 10);
+				if (c)
+					sink_put(&w->sink, (const uint8_t *)c, strlen(c));
+				free(c);
+			}
+		}
+		walk_object(w, g_mime_message_get_mime_part(inner), depth + 1, text_on);
+	} else if (GMIME_IS_PART(obj)) {
+		walk_leaf(w, GMIME_PART(obj), text_on);
+	}
+}
+
+/* ---- headers ---- */
+
+static void
+addrs_collect(struct mime_addrs *a, InternetAddressList *l, int depth)
+{
+	int n = l ? internet_address_list_length(l) : 0;
+
+	for (int i = 0; i < n && a->n < MIME_ADDRS_MAX; i++) {
+		InternetAddress *ia = internet_address_list_get_address(l, i); /* owned by l */
+
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			if (depth < MIME_GROUP_DEPTH)
+				addrs_collect(a,
+					      internet_address_group_get_members(
+						      INTERNET_ADDRESS_GROUP(ia)),
+					      depth + 1);
+			continue;
+		}
+		const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+		char *c = clean_cstr(addr, MIME_FIELD_MAX);
+
+		if (c == NULL)
+			continue;
+		gchar *low = g_utf8_strdown(c, -1);
+		free(c);
+		if (a->n % 16 == 0)
+			a->addrs = xrealloc(a->addrs, (a->n + 16) * sizeof(*a->addrs));
+		a->addrs[a->n++] = xstrdup(low);
+		g_free(low);
+	}
+}
+
+/* addrs_text - "Name <a@b>, ..." of l into s (bounded by MIME_FIELD_MAX). */
+static void
+addrs_text(InternetAddressList *l, struct sink *s)
+{
+	char *t, *c;
+
+	if (l == NULL || internet_address_list_length(l) == 0)
+		return;
+	t = internet_address_list_to_string(l, NULL, FALSE);
+	c = clean_cstr(t, MIME_FIELD_MAX);
+	if (c)
+		sink_put(s, (const uint8_t *)c, strlen(c));
+	free(c);
+	g_free(t);
+}
+
+static void
+header_addrs(struct mime_addrs *a, GMimeMessage *msg, GMimeAddressType type, const char *name)
+{
+	InternetAddressList *l = g_mime_message_get_addresses(msg, type); /* owned by msg */
+	const char *raw = g_mime_object_get_header(GMIME_OBJECT(msg), name);
+
+	if (l && internet_address_list_length(l) > 0) {
+		char *t = internet_address_list_to_string(l, NULL, FALSE);
+
+		a->text = clean_cstr(t, MIME_FIELD_MAX);
+		g_free(t);
+		addrs_collect(a, l, 0);
+	}
+	if (a->text == NULL) /* present but nothing GMime could read as an address */
+		a->text = clean_cstr(raw, MIME_FIELD_MAX);
+}
+
+/* header_ids - the message ids of an In-Reply-To or References header, "<a> <b>". */
+static char *
+header_ids(GMimeMessage *msg, GMimeParserOptions *opts, const char *name)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, name) : NULL;
+	const char *raw = h ? g_mime_header_get_raw_value(h) : NULL;
+	GMimeReferences *refs;
+	struct buf b = {0};
+	char *out;
+
+	if (raw == NULL)
+		return NULL;
+	refs = g_mime_references_parse(opts, raw);
+	for (int i = 0; refs && i < g_mime_references_length(refs); i++) {
+		const char *id = g_mime_references_get_message_id(refs, i);
+
+		if (b.len + strlen(id) + 3 > MIME_FIELD_MAX)
+			break;
+		buf_appendf(&b, "%s<%s>", b.len ? " " : "", id);
+	}
+	if (refs)
+		g_mime_references_free(refs);
+	out = b.len ? clean_str((const char *)b.data, b.len, MIME_FIELD_MAX)
+		    : clean_cstr(raw, MIME_FIELD_MAX);
+	buf_free(&b);
+	return out;
+}
+
+static void
+read_headers(struct mime_meta *m, GMimeMessage *msg, GMimeParserOptions *opts)
+{
+	GDateTime *dt = g_mime_message_get_date(msg); /* owned by msg */
+
+	header_addrs(&m->from, msg, GMIME_ADDRESS_TYPE_FROM, "From");
+	header_addrs(&m->sender, msg, GMIME_ADDRESS_TYPE_SENDER, "Sender");
+	header_addrs(&m->reply_to, msg, GMIME_ADDRESS_TYPE_REPLY_TO, "Reply-To");
+	header_addrs(&m->to, msg, GMIME_ADDRESS_TYPE_TO, "To");
+	header_addrs(&m->cc, msg, GMIME_ADDRESS_TYPE_CC, "Cc");
+	header_addrs(&m->bcc, msg, GMIME_ADDRESS_TYPE_BCC, "Bcc");
+	m->subject = clean_cstr(g_mime_message_get_subject(msg), MIME_FIELD_MAX);
+	m->message_id = clean_cstr(g_mime_message_get_message_id(msg), MIME_FIELD_MAX);
+	m->in_reply_to = header_ids(msg, opts, "In-Reply-To");
+	m->references = header_ids(msg, opts, "References");
+	if (dt)
+		m->date_us = g_date_time_to_unix(dt) * 1000000 + g_date_time_get_microsecond(dt);
+}
+
+/* ---- the entry points ---- */
+
+enum vl_err
+mime_extract(struct mime_meta *m, const uint8_t *raw, size_t len, char *err)
+{
+	struct walk w = {.m = m};
+	GMimeStream *stream = NULL;
+	GMimeParser *parser = NULL;
+	GMimeMessage *msg = NULL;
+	enum vl_err rc = VL_OK;
+	static const char *fallback[] = {"UTF-8", "windows-1252", NULL};
+
+	memset(m, 0, sizeof(*m));
+	w.sink.b = &w.body;
+	w.sink.cap = MIME_BODY_MAX;
+	if (len > UINT32_MAX) {
+		rc = vl_err_set(err, VL_ERR_LIMIT, "message of %zu bytes: more than 4 GiB", len);
+		goto out;
+	}
+	if (len == 0) {
+		walk_error(&w, "empty message");
+		goto out;
+	}
+	w.opts = g_mime_parser_options_new();
+	g_mime_parser_options_set_address_compliance_mode(w.opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_parameter_compliance_mode(w.opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_rfc2047_compliance_mode(w.opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_allow_addresses_without_domain(w.opts, TRUE);
+	g_mime_parser_options_set_fallback_charsets(w.opts, fallback);
+	g_mime_parser_options_set_warning_callback(w.opts, on_parser_warning, &w);
+	/* GMime keeps its own copy of the bytes; parts are windows onto it (persist_stream). */
+	stream = g_mime_stream_mem_new_with_buffer((const char *)raw, len);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	msg = g_mime_parser_construct_message(parser, w.opts);
+	if (msg == NULL) {
+		walk_error(&w, "GMime found no message");
+		goto out;
+	}
+	read_headers(m, msg, w.opts);
+	walk_object(&w, g_mime_message_get_mime_part(msg), 0, 1);
+	if (m->from.text == NULL && m->message_id == NULL && m->date_us == 0)
+		walk_error(&w, "no From, Message-ID or Date header");
+out:
+	m->body_truncated = w.sink.full;
+	while (w.body.len > 0 && (w.body.data[w.body.len - 1] == '\n' ||
+				  w.body.data[w.body.len - 1] == ' '))
+		w.body.data[--w.body.len] = 0;
+	m->body_len = w.body.len;
+	if (w.body.data == NULL) {
+		buf_reserve(&w.body, 0);
+		w.body.data[0] = 0;
+	}
+	m->body = (char *)w.body.data; /* moved: m owns it now */
+	if (msg)
+		g_object_unref(msg);
+	if (parser)
+		g_object_unref(parser);
+	if (stream)
+		g_object_unref(stream);
+	if (w.opts)
+		g_mime_parser_options_free(w.opts);
+	return rc;
+}
+
+static void
+mime_addrs_free(struct mime_addrs *a)
+{
+	free(a->text);
+	for (size_t i = 0; i < a->n; i++)
+		free(a->addrs[i]);
+	free(a->addrs);
+}
+
+void
+mime_meta_free(struct mime_meta *m)
+{
+	mime_addrs_free(&m->from);
+	mime_addrs_free(&m->sender);
+	mime_addrs_free(&m->reply_to);
+	mime_addrs_free(&m->to);
+	mime_addrs_free(&m->cc);
+	mime_addrs_free(&m->bcc);
+	free(m->subject);
+	free(m->message_id);
+	free(m->in_reply_to);
+	free(m->references);
+	for (size_t i = 0; i < m->nattachments; i++) {
+		free(m->attachments[i].filename);
+		free(m->attachments[i].content_type);
+	}
+	free(m->attachments);
+	free(m->body);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- full-text form ---- */
+
+/* is_cjk - the ranges mime_extract.h lists. */
+static int
+is_cjk(uint32_t c)
+{
+	if (c < 0x1100)
+		return 0;
+	return (c <= 0x11ff) || (c >= 0x2e80 && c <= 0x2fdf) || (c >= 0x3005 && c <= 0x3007) ||
+	       (c >= 0x3021 && c <= 0x3029) || (c >= 0x3031 && c <= 0x3035) ||
+	       (c >= 0x303b && c <= 0x303c) || (c >= 0x3041 && c <= 0x309f) ||
+	       (c >= 0x30a1 && c <= 0x30fa) || (c >= 0x30fc && c <= 0x30ff) ||
+	       (c >= 0x3105 && c <= 0x31ff) || (c >= 0x3400 && c <= 0x4dbf) ||
+	       (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xa960 && c <= 0xa97f) ||
+	       (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xd7b0 && c <= 0xd7ff) ||
+	       (c >= 0xf900 && c <= 0xfaff) || (c >= 0xff66 && c <= 0xffdc) ||
+	       (c >= 0x1aff0 && c <= 0x1b16f) || (c >= 0x20000 && c <= 0x2fa1f) ||
+	       (c >= 0x30000 && c <= 0x323af);
+}
+
+void
+mime_fts_text(struct buf *out, const char *utf8, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)utf8;
+	size_t i = 0, prev = 0, prev_len = 0, run = 0; /* run: CJK characters in this run */
+
+	buf_reserve(out, len + len / 3 + 2);
+	while (i < len) {
+		uint32_t cp;
+		int k = utf8_dec(p + i, len - i, &cp);
+
+		if (k <= 0 || cp == 0) {
+			k = 1;
+			cp = ' ';
+		} else if (cp >= 0xff01 && cp <= 0xff5e) {
+			cp -= 0xfee0; /* fullwidth ASCII */
+		} else if (cp == 0x3000) {
+			cp = ' ';
+		}
+		if (is_cjk(cp)) {
+			if (run == 0)
+				buf_append(out, " ", 1);
+			else if (run == 1)
+				buf_append(out, p + i, (size_t)k); /* completes the first bigram */
+			else {
+				buf_append(out, " ", 1);
+				buf_append(out, p + prev, prev_len);
+				buf_append(out, p + i, (size_t)k);
+			}
+			if (run == 0)
+				buf_append(out, p + i, (size_t)k);
+			run++;
+			prev = i;
+			prev_len = (size_t)k;
+		} else {
+			uint8_t o[4];
+
+			if (run > 0)
+				buf_append(out, " ", 1);
+			run = 0;
+			buf_append(out, o, utf8_enc(o, cp));
+		}
+		i += (size_t)k;
+	}
+	if (run > 0)
+		buf_append(out, " ", 1);
+}
