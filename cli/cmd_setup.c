@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "db.h"
 #include "fsutil.h"
+#include "indexer.h"
 #include "keyring.h"
 #include "ledger.h"
 #include "log.h"
@@ -202,6 +203,7 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	struct db *db;
 	struct store *st;
 	struct receiver *rcv = NULL;
+	struct indexer *ix = NULL;
 	struct sigaction sa = {.sa_handler = serve_on_signal};
 	int status = 0;
 
@@ -220,6 +222,10 @@ cmd_serve(struct cli *c, int argc, char **argv)
 		db_close(db);
 		return 1;
 	}
+	/* Full-text indexing runs behind the acknowledgement, from the durable queue
+	 * (messages.indexed_at IS NULL); its lag shows in `vellum status`. */
+	if (indexer_start(&ix, &c->cfg, err) != VL_OK)
+		log_warnx("indexer not started: %s (vellum index drains the queue)", err);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (log_level_get() < LOG_LEVEL_INFO)
@@ -232,6 +238,7 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	}
 	log_info("stopping");
 	receiver_free(rcv); /* stops the writer thread, which owns the store until then */
+	indexer_stop(ix);
 	store_close(st);
 	db_close(db);
 	return status;
