@@ -9,6 +9,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -283,6 +285,13 @@ accept_all(struct receiver *r, const struct listener *l)
 		if (r->nconns >= (size_t)r->cfg->max_connections) {
 			refuse(fd, "421 4.7.0 Too many connections, try again later\r\n");
 			continue;
+		}
+		if (!l->unix_socket) {
+			/* Replies are small writes after pipelined commands: without TCP_NODELAY,
+			 * Nagle holds the final 250 until the client's delayed ACK (~40 ms). */
+			int one = 1;
+
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		}
 		conn_new(r, l, fd, (struct sockaddr *)&ss);
 	}
