@@ -15,17 +15,6 @@
 #include "mime_extract.h"
 #include "unit.h"
 
-#define CHECK(cond, what)                                                                          \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			CU_PASS(#cond);                                                            \
-		} else {                                                                           \
-			char m_[400];                                                              \
-			snprintf(m_, sizeof(m_), "[%s] %s", (what), #cond);                        \
-			CU_assertImplementation(CU_FALSE, __LINE__, m_, __FILE__, "", CU_FALSE);   \
-		}                                                                                  \
-	} while (0)
-
 #define CORPUS "../shared/corpus/"
 #define WORDS_MAX 4
 

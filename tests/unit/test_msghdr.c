@@ -12,18 +12,6 @@
 #include "msghdr.h"
 #include "unit.h"
 
-/* CHECK - a CUnit assertion that names the case it belongs to when it fails. */
-#define CHECK(cond, what)                                                                          \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			CU_PASS(#cond);                                                            \
-		} else {                                                                           \
-			char m_[300];                                                              \
-			snprintf(m_, sizeof(m_), "[%s] %s", (what), #cond);                        \
-			CU_assertImplementation(CU_FALSE, __LINE__, m_, __FILE__, "", CU_FALSE);   \
-		}                                                                                  \
-	} while (0)
-
 /* GMime is initialised once for the whole process. */
 static void
 gmime_once(void)

@@ -18,18 +18,6 @@
 #include "record.h"
 #include "unit.h"
 
-/* CHECK - a CUnit assertion that names the case it belongs to when it fails. */
-#define CHECK(cond, what)                                                                          \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			CU_PASS(#cond);                                                            \
-		} else {                                                                           \
-			char m_[300];                                                              \
-			snprintf(m_, sizeof(m_), "[%s] %s", (what), #cond);                        \
-			CU_assertImplementation(CU_FALSE, __LINE__, m_, __FILE__, "", CU_FALSE);   \
-		}                                                                                  \
-	} while (0)
-
 #define MB5 (5 * 1000 * 1000)
 #define STORED_AT 1700000000123456LL
 #define PREFIX_LEN 4099 /* records are placed at this offset: never at 0 */

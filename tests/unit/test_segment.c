@@ -19,18 +19,6 @@
 #include "segment.h"
 #include "unit.h"
 
-/* CHECK - a CUnit assertion that names the case it belongs to when it fails. */
-#define CHECK(cond, what)                                                                          \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			CU_PASS(#cond);                                                            \
-		} else {                                                                           \
-			char m_[300];                                                              \
-			snprintf(m_, sizeof(m_), "[%s] %s", (what), #cond);                        \
-			CU_assertImplementation(CU_FALSE, __LINE__, m_, __FILE__, "", CU_FALSE);   \
-		}                                                                                  \
-	} while (0)
-
 #define CREATED 1700000000123456LL
 
 /* ---- a scratch directory ---- */

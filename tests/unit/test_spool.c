@@ -12,18 +12,6 @@
 #include "spool.h"
 #include "unit.h"
 
-/* CHECK - a CUnit assertion that names the case it belongs to when it fails. */
-#define CHECK(cond, what)                                                                          \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			CU_PASS(#cond);                                                            \
-		} else {                                                                           \
-			char m_[300];                                                              \
-			snprintf(m_, sizeof(m_), "[%s] %s", (what), #cond);                        \
-			CU_assertImplementation(CU_FALSE, __LINE__, m_, __FILE__, "", CU_FALSE);   \
-		}                                                                                  \
-	} while (0)
-
 /* spool_bytes - everything the spool holds, read the way a consumer would. */
 static void
 spool_bytes(const struct spool *s, struct buf *out)

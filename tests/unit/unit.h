@@ -4,6 +4,19 @@
 #define VL_UNIT_H
 
 #include <CUnit/CUnit.h>
+#include <stdio.h>
+
+/* CHECK - a CUnit assertion that names the case it belongs to when it fails. */
+#define CHECK(cond, what)                                                                          \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			CU_PASS(#cond);                                                            \
+		} else {                                                                           \
+			char m_[400];                                                              \
+			snprintf(m_, sizeof(m_), "[%s] %s", (what), #cond);                        \
+			CU_assertImplementation(CU_FALSE, __LINE__, m_, __FILE__, "", CU_FALSE);   \
+		}                                                                                  \
+	} while (0)
 
 struct unit_case {
 	const char *name;
