@@ -19,6 +19,13 @@ ALTER TABLE message_index
 	ADD COLUMN msgid      text,
 	ADD COLUMN addr_terms text[] NOT NULL DEFAULT '{}';
 
+-- Rows indexed before this migration get their dates now, so sent_at can be NOT NULL (they are
+-- indexed again below, which fills the rest).
+UPDATE message_index mi SET sent_at = coalesce(m.hdr_date, mi.received_at)
+	FROM messages m WHERE m.id = mi.message_id AND m.received_at = mi.received_at;
+UPDATE message_index SET sent_at = received_at WHERE sent_at IS NULL;
+ALTER TABLE message_index ALTER COLUMN sent_at SET NOT NULL;
+
 DROP INDEX message_index_from, message_index_to, message_index_cc, message_index_bcc;
 CREATE INDEX message_index_addr ON message_index USING gin (addr_terms);
 -- Results come newest first by sent date, paged by the key (sent_at, message_id).
