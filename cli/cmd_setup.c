@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api.h"
+#include "buf.h"
 #include "cli.h"
 #include "db.h"
 #include "fsutil.h"
@@ -16,6 +18,7 @@
 #include "keyring.h"
 #include "ledger.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "receiver.h"
 #include "tls.h"
@@ -195,7 +198,9 @@ serve_on_signal(int sig)
 }
 
 /* cmd_serve - run the archive: the database (the private cluster, started and stopped with
- * it), the migrations, the store writer, and the SMTP/LMTP listeners. */
+ * it), the migrations, the store writer, the SMTP/LMTP listeners and the HTTP API. The API
+ * starts after the receiver (so a port clash stops serve before it takes mail) and stops
+ * before the receiver is freed. */
 int
 cmd_serve(struct cli *c, int argc, char **argv)
 {
@@ -204,6 +209,9 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	struct store *st;
 	struct receiver *rcv = NULL;
 	struct indexer *ix = NULL;
+	struct api *api = NULL;
+	/* Owned here, for the whole run: the API reads it, the receiver will fill it. */
+	struct metrics *metrics = xcalloc(1, sizeof(*metrics));
 	struct sigaction sa = {.sa_handler = serve_on_signal};
 	int status = 0;
 
@@ -212,14 +220,17 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (db_connect(&c->cfg, &db, err) != VL_OK) {
 		fprintf(stderr, "vellum serve: %s\n", err);
+		free(metrics);
 		return 1;
 	}
 	if (store_open(&st, &c->cfg, db_conn(db), 0, err) != VL_OK ||
-	    receiver_new(&rcv, &c->cfg, st, db_conn(db), err) != VL_OK) {
+	    receiver_new(&rcv, &c->cfg, st, db_conn(db), err) != VL_OK ||
+	    api_start(&api, &c->cfg, metrics, err) != VL_OK) {
 		fprintf(stderr, "vellum serve: %s\n", err);
 		receiver_free(rcv);
 		store_close(st);
 		db_close(db);
+		free(metrics);
 		return 1;
 	}
 	/* Full-text indexing runs behind the acknowledgement, from the durable queue
@@ -237,9 +248,11 @@ cmd_serve(struct cli *c, int argc, char **argv)
 		status = 1;
 	}
 	log_info("stopping");
+	api_stop(api);
 	receiver_free(rcv); /* stops the writer thread, which owns the store until then */
 	indexer_stop(ix);
 	store_close(st);
 	db_close(db);
+	free(metrics);
 	return status;
 }

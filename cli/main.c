@@ -34,7 +34,8 @@ static const struct command {
 	{"verify", cmd_verify, 1, "check the store, the index and the ledger"},
 	{"rebuild-index", cmd_rebuild_index, 1, "re-create the database from the store and keys"},
 	{"status", cmd_status, 1, "counts and state of the archive"},
-	{"serve", cmd_serve, 1, "run the archive: database, store writer, SMTP/LMTP"},
+	{"serve", cmd_serve, 1, "run the archive: database, store writer, SMTP/LMTP, HTTP API"},
+	{"token", cmd_token, 1, "create|list|revoke HTTP API tokens"},
 	{"bench-seal", cmd_bench_seal, 1, "in-process ceiling: hash+compress+encrypt, no I/O"},
 };
 

@@ -70,7 +70,19 @@ static const struct config_key {
 	    "PEM certificate chain for STARTTLS (and HTTPS). Empty: DATA/tls/cert.pem, a\n"
 	    "self-signed certificate that `vellum init` makes."),
 	STR(tls_key, "", "PEM private key of tls_cert. Empty: DATA/tls/key.pem."),
-	STR(http_listen, "127.0.0.1:8080", "HTTP/JSON API listener (host:port)."),
+	STR(http_listen, "127.0.0.1:8080",
+	    "HTTP/JSON API listener (host:port, [v6]:port); empty: no API."),
+	INT(http_tls, "0", 0, 1,
+	    "1: the API speaks HTTPS only, with tls_cert/tls_key. 0: plain HTTP (keep the API on\n"
+	    "loopback then, or behind a TLS proxy: bearer tokens cross the wire)."),
+	INT(http_threads, "4", 1, 256,
+	    "API worker threads; each holds one database connection while it answers."),
+	INT(http_max_connections, "256", 1, 100000, "API connections at once."),
+	INT(http_timeout_s, "30", 1, 3600, "An idle API connection is closed after this long."),
+	INT(http_body_max_kb, "64", 1, 65536, "Largest API request body; larger ones get 413."),
+	INT(http_auth_fail_max, "10", 1, 100000,
+	    "Failed API authentications allowed per client address per window; then 429."),
+	INT(http_auth_fail_window_s, "60", 1, 86400, "The window of http_auth_fail_max."),
 #undef STR
 #undef INT
 };

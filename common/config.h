@@ -33,6 +33,13 @@ struct vl_config {
 	int64_t data_timeout_s;
 	char tls_cert[CONFIG_PATH_MAX];
 	char tls_key[CONFIG_PATH_MAX];
+	int64_t http_tls;
+	int64_t http_threads;
+	int64_t http_max_connections;
+	int64_t http_timeout_s;
+	int64_t http_body_max_kb;
+	int64_t http_auth_fail_max;
+	int64_t http_auth_fail_window_s;
 };
 
 /* config_defaults - fill cfg with every default and data_dir. */

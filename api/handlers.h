@@ -1,0 +1,39 @@
+/* handlers - what each API route does once the request is authenticated and allowed.
+ * Owns: the SQL and JSON of each route, and the audit row each one appends (search's row is
+ * the search engine's). Not: routing, authentication, rate limits, metrics (api). */
+#ifndef VL_HANDLERS_H
+#define VL_HANDLERS_H
+
+#include "config.h"
+#include "http.h"
+#include "metrics.h"
+#include "pool.h"
+#include "roles.h"
+#include "route.h"
+
+struct handler_ctx {
+	const struct vl_config *cfg;
+	struct pool_slot *slot;	 /* a working connection, lent for this request */
+	const struct http_req *req;
+	struct http_resp *resp;
+	const char *actor;	 /* "token:<name>" */
+	enum role role;
+	const char *id;		 /* the path's {id}, or "" */
+	struct metrics_hist *search_seconds;
+};
+
+/* Each fills ctx->resp: the reply or the error shape. */
+void handle_search(struct handler_ctx *ctx);
+void handle_message(struct handler_ctx *ctx);
+void handle_message_raw(struct handler_ctx *ctx);
+void handle_audit(struct handler_ctx *ctx);
+void handle_audit_verify(struct handler_ctx *ctx);
+void handle_tokens(struct handler_ctx *ctx);
+
+/* handlers_search_available - 1 when the search engine is built in. */
+int handlers_search_available(void);
+
+/* handlers_time_valid - "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" (UTC), for filters. */
+int handlers_time_valid(const char *s);
+
+#endif

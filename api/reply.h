@@ -1,0 +1,22 @@
+/* reply - the API's answers: JSON bodies and the one error shape
+ *	{"error": {"code": "...", "message": "..."}}
+ * Owns: the error codes' HTTP statuses for internal failures, and keeping internal detail
+ * (SQL, paths, libpq text) in the log and out of replies. Not: transport (http). */
+#ifndef VL_REPLY_H
+#define VL_REPLY_H
+
+#include <jansson.h>
+
+#include "http.h"
+#include "vl_err.h"
+
+/* reply_json - status with body (stolen: reply_json json_decrefs it). */
+void reply_json(struct http_resp *r, int status, json_t *body);
+/* reply_error - status with the error shape; message is client-facing text. */
+void reply_error(struct http_resp *r, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* reply_internal - a failure of ours (e): logs detail with what, and answers vl_err_http(e)
+ * with a fixed message that names nothing internal. */
+void reply_internal(struct http_resp *r, enum vl_err e, const char *what, const char *detail);
+
+#endif
