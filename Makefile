@@ -3,6 +3,7 @@
 #   make run      install what is missing, build, initialise ./var and serve
 #   make test     install what is missing, build with ASan+UBSan, run every test
 #   make bench    install what is missing, build optimised, print the benchmark tables
+#   make bench-search  the search benchmark of issue 4 (1M messages: hours; SEARCH_BENCH_MESSAGES=N)
 .SUFFIXES:
 .DEFAULT_GOAL := all
 
@@ -78,12 +79,16 @@ bench: deps
 	$(MAKE) bin/vellum
 	sh bench/run.sh
 
+bench-search: deps
+	$(MAKE) bin/vellum
+	sh bench/search.sh
+
 fmt:
 	clang-format -i $(LIB_SRC:build/schema_sql.c=) $(CLI_SRC) $(UNIT_SRC) $(wildcard */*.h)
 
 clean:
 	rm -rf build bin
 
-.PHONY: all deps run test bench fmt clean
+.PHONY: all deps run test bench bench-search fmt clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)
