@@ -16,11 +16,11 @@
 #define QUERY_ERR_MAX VL_ERRLEN
 
 struct query_sql {
-	char *where;	   /* SQL boolean expression over alias mi, $first.. placeholders; owned */
-	char **params;	   /* nparams text values for PQexecParams, in placeholder order; owned */
+	char *where;   /* SQL boolean expression over alias mi, $first.. placeholders; owned */
+	char **params; /* nparams text values for PQexecParams, in placeholder order; owned */
 	int nparams;
-	char **highlight;  /* positive full-text terms as typed, lower-case (a prefix keeps its
-			    * trailing '*'), without duplicates, for snippets; owned */
+	char **highlight; /* positive full-text terms as typed, lower-case (a prefix keeps its
+			   * trailing '*'), without duplicates, for snippets; owned */
 	int nhighlight;
 };
 
@@ -30,8 +30,8 @@ struct query_sql {
  * (QUERY_ERR_MAX bytes) says "position N: why", N the byte offset in q: VL_ERR_PARSE for
  * malformed queries, VL_ERR_LIMIT for a QUERY_MAX_* bound, VL_ERR_CONFIG for a bad
  * first_param. */
-enum vl_err query_compile(struct query_sql *out, const char *q, int first_param, char *err)
-	VL_MUST_CHECK;
+enum vl_err query_compile(struct query_sql *out, const char *q, int first_param,
+			  char *err) VL_MUST_CHECK;
 
 /* query_sql_free - release everything out owns; the struct is empty after. NULL is a no-op. */
 void query_sql_free(struct query_sql *s);

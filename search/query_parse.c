@@ -95,6 +95,16 @@ query_cut(const char *s, int max)
 	return max;
 }
 
+char *
+query_lower(const char *s)
+{
+	gchar *g = g_utf8_strdown(s, -1);
+	char *d = xstrdup(g);
+
+	g_free(g);
+	return d;
+}
+
 /* ---- lexer ---- */
 
 /* space_len - the byte length of the white-space character at q[i], or 0 if it is none. */
@@ -140,7 +150,8 @@ lex_quoted(struct lexer *lx, size_t i, char **out, size_t *end)
 	size_t j;
 
 	for (j = i + 1; j < lx->len && lx->q[j] != '"'; j++) {
-		if (lx->q[j] == '\\' && j + 1 < lx->len && (lx->q[j + 1] == '"' || lx->q[j + 1] == '\\'))
+		if (lx->q[j] == '\\' && j + 1 < lx->len &&
+		    (lx->q[j + 1] == '"' || lx->q[j + 1] == '\\'))
 			j++;
 		buf_append(&b, lx->q + j, 1);
 	}
@@ -159,7 +170,8 @@ static const struct qfield *
 field_find(const char *name, size_t n)
 {
 	for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
-		if (strlen(fields[k].name) == n && g_ascii_strncasecmp(fields[k].name, name, n) == 0)
+		if (strlen(fields[k].name) == n &&
+		    g_ascii_strncasecmp(fields[k].name, name, n) == 0)
 			return &fields[k];
 	return NULL;
 }
@@ -234,8 +246,8 @@ lex_near(struct lexer *lx, size_t i, size_t end, struct qtok *t)
 	t->near = n;
 	return VL_OK;
 bad:
-	return query_err(lx->err, VL_ERR_PARSE, (int)i, "NEAR needs a distance from 1 to %d, like NEAR/5",
-			 QUERY_NEAR_MAX);
+	return query_err(lx->err, VL_ERR_PARSE, (int)i,
+			 "NEAR needs a distance from 1 to %d, like NEAR/5", QUERY_NEAR_MAX);
 }
 
 /* lex_keyword - OR, AND, NOT or NEAR/n spanning q[i..end) exactly; *kind QT_END if not one. */
@@ -288,7 +300,8 @@ lex_term(struct lexer *lx, size_t i, size_t *end)
 				 "unknown field '%.*s' (put it in quotes to search for the word)",
 				 query_cut(lx->q + i, (int)flen > 40 ? 40 : (int)flen), lx->q + i);
 	if (++lx->nterms > QUERY_MAX_TERMS)
-		return query_err(lx->err, VL_ERR_LIMIT, (int)i, "more than %d terms", QUERY_MAX_TERMS);
+		return query_err(lx->err, VL_ERR_LIMIT, (int)i, "more than %d terms",
+				 QUERY_MAX_TERMS);
 	t = tok_push(lx, QT_TERM, i);
 	t->field = f;
 	if ((rc = lex_value(lx, i + flen, t, end)) != VL_OK)
@@ -405,7 +418,8 @@ parse_missing(struct parser *p)
 
 	switch (t->kind) {
 	case QT_RPAREN:
-		return query_err(p->err, VL_ERR_PARSE, t->pos, "unbalanced parenthesis: ')' without '('");
+		return query_err(p->err, VL_ERR_PARSE, t->pos,
+				 "unbalanced parenthesis: ')' without '('");
 	case QT_OR:
 	case QT_AND:
 		return query_err(p->err, VL_ERR_PARSE, t->pos, "%s needs a term before it",
@@ -414,7 +428,8 @@ parse_missing(struct parser *p)
 		return query_err(p->err, VL_ERR_PARSE, t->pos,
 				 "NEAR/%d must stand between two words or phrases", t->near);
 	default:
-		return query_err(p->err, VL_ERR_PARSE, t->pos, "the query ends where a term was expected");
+		return query_err(p->err, VL_ERR_PARSE, t->pos,
+				 "the query ends where a term was expected");
 	}
 }
 
@@ -484,7 +499,8 @@ parse_primary(struct parser *p, int depth, struct qnode **out)
 	if ((rc = parse_or(p, depth + 1, out)) != VL_OK)
 		return rc;
 	if (peek(p)->kind != QT_RPAREN)
-		return query_err(p->err, VL_ERR_PARSE, open, "unbalanced parenthesis: '(' is never closed");
+		return query_err(p->err, VL_ERR_PARSE, open,
+				 "unbalanced parenthesis: '(' is never closed");
 	p->i++;
 	return VL_OK;
 }
@@ -534,7 +550,8 @@ parse_list(struct parser *p, int depth, enum qtok_kind op, struct qnode **out)
 			const struct qtok *t = &p->toks[p->i++];
 
 			if (!starts_unary(p))
-				return query_err(p->err, VL_ERR_PARSE, t->pos, "%s needs a term after it",
+				return query_err(p->err, VL_ERR_PARSE, t->pos,
+						 "%s needs a term after it",
 						 op == QT_OR ? "OR" : "AND");
 		} else if (op == QT_OR || !starts_unary(p)) {
 			break;

@@ -40,10 +40,10 @@ struct qnode {
 	int pos; /* byte offset in the query where the node starts */
 	struct qnode **kids;
 	int nkids;
-	int near;		      /* NEAR: the distance, 1..QUERY_NEAR_MAX */
+	int near;		    /* NEAR: the distance, 1..QUERY_NEAR_MAX */
 	const struct qfield *field; /* TERM */
-	char *value;		      /* TERM: the value, quotes and escapes removed; owned */
-	bool prefix;		      /* TERM: a trailing '*' */
+	char *value;		    /* TERM: the value, quotes and escapes removed; owned */
+	bool prefix;		    /* TERM: a trailing '*' */
 };
 
 /* The tree and the storage of all its nodes, freed together. */
@@ -66,6 +66,10 @@ enum vl_err query_err(char *err, enum vl_err code, int pos, const char *fmt, ...
 /* query_cut - how many bytes of s to show in a message: at most max, never inside a UTF-8
  * sequence. */
 int query_cut(const char *s, int max);
+
+/* query_lower - s lower-cased (Unicode, like PostgreSQL's lower() on UTF-8), owned by the
+ * caller. */
+char *query_lower(const char *s);
 
 /* qtree_free - release every node; the tree is empty after. */
 void qtree_free(struct qtree *tree);
