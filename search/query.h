@@ -1,8 +1,8 @@
 /* query - an eDiscovery query ("from:jeff@enron.com subject:budget -draft after:2001-05-01")
  * compiled to a parameterized SQL condition over message_index AS mi.
- * Owns: the meaning of each field in SQL, the tsquery and array literals, the parameters.
- * Every user-derived value travels as a $N parameter, never inside the SQL text.
- * Not: the syntax (query_parse), running the SQL or paging (the caller). */
+ * Owns: the API, full text as tsquery literals, and the boolean tree as SQL. Every
+ * user-derived value travels as a $N parameter, never inside the SQL text.
+ * Not: the syntax (query_parse), the other fields' SQL (query_field), running it (caller). */
 #ifndef VL_QUERY_H
 #define VL_QUERY_H
 
@@ -28,8 +28,8 @@ struct query_sql {
  * caller can put its own parameters first. An empty query (only spaces) gives where "true".
  * On success the caller frees out with query_sql_free. On failure out is left empty and err
  * (QUERY_ERR_MAX bytes) says "position N: why", N the byte offset in q: VL_ERR_PARSE for
- * malformed queries, VL_ERR_LIMIT for a QUERY_MAX_* bound, VL_ERR_CONFIG for a bad
- * first_param. */
+ * malformed queries, VL_ERR_LIMIT for a QUERY_MAX_* bound; VL_ERR_CONFIG (no position) for
+ * a first_param out of range. */
 enum vl_err query_compile(struct query_sql *out, const char *q, int first_param,
 			  char *err) VL_MUST_CHECK;
 
