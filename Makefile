@@ -18,8 +18,10 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wcast-qual -Wformat=2 -Wvla -Wimplicit-fallthrough \
             -Wnull-dereference -fno-common -Wno-format-truncation
+# Our headers through -iquote: only #include "x.h" finds them, so none can shadow a system
+# header of the same name (archiver/fts.h and glibc's <fts.h>, used by common/privdrop.c).
 BASE     := -std=c17 -D_GNU_SOURCE -pthread $(WARN) -fstack-protector-strong -g \
-            -Icommon -Iarchiver -Ijournal -Isearch -Iapi -Iretention-policies -Icli -Ibuild
+            $(addprefix -iquote ,common archiver journal search api retention-policies cli build)
 CFLAGS_REL  := $(BASE) -O2 -D_FORTIFY_SOURCE=3
 CFLAGS_SAN  := $(BASE) -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer
