@@ -404,9 +404,8 @@ api_start(struct api **out, const struct vl_config *cfg, struct metrics *m, char
 		api_stop(a);
 		return rc;
 	}
-	log_info("api listening on %s (%s, %u threads)%s", cfg->http_listen,
-		 cfg->http_tls ? "https" : "http", o.threads,
-		 handlers_search_available() ? "" : "; search not built in");
+	log_info("api listening on %s (%s, %u threads)", cfg->http_listen,
+		 cfg->http_tls ? "https" : "http", o.threads);
 	*out = a;
 	return VL_OK;
 }

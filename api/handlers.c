@@ -21,27 +21,13 @@
 #include "reqjson.h"
 #include "token.h"
 
-/* "../search/search.h": a bare "search.h" would find glibc's <search.h> (hsearch). */
-#if __has_include("../search/search.h")
 #include "search.h"
-#define HANDLERS_SEARCH 1
-#else
-/* XXX: the search engine (search/search.h) is not in this tree yet: POST /v1/search answers
- * 501 until it is merged; the handler below is written against its contract. */
-#define HANDLERS_SEARCH 0
-#endif
 
 #define AUDIT_LIMIT_DFLT 100
 #define AUDIT_LIMIT_MAX 1000
 #define FILTER_MAX 256
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
-int
-handlers_search_available(void)
-{
-	return HANDLERS_SEARCH;
-}
 
 /* audit_row - one audit row of this request; details is stolen (may be NULL). */
 static enum vl_err
@@ -438,7 +424,6 @@ handle_tokens(struct handler_ctx *ctx)
 
 /* ---- search --------------------------------------------------------------------------- */
 
-#if HANDLERS_SEARCH
 static json_t *
 jstr(const char *s)
 {
@@ -546,11 +531,3 @@ out:
 	search_page_free(&page);
 	json_decref(in);
 }
-#else
-void
-handle_search(struct handler_ctx *ctx)
-{
-	reply_error(ctx->resp, 501, "not_implemented",
-		    "search is not built into this server yet");
-}
-#endif

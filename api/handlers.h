@@ -30,9 +30,6 @@ void handle_audit(struct handler_ctx *ctx);
 void handle_audit_verify(struct handler_ctx *ctx);
 void handle_tokens(struct handler_ctx *ctx);
 
-/* handlers_search_available - 1 when the search engine is built in. */
-int handlers_search_available(void);
-
 /* handlers_time_valid - "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" (UTC), for filters. */
 int handlers_time_valid(const char *s);
 

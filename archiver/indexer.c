@@ -2,7 +2,8 @@
  *
  * One batch is one transaction: take the oldest waiting messages with FOR UPDATE SKIP LOCKED
  * (row locks held until commit keep a second indexer off them), read and extract each one,
- * write every row with three unnest() statements, mark the messages indexed, commit. If the
+ * read their envelopes (one query), build each tsvector in C (fts), write every row with three
+ * unnest() statements, mark the messages indexed, commit. If the
  * batch's rows are refused, each message is retried alone under a savepoint, and one that is
  * still refused gets a row without text and parse_error: the queue always moves. */
 #include <errno.h>
@@ -16,6 +17,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "fts.h"
 #include "indexer.h"
 #include "log.h"
 #include "mime_extract.h"
@@ -32,26 +34,37 @@ static const char queue_sql[] =
 /* Re-indexing replaces: attachments first (their number may change), then the index row. */
 static const char delete_att_sql[] = "DELETE FROM attachments WHERE message_id = ANY($1::int8[])";
 
+/* The tsvector arrives as a ready literal built by fts (archiver/fts.c): PostgreSQL only reads
+ * it, which costs a fraction of to_tsvector's parse (PERF-NOTES). */
 static const char insert_index_sql[] =
 	"INSERT INTO message_index (message_id, received_at, sender, reply_to, hdr_bcc,"
 	" in_reply_to, refs, from_addrs, to_addrs, cc_addrs, bcc_addrs, has_attachment,"
-	" attachment_names, body, tsv)"
+	" attachment_names, body, tsv, sent_at, size, msgid, addr_terms)"
 	" SELECT u.id, vellum_ts(u.rat), u.sender, u.reply_to, u.bcc, u.irt, u.refs,"
 	" u.fa::text[], u.ta::text[], u.ca::text[], u.ba::text[], u.ha, u.names::text[], u.body,"
-	" setweight(vellum_fts(u.sf), 'A') || setweight(vellum_fts(u.nf), 'B')"
-	" || vellum_fts(u.bf)"
+	" u.tsv::tsvector, vellum_ts(u.sat), u.size, u.msgid, u.terms::text[]"
 	" FROM unnest($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[],"
 	" $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bool[],"
-	" $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])"
+	" $13::text[], $14::text[], $15::text[], $16::int8[], $17::int8[], $18::text[],"
+	" $19::text[])"
 	" AS u(id, rat, sender, reply_to, bcc, irt, refs, fa, ta, ca, ba, ha, names, body,"
-	" sf, nf, bf)"
+	" tsv, sat, size, msgid, terms)"
 	" ON CONFLICT (message_id) DO UPDATE SET received_at = EXCLUDED.received_at,"
 	" sender = EXCLUDED.sender, reply_to = EXCLUDED.reply_to, hdr_bcc = EXCLUDED.hdr_bcc,"
 	" in_reply_to = EXCLUDED.in_reply_to, refs = EXCLUDED.refs,"
 	" from_addrs = EXCLUDED.from_addrs, to_addrs = EXCLUDED.to_addrs,"
 	" cc_addrs = EXCLUDED.cc_addrs, bcc_addrs = EXCLUDED.bcc_addrs,"
 	" has_attachment = EXCLUDED.has_attachment,"
-	" attachment_names = EXCLUDED.attachment_names, body = EXCLUDED.body, tsv = EXCLUDED.tsv";
+	" attachment_names = EXCLUDED.attachment_names, body = EXCLUDED.body, tsv = EXCLUDED.tsv,"
+	" sent_at = EXCLUDED.sent_at, size = EXCLUDED.size, msgid = EXCLUDED.msgid,"
+	" addr_terms = EXCLUDED.addr_terms";
+
+/* The envelopes of a batch: every receipt's MAIL FROM and recipients, one row per recipient
+ * (or one with NULL recipient for a receipt without any), ordered by message. */
+static const char envelope_sql[] =
+	"SELECT r.message_id, lower(r.mail_from), lower(e.address), e.role"
+	" FROM receipts r LEFT JOIN envelope_recipients e ON e.receipt_id = r.id"
+	" WHERE r.message_id = ANY($1::int8[]) ORDER BY r.message_id";
 
 static const char insert_att_sql[] =
 	"INSERT INTO attachments (message_id, position, filename, content_type, size)"
@@ -70,14 +83,36 @@ static const char requeue_sql[] =
 	" WHERE m.id = s.id AND m.received_at = s.received_at RETURNING m.id)"
 	" SELECT count(*), coalesce(max(id), 0) FROM u";
 
-#define INDEX_COLS 17
+#define INDEX_COLS 19
+
+/* One envelope address of a message: field 'e' (MAIL FROM), 'r' (a recipient) or 'b' (a
+ * recipient in the role bcc, also listed as 'r'). */
+struct env_addr {
+	char field;
+	char *addr; /* lower-case, owned */
+};
 
 /* One message of the batch: its extraction (body already cut to INDEXER_BODY_MAX). */
 struct row {
 	int64_t id, rat_us;
+	int64_t size; /* raw bytes (blobs.raw_size) */
 	struct mime_meta m;
+	struct env_addr *env; /* the envelope addresses of its receipts */
+	size_t nenv;
 	int perr;
 };
+
+/* row_free - release what r owns and zero it. */
+static void
+row_free(struct row *r)
+{
+	mime_meta_free(&r->m);
+	for (size_t i = 0; i < r->nenv; i++)
+		free(r->env[i].addr);
+	free(r->env);
+	r->env = NULL;
+	r->nenv = 0;
+}
 
 /* ---- building the statements ---- */
 
@@ -90,29 +125,202 @@ arr_of_addrs(struct pgarr *outer, struct pgarr *inner, const struct mime_addrs *
 	pgarr_text(outer, pgarr_str(inner));
 }
 
-/* names_text - attachment names as indexed: each name, then again with its punctuation as
- * spaces, so "Q3_report-final.xls" is found by q3, report, final or xls. */
-static void
-names_text(struct buf *out, const struct mime_meta *m)
+/* ---- the tsvector ---- */
+
+/* row_tsv - the message's tsvector literal in v: subject (weight A), attachment names (B; a
+ * name with '_' is added again with spaces there, so Q3_report.xls is found by q3_report, q3,
+ * report and xls) and body text (D). */
+static const char *
+row_tsv(struct fts_vec *v, struct buf *tmp, const struct mime_meta *m)
 {
+	fts_vec_reset(v);
+	if (m->subject)
+		fts_vec_add(v, m->subject, strlen(m->subject), 'A');
 	for (size_t i = 0; i < m->nattachments; i++) {
 		const char *f = m->attachments[i].filename;
 
 		if (f == NULL)
 			continue;
-		buf_appendf(out, "%s%s ", out->len ? " " : "", f);
-		for (const char *p = f; *p; p++)
-			buf_append(out, strchr("._-+~,;()[]{}", *p) ? " " : p, 1);
+		fts_vec_add(v, f, strlen(f), 'B');
+		if (strchr(f, '_') == NULL)
+			continue;
+		buf_reset(tmp);
+		buf_append_str(tmp, f);
+		for (size_t k = 0; k < tmp->len; k++)
+			if (tmp->data[k] == '_')
+				tmp->data[k] = ' ';
+		fts_vec_add(v, (const char *)tmp->data, tmp->len, 'B');
+	}
+	if (m->body)
+		fts_vec_add(v, m->body, m->body_len, 'D');
+	if (fts_vec_full(v))
+		log_debug("index: tsvector bound FTS_VEC_BYTES_MAX reached: the rest is not indexed");
+	return fts_vec_literal(v, NULL);
+}
+
+/* ---- address terms (schema/0003_search.sql) ---- */
+
+/* The terms of one message, deduplicated by sorting before they are written. */
+struct terms {
+	char **v;
+	size_t n, cap;
+};
+
+static void
+terms_add(struct terms *t, char field, char kind, const char *s, size_t len)
+{
+	if (len == 0 || len > INDEXER_TERM_MAX)
+		return;
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
+	}
+	t->v[t->n++] = xasprintf("%c:%c:%.*s", field, kind, (int)len, s);
+}
+
+static void
+terms_free(struct terms *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i]);
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+struct words_ctx {
+	struct terms *t;
+	char field;
+};
+
+/* words_fn - a lexeme of fts_tokens as w: terms, split again at '_' (runs of letters and
+ * digits; CJK as its bigrams, the way the query side sees a name). */
+static int
+words_fn(void *ctx, const char *lex, size_t len)
+{
+	struct words_ctx *w = ctx;
+	size_t from = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && lex[i] != '_')
+			continue;
+		terms_add(w->t, w->field, 'w', lex + from, i - from);
+		from = i + 1;
+	}
+	return 0;
+}
+
+static void
+terms_words(struct terms *t, char field, const char *s, size_t len)
+{
+	struct words_ctx w = {t, field};
+
+	(void)fts_tokens(s, len, words_fn, &w); /* words_fn never stops it */
+}
+
+/* terms_addr - a bare, lower-case address: a:, l: and its w:, d: for the domain and each
+ * parent domain (not of an address literal, [192.0.2.1]). */
+static void
+terms_addr(struct terms *t, char field, const char *a)
+{
+	const char *at = strrchr(a, '@'), *d;
+
+	if (*a == 0)
+		return;
+	terms_add(t, field, 'a', a, strlen(a));
+	if (at == NULL) {
+		terms_words(t, field, a, strlen(a));
+		return;
+	}
+	terms_add(t, field, 'l', a, (size_t)(at - a));
+	terms_words(t, field, a, (size_t)(at - a));
+	d = at + 1;
+	if (*d == '[')
+		return;
+	for (const char *p = d; *p; p++)
+		if (p == d || (p[-1] == '.' && *p != '.'))
+			terms_add(t, field, 'd', p, strlen(p));
+}
+
+/* terms_names - the display-name words of a header's text ("Jeff Skilling
+ * <jeff.skilling@enron.com>, x@y"): what is inside <> and every word holding an @ (a bare
+ * address) are left out; their parts come from terms_addr. */
+static void
+terms_names(struct terms *t, char field, const char *text)
+{
+	const char *p = text;
+
+	if (text == NULL)
+		return;
+	while (*p) {
+		size_t n;
+
+		if (*p == '<') {
+			const char *e = strchr(p, '>');
+
+			p = e ? e + 1 : p + strlen(p);
+			continue;
+		}
+		n = strcspn(p, " \t\r\n,;<");
+		if (n == 0) {
+			p++;
+			continue;
+		}
+		if (memchr(p, '@', n) == NULL)
+			terms_words(t, field, p, n);
+		p += n;
 	}
 }
 
 static void
-arr_fts(struct pgarr *a, struct buf *tmp, const char *s, size_t n)
+terms_field(struct terms *t, char field, const struct mime_addrs *a)
 {
+	terms_names(t, field, a->text);
+	for (size_t i = 0; i < a->n; i++)
+		terms_addr(t, field, a->addrs[i]);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* arr_terms - the message's addr_terms as one array literal element of outer. */
+static void
+arr_terms(struct pgarr *outer, struct pgarr *inner, const struct row *r)
+{
+	const struct mime_meta *m = &r->m;
+	struct terms t = {0};
+
+	terms_field(&t, 'f', &m->from);
+	terms_field(&t, 'f', &m->sender);
+	terms_field(&t, 't', &m->to);
+	terms_field(&t, 'c', &m->cc);
+	terms_field(&t, 'b', &m->bcc);
+	for (size_t i = 0; i < r->nenv; i++)
+		terms_addr(&t, r->env[i].field, r->env[i].addr);
+	qsort(t.v, t.n, sizeof(*t.v), cmp_str);
+	pgarr_reset(inner);
+	for (size_t i = 0; i < t.n; i++)
+		if (i == 0 || strcmp(t.v[i], t.v[i - 1]) != 0)
+			pgarr_text(inner, t.v[i]);
+	pgarr_text(outer, pgarr_str(inner));
+	terms_free(&t);
+}
+
+/* msgid - the Message-ID lower-cased in tmp (angle brackets are already gone); NULL when absent
+ * or longer than INDEXER_MSGID_MAX (a btree entry must stay under ~2.7 KB). */
+static const char *
+msgid(struct buf *tmp, const char *id)
+{
+	if (id == NULL || strlen(id) > INDEXER_MSGID_MAX)
+		return NULL;
 	buf_reset(tmp);
-	mime_fts_text(tmp, s ? s : "", s ? n : 0);
-	buf_append(tmp, "", 0); /* NUL-terminated even when empty */
-	pgarr_text(a, (const char *)tmp->data);
+	buf_append_str(tmp, id);
+	for (size_t i = 0; i < tmp->len; i++)
+		if (tmp->data[i] >= 'A' && tmp->data[i] <= 'Z')
+			tmp->data[i] += 'a' - 'A';
+	return (const char *)tmp->data;
 }
 
 /* insert_rows - the index rows and attachments of rows[0..n), replacing earlier ones. */
@@ -120,7 +328,8 @@ static enum vl_err
 insert_rows(PGconn *conn, const struct row *rows, size_t n, char *err)
 {
 	struct pgarr c[INDEX_COLS] = {0}, att[5] = {0}, inner = {0};
-	struct buf tmp = {0}, names = {0};
+	struct fts_vec *tsv = fts_vec_new();
+	struct buf tmp = {0};
 	const char *vals[INDEX_COLS];
 	enum vl_err rc;
 
@@ -145,11 +354,11 @@ insert_rows(PGconn *conn, const struct row *rows, size_t n, char *err)
 				pgarr_text(&inner, m->attachments[i].filename);
 		pgarr_text(&c[12], pgarr_str(&inner));
 		pgarr_text(&c[13], m->body);
-		arr_fts(&c[14], &tmp, m->subject, m->subject ? strlen(m->subject) : 0);
-		buf_reset(&names);
-		names_text(&names, m);
-		arr_fts(&c[15], &tmp, (const char *)names.data, names.len);
-		arr_fts(&c[16], &tmp, m->body, m->body_len);
+		pgarr_text(&c[14], row_tsv(tsv, &tmp, m));
+		pgarr_int64(&c[15], m->date_us != 0 ? m->date_us : rows[r].rat_us);
+		pgarr_int64(&c[16], rows[r].size);
+		pgarr_text(&c[17], msgid(&tmp, m->message_id));
+		arr_terms(&c[18], &inner, &rows[r]);
 		for (size_t i = 0; i < m->nattachments; i++) {
 			pgarr_int64(&att[0], rows[r].id);
 			pgarr_int64(&att[1], (int64_t)i);
@@ -176,8 +385,8 @@ out:
 	for (int i = 0; i < 5; i++)
 		pgarr_free(&att[i]);
 	pgarr_free(&inner);
+	fts_vec_free(tsv);
 	buf_free(&tmp);
-	buf_free(&names);
 	return rc;
 }
 
@@ -233,12 +442,78 @@ write_rows(PGconn *conn, struct row *rows, size_t n, char *err)
 			return rc;
 		log_warnx("index: message=%lld refused (%s): indexed without text, parse_error set",
 			  (long long)rows[r].id, detail);
-		mime_meta_free(&rows[r].m);
+		/* Without text, terms or Message-ID: what is left cannot be refused. */
+		row_free(&rows[r]);
 		rows[r].perr = 1;
 		if ((rc = insert_rows(conn, &rows[r], 1, err)) != VL_OK)
 			return rc;
 	}
 	return VL_OK;
+}
+
+static void
+row_env_add(struct row *r, char field, const char *addr)
+{
+	if (*addr == 0) /* the null reverse-path <> */
+		return;
+	r->env = xrealloc(r->env, (r->nenv + 1) * sizeof(*r->env));
+	r->env[r->nenv++] = (struct env_addr){field, xstrdup(addr)};
+}
+
+/* row_by_id - the row of message id in rows[0..n), sorted by id (the queue's order). */
+static struct row *
+row_by_id(struct row *rows, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (rows[mid].id == id)
+			return &rows[mid];
+		if (rows[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* load_envelopes - every receipt's MAIL FROM (e) and recipients (r, and b for the role bcc)
+ * of rows[0..n), in one query. A message stored twice has two receipts: both count, duplicates
+ * go when the terms are sorted. VL_ERR_DB. */
+static enum vl_err
+load_envelopes(PGconn *conn, struct row *rows, size_t n, char *err)
+{
+	struct pgarr ids = {0};
+	const char *vals[1];
+	PGresult *q = NULL;
+	enum vl_err rc;
+
+	for (size_t r = 0; r < n; r++)
+		pgarr_int64(&ids, rows[r].id);
+	vals[0] = pgarr_str(&ids);
+	if ((rc = db_query(conn, envelope_sql, 1, vals, &q, err)) != VL_OK)
+		goto out;
+	for (int i = 0; i < PQntuples(q); i++) {
+		int64_t id = strtoll(PQgetvalue(q, i, 0), NULL, 10);
+		struct row *r = row_by_id(rows, n, id);
+
+		if (r == NULL)
+			continue;
+		/* MAIL FROM repeats on each recipient's row: the sort of the terms dedupes it. */
+		if (!PQgetisnull(q, i, 1))
+			row_env_add(r, 'e', PQgetvalue(q, i, 1));
+		if (PQgetisnull(q, i, 2))
+			continue;
+		row_env_add(r, 'r', PQgetvalue(q, i, 2));
+		if (strcmp(PQgetvalue(q, i, 3), "bcc") == 0)
+			row_env_add(r, 'b', PQgetvalue(q, i, 2));
+	}
+out:
+	PQclear(q);
+	pgarr_free(&ids);
+	return rc;
 }
 
 /* ---- reading and extracting ---- */
@@ -292,6 +567,7 @@ read_one(struct vault *v, PGresult *q, int i, struct row *r, size_t *bytes, char
 	memset(r, 0, sizeof(*r));
 	r->id = strtoll(PQgetvalue(q, i, 0), NULL, 10);
 	r->rat_us = strtoll(PQgetvalue(q, i, 1), NULL, 10);
+	r->size = (int64_t)size;
 	if (hex_decode(sha, 32, PQgetvalue(q, i, 4)) != 0) {
 		rc = vl_err_set(detail, VL_ERR_CORRUPT, "sha256 in the index is not 64 hex digits");
 		goto unreadable;
@@ -353,7 +629,8 @@ indexer_run_batch(struct vault *v, PGconn *conn, size_t max, size_t *done, char 
 			break;
 		n++;
 	}
-	if (n > 0 && ((rc = write_rows(conn, rows, n, err)) != VL_OK ||
+	if (n > 0 && ((rc = load_envelopes(conn, rows, n, err)) != VL_OK ||
+		      (rc = write_rows(conn, rows, n, err)) != VL_OK ||
 		      (rc = mark_rows(conn, rows, n, err)) != VL_OK))
 		goto fail;
 	if ((rc = db_commit(conn, err)) != VL_OK)
@@ -365,7 +642,7 @@ fail:
 	db_rollback(conn, NULL);
 out:
 	for (size_t i = 0; i < n; i++)
-		mime_meta_free(&rows[i].m);
+		row_free(&rows[i]);
 	free(rows);
 	PQclear(q);
 	return rc;

@@ -1,8 +1,8 @@
 /* mime_extract - the searchable metadata of one message, read with GMime in bounded work.
  * Owns: the MIME walk (depth, part and text limits), address lists, attachment names (RFC 2231
- * and 2047), body text converted to UTF-8 from any charset iconv knows, HTML to text, and the
- * CJK bigram form of text handed to PostgreSQL's full-text search (mime_fts_text).
- * Not: the database (indexer), the raw bytes (vault). Pure: bytes in, struct out. */
+ * and 2047), body text converted to UTF-8 from any charset iconv knows, and HTML to text.
+ * Not: the database (indexer), the raw bytes (vault), words and the tsvector (fts). Pure:
+ * bytes in, struct out. */
 #ifndef VL_MIME_EXTRACT_H
 #define VL_MIME_EXTRACT_H
 
@@ -69,29 +69,5 @@ enum vl_err mime_extract(struct mime_meta *m, const uint8_t *raw, size_t len, ch
 
 /* mime_meta_free - release everything m owns and zero it; a zeroed m is a no-op. */
 void mime_meta_free(struct mime_meta *m);
-
-/* mime_fts_text - append to out the form of UTF-8 text that PostgreSQL's
- * to_tsvector('simple', ...) and to_tsquery('simple', ...) see, so that words in scripts
- * written without spaces are found: each run of CJK characters becomes its overlapping bigrams
- * separated by spaces ("契約書" -> "契約 約書"; a run of one character stays itself), with a
- * space on each side of the run ("abc契約def" -> "abc 契約 def"). Apply it to indexed text and
- * to query terms alike: a query of two or more CJK characters then matches wherever they occur
- * (query the bigrams as a phrase, <->). A single CJK character is a lexeme only where it stood
- * alone; inside a run it starts a bigram (found with a prefix query, 契:*) unless it ends it.
- * CJK here: Hangul Jamo U+1100-11FF; CJK and Kangxi radicals U+2E80-2FDF; the ideographic
- * marks 々〆〇 U+3005-3007, 〡-〩 U+3021-3029, 〱-〵 U+3031-3035, 〻〼 U+303B-303C; Hiragana
- * U+3041-309F; Katakana U+30A1-30FA and ー-ヿ U+30FC-30FF (the middle dot ・ U+30FB separates);
- * Bopomofo, Hangul compatibility Jamo, Kanbun, Bopomofo extended, Katakana extensions
- * U+3105-31FF; CJK Extension A U+3400-4DBF; CJK Unified U+4E00-9FFF; Hangul Jamo extended
- * U+A960-A97F and U+D7B0-D7FF; Hangul syllables U+AC00-D7A3; CJK compatibility ideographs
- * U+F900-FAFF; halfwidth Katakana and Hangul U+FF66-FFDC; Kana supplement and extensions
- * U+1AFF0-1B16F; CJK Extensions B-F and the compatibility supplement U+20000-2FA1F; Extensions
- * G-H U+30000-323AF. Fullwidth ASCII U+FF01-FF5E is folded to ASCII (ＨＴＭＬ -> HTML) and the
- * ideographic space U+3000 to a space, so those match as ordinary words; other punctuation
- * passes through (the parser treats it as a separator). Lower-casing is left to to_tsvector.
- * Invalid UTF-8 bytes and NUL become spaces, so out is always valid, NUL-free UTF-8. It is
- * appended to out, at most 7/3 of len plus 2 bytes (each CJK character of a run sits in two
- * bigrams): the work is linear, bounded by the caller's bound on len. */
-void mime_fts_text(struct buf *out, const char *utf8, size_t len);
 
 #endif

@@ -20,11 +20,14 @@ int cmd_keys(struct cli *c, int argc, char **argv);
 int cmd_store(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_index(struct cli *c, int argc, char **argv);
+int cmd_search(struct cli *c, int argc, char **argv);
+int cmd_custodian(struct cli *c, int argc, char **argv);
 int cmd_cat(struct cli *c, int argc, char **argv);
 int cmd_verify(struct cli *c, int argc, char **argv);
 int cmd_rebuild_index(struct cli *c, int argc, char **argv);
 int cmd_serve(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_bench_search(struct cli *c, int argc, char **argv);
 int cmd_bench_seal(struct cli *c, int argc, char **argv);
 int cmd_token(struct cli *c, int argc, char **argv);
 

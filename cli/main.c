@@ -30,12 +30,15 @@ static const struct command {
 	{"store", cmd_store, 1, "archive raw messages, one per file"},
 	{"import", cmd_import, 1, "import mbox files, Maildir folders, .eml files"},
 	{"index", cmd_index, 1, "index messages waiting for full-text search"},
+	{"search", cmd_search, 1, "search the archive: from:, subject:, \"phrases\", OR, -, ..."},
+	{"custodian", cmd_custodian, 1, "add|remove|list custodians and their addresses"},
 	{"cat", cmd_cat, 1, "write a message's exact original bytes to stdout"},
 	{"verify", cmd_verify, 1, "check the store, the index and the ledger"},
 	{"rebuild-index", cmd_rebuild_index, 1, "re-create the database from the store and keys"},
 	{"status", cmd_status, 1, "counts and state of the archive"},
 	{"serve", cmd_serve, 1, "run the archive: database, store writer, SMTP/LMTP, HTTP API"},
 	{"token", cmd_token, 1, "create|list|revoke HTTP API tokens"},
+	{"bench-search", cmd_bench_search, 1, "time one query N times in process (p50/p99)"},
 	{"bench-seal", cmd_bench_seal, 1, "in-process ceiling: hash+compress+encrypt, no I/O"},
 };
 

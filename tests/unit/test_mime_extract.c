@@ -1,8 +1,8 @@
 /* test_mime_extract - archiver/mime_extract.{c,h} on real mail from ../shared/corpus (read at
  * run time, from the project root where bin/unit-tests runs) and on small messages written
  * here: charsets to UTF-8 (Japanese, Chinese, Cyrillic), attachment names (RFC 2231, 2047),
- * HTML to text, nested messages, headers, the malformed corpora, the work bounds, and the CJK
- * bigram form of mime_fts_text. Expected words and sizes were read from the files with
+ * HTML to text, nested messages, headers, the malformed corpora and the work bounds (the CJK
+ * bigrams moved with the tokenizer to test_fts). Expected words and sizes were read from the files with
  * independent tools (iconv, Python's email package). */
 #include <CUnit/CUnit.h>
 #include <dirent.h>
@@ -740,92 +740,6 @@ test_bounds(void)
 	buf_free(&b);
 }
 
-/* ---- mime_fts_text ---- */
-
-static const struct {
-	const char *in;
-	size_t len; /* 0: strlen */
-	const char *want; /* with white space collapsed and trimmed */
-} fts_cases[] = {
-	{"契約書", 0, "契約 約書"},
-	{"契約", 0, "契約"},
-	{"契", 0, "契"},
-	{"abc契約def", 0, "abc 契約 def"},
-	{"新契約書を送付", 0, "新契 契約 約書 書を を送 送付"},
-	{"本文です。次", 0, "本文 文で です 。 次"},
-	{"契約・書類", 0, "契約 ・ 書類"},
-	{"ＨＴＭＬメール２通", 0, "HTML メー ール 2 通"},
-	{"テスト　です", 0, "テス スト です"},
-	{"한국어 문서", 0, "한국 국어 문서"},
-	{"ﾃｽﾄ", 0, "ﾃｽ ｽﾄ"},
-	{"\xf0\xa0\x80\x8b\xe5\xa5\x91", 0, "\xf0\xa0\x80\x8b\xe5\xa5\x91"}, /* U+2000B 契 */
-	{"Hello, World! café", 0, "Hello, World! café"},
-	{"a\xffz", 0, "a z"},
-	{"a\xe0\x82\x80" "b\xed\xa0\x80" "c", 0, "a b c"}, /* overlong, surrogate */
-	{"a\0b", 3, "a b"},
-	{"", 0, ""},
-};
-
-static char *
-collapse(const uint8_t *p, size_t n)
-{
-	char *o = xmalloc(n + 1);
-	size_t k = 0;
-	int sp = 1;
-
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == ' ') {
-			if (!sp)
-				o[k++] = ' ';
-			sp = 1;
-		} else {
-			o[k++] = (char)p[i];
-			sp = 0;
-		}
-	}
-	while (k > 0 && o[k - 1] == ' ')
-		k--;
-	o[k] = 0;
-	return o;
-}
-
-static void
-test_fts_text(void)
-{
-	for (size_t i = 0; i < G_N_ELEMENTS(fts_cases); i++) {
-		struct buf out = {0};
-		size_t len = fts_cases[i].len ? fts_cases[i].len : strlen(fts_cases[i].in);
-		char *got;
-
-		mime_fts_text(&out, fts_cases[i].in, len);
-		got = collapse(out.data ? out.data : (const uint8_t *)"", out.len);
-		CHECK(strcmp(got, fts_cases[i].want) == 0, fts_cases[i].want);
-		const char *o = (const char *)out.data;
-
-		CHECK(out.len == 0 ||
-			      (g_utf8_validate(o, (gssize)out.len, NULL) && strlen(o) == out.len),
-		      fts_cases[i].want);
-		free(got);
-		buf_free(&out);
-	}
-	/* A query's bigrams are a run of the indexed text's bigrams, wherever the word sits. */
-	struct buf doc = {0}, q = {0};
-	mime_fts_text(&doc, "本契約書の締結", strlen("本契約書の締結"));
-	mime_fts_text(&q, "契約書", strlen("契約書"));
-	char *d = collapse(doc.data, doc.len), *qq = collapse(q.data, q.len);
-	CHECK(has(d, qq), "query bigrams inside document bigrams");
-	free(d);
-	free(qq);
-	/* Appends: what out held stays. */
-	buf_reset(&q);
-	buf_append_str(&q, "keep ");
-	mime_fts_text(&q, "契約", strlen("契約"));
-	CHECK(strncmp((const char *)q.data, "keep ", 5) == 0 && has((const char *)q.data, "契約"),
-	      "appends");
-	buf_free(&doc);
-	buf_free(&q);
-}
-
 UNIT_SUITE(mime_extract, {"charsets to UTF-8 (Japanese, Chinese, Cyrillic)", test_charsets},
 	   {"charset labels read as the vendor supersets", test_supersets},
 	   {"Japanese mobile mail (ISO-2022-JP, Shift_JIS, cp932, UTF-8)", test_japanese},
@@ -833,5 +747,4 @@ UNIT_SUITE(mime_extract, {"charsets to UTF-8 (Japanese, Chinese, Cyrillic)", tes
 	   {"HTML to text, multipart/alternative", test_html},
 	   {"nested message/rfc822", test_nested}, {"headers", test_headers},
 	   {"malformed corpus: no crash, parse_error set", test_malformed},
-	   {"stress fixtures", test_stress}, {"work bounds", test_bounds},
-	   {"mime_fts_text CJK bigrams", test_fts_text})
+	   {"stress fixtures", test_stress}, {"work bounds", test_bounds})

@@ -1,0 +1,282 @@
+/* cmd_search - `vellum search QUERY... [--json] [--limit N] [--after-cursor C] [--count]`.
+ *
+ * The words of QUERY are joined with spaces into one query (quote it for the shell when it has
+ * quotes or parentheses). Prints the total, then one block per hit, newest first by sent date;
+ * --json prints one JSON object (the shape the HTTP API answers with); --count the total
+ * alone. Exit 0 with results (even none), 1 on a failure, 2 on a malformed query or usage. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "db.h"
+#include "search.h"
+
+#define SEARCH_QUERY_ARGS_MAX 4096 /* bytes of the joined query words (query.c bounds it too) */
+
+struct search_opts {
+	struct buf query;
+	size_t limit;
+	const char *cursor;
+	int json, count_only;
+};
+
+static int
+search_usage(void)
+{
+	fprintf(stderr, "usage: vellum search QUERY... [--json] [--limit N] [--after-cursor C]"
+			" [--count]\n");
+	return 2;
+}
+
+static int
+search_opts_parse(struct search_opts *o, int argc, char **argv)
+{
+	int words = 0;
+
+	o->limit = SEARCH_LIMIT_DFLT;
+	for (int i = 1; i < argc; i++) {
+		if (words) {
+			if (o->query.len)
+				buf_append(&o->query, " ", 1);
+			buf_append_str(&o->query, argv[i]);
+		} else if (strcmp(argv[i], "--json") == 0) {
+			o->json = 1;
+		} else if (strcmp(argv[i], "--count") == 0) {
+			o->count_only = 1;
+		} else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+			char *end;
+			long v = strtol(argv[++i], &end, 10);
+
+			if (*end != '\0' || v < 1 || v > SEARCH_LIMIT_MAX) {
+				fprintf(stderr, "vellum search: --limit: 1 to %d\n", SEARCH_LIMIT_MAX);
+				return -1;
+			}
+			o->limit = (size_t)v;
+		} else if (strcmp(argv[i], "--after-cursor") == 0 && i + 1 < argc) {
+			o->cursor = argv[++i];
+		} else if (strncmp(argv[i], "--", 2) == 0 && !words) {
+			if (strcmp(argv[i], "--") != 0)
+				return -1; /* an unknown option */
+			words = 1;    /* everything after -- is the query */
+		} else {
+			/* A query word: "-lunch" (a negation) is one too. */
+			if (o->query.len)
+				buf_append(&o->query, " ", 1);
+			buf_append_str(&o->query, argv[i]);
+		}
+		if (o->query.len > SEARCH_QUERY_ARGS_MAX) {
+			fprintf(stderr, "vellum search: the query is over %d bytes\n",
+				SEARCH_QUERY_ARGS_MAX);
+			return -1;
+		}
+	}
+	buf_append(&o->query, "", 1);
+	return 0;
+}
+
+/* iso_time - unix microseconds as "2001-05-14T23:39:00Z". */
+static void
+iso_time(char out[32], int64_t us)
+{
+	time_t t = (time_t)(us / 1000000 - (us % 1000000 < 0));
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 32, "?");
+}
+
+static json_t *
+hit_json(const struct search_hit *h)
+{
+	char sent[32], recv[32];
+	json_t *att = json_array();
+
+	iso_time(sent, h->sent_us);
+	iso_time(recv, h->received_us);
+	for (size_t i = 0; i < h->nattachments; i++)
+		json_array_append_new(att, json_string(h->attachments[i]));
+	return json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:I, s:o, s:s}", "id",
+			 (json_int_t)h->id, "date", sent, "received", recv, "from", h->from, "to",
+			 h->to, "subject", h->subject, "message_id", h->message_id, "size",
+			 (json_int_t)h->size, "attachments", att, "snippet", h->snippet);
+}
+
+static void
+print_json(const struct search_opts *o, const struct search_total *t,
+	   const struct search_page *p)
+{
+	json_t *hits = json_array(), *doc;
+
+	for (size_t i = 0; i < p->n; i++)
+		json_array_append_new(hits, hit_json(&p->hits[i]));
+	doc = json_pack("{s:s, s:I, s:b, s:o, s:s?}", "query", (const char *)o->query.data,
+			"total", (json_int_t)t->n, "total_estimated", t->estimated, "hits", hits,
+			"next_cursor", *p->next ? p->next : NULL);
+	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	fputc('\n', stdout);
+	json_decref(doc);
+}
+
+static void
+print_text(const struct search_total *t, const struct search_page *p)
+{
+	printf("%s%lld message%s\n", t->estimated ? "about " : "", (long long)t->n,
+	       t->n == 1 ? "" : "s");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct search_hit *h = &p->hits[i];
+		char sent[32];
+
+		iso_time(sent, h->sent_us);
+		printf("\n%lld  %s  %lld bytes\n  From: %s\n  Subject: %s\n", (long long)h->id,
+		       sent, (long long)h->size, h->from ? h->from : "",
+		       h->subject ? h->subject : "");
+		for (size_t k = 0; k < h->nattachments; k++)
+			printf("  Attachment: %s\n", h->attachments[k]);
+		if (*h->snippet)
+			printf("  %s\n", h->snippet);
+	}
+	if (*p->next)
+		printf("\nmore: --after-cursor %s\n", p->next);
+}
+
+int
+cmd_search(struct cli *c, int argc, char **argv)
+{
+	struct search_opts o = {0};
+	struct search_who who = {.actor = c->actor, .client = NULL};
+	struct search_total t = {0};
+	struct search_page p = {0};
+	struct db *db = NULL;
+	char err[VL_ERRLEN];
+	enum vl_err rc;
+	int status = 1;
+
+	if (search_opts_parse(&o, argc, argv) != 0) {
+		buf_free(&o.query);
+		return search_usage();
+	}
+	if ((rc = db_connect(&c->cfg, &db, err)) != VL_OK)
+		goto out;
+	const char *q = (const char *)o.query.data;
+	if ((rc = search_total_get(db_conn(db), &who, q, &t, err)) != VL_OK)
+		goto out;
+	if (o.count_only) {
+		printf("%s%lld\n", t.estimated ? "~" : "", (long long)t.n);
+		status = 0;
+		goto out;
+	}
+	if ((rc = search_page_get(db_conn(db), &who, q, o.limit, o.cursor, &p, err)) != VL_OK)
+		goto out;
+	if (o.json)
+		print_json(&o, &t, &p);
+	else
+		print_text(&t, &p);
+	status = 0;
+out:
+	if (status != 0) {
+		fprintf(stderr, "vellum search: %s\n", err);
+		if (rc == VL_ERR_PARSE || rc == VL_ERR_LIMIT || rc == VL_ERR_CONFIG)
+			status = 2;
+	}
+	search_page_free(&p);
+	db_close(db);
+	buf_free(&o.query);
+	return status;
+}
+
+#define BENCH_RUNS_MAX 10000
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* bench_once - one timed search: a first page, or with count_only the total. */
+static enum vl_err
+bench_once(PGconn *conn, const struct search_opts *o, double *ms, size_t *hits, int64_t *total,
+	   char *err)
+{
+	struct search_who who = {.actor = "bench", .client = NULL};
+	const char *q = (const char *)o->query.data;
+	struct search_total t;
+	struct search_page p;
+	double t0 = mono_ms();
+	enum vl_err rc;
+
+	if (o->count_only) {
+		rc = search_total_get(conn, &who, q, &t, err);
+		*total = t.n;
+	} else {
+		rc = search_page_get(conn, &who, q, o->limit, NULL, &p, err);
+		*hits = p.n;
+		search_page_free(&p);
+	}
+	*ms = mono_ms() - t0;
+	return rc;
+}
+
+/* cmd_bench_search - `vellum bench-search [--runs N] [--limit L] [--count] -- QUERY`: the
+ * query N times in one process and connection, after one untimed warm-up; prints
+ * "p50_ms p99_ms hits total" (total "-" without --count). For bench/search.sh. */
+int
+cmd_bench_search(struct cli *c, int argc, char **argv)
+{
+	struct search_opts o = {0};
+	struct db *db = NULL;
+	char err[VL_ERRLEN] = "";
+	double *ms = NULL, dummy;
+	size_t hits = 0;
+	int64_t total = 0;
+	long runs = 20;
+	enum vl_err rc = VL_OK;
+	int k = 1;
+
+	if (argc > 2 && strcmp(argv[1], "--runs") == 0) {
+		runs = strtol(argv[2], NULL, 10);
+		k = 3;
+	}
+	if (runs < 1 || runs > BENCH_RUNS_MAX)
+		return search_usage();
+	argv[k - 1] = argv[0];
+	if (search_opts_parse(&o, argc - (k - 1), argv + (k - 1)) != 0) {
+		buf_free(&o.query);
+		return search_usage();
+	}
+	ms = xcalloc((size_t)runs, sizeof(*ms));
+	if ((rc = db_connect(&c->cfg, &db, err)) != VL_OK ||
+	    (rc = bench_once(db_conn(db), &o, &dummy, &hits, &total, err)) != VL_OK)
+		goto out;
+	for (long i = 0; i < runs && rc == VL_OK; i++)
+		rc = bench_once(db_conn(db), &o, &ms[i], &hits, &total, err);
+	if (rc != VL_OK)
+		goto out;
+	qsort(ms, (size_t)runs, sizeof(*ms), cmp_double);
+	printf("%.2f %.2f %zu ", ms[(runs - 1) / 2], ms[(runs * 99 + 99) / 100 - 1], hits);
+	if (o.count_only)
+		printf("%lld\n", (long long)total);
+	else
+		printf("-\n");
+out:
+	if (rc != VL_OK)
+		fprintf(stderr, "vellum bench-search: %s\n", err);
+	free(ms);
+	db_close(db);
+	buf_free(&o.query);
+	return rc == VL_OK ? 0 : 1;
+}

@@ -1,0 +1,366 @@
+/* query - the parsed query compiled to SQL over message_index AS mi (see query.h).
+ *
+ * Full text: a word or phrase is split by fts_tokens, exactly as the indexer splits text, and
+ * becomes a tsquery literal ('a' <-> 'b', weights as :A/:B/:D, a prefix as :*). Every subtree
+ * made only of full-text terms becomes ONE tsquery (fewer GIN scans), and the full-text kids of
+ * a mixed AND/OR group are merged into one too. NEAR/n is an OR of <1>..<n> in both orders.
+ * The other fields are query_field's. */
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "fts.h"
+#include "query.h"
+#include "query_field.h"
+#include "query_parse.h"
+
+/* SQL precedence of an emitted expression, to know when a parent must add parentheses. */
+enum sql_prec { SP_OR, SP_AND, SP_NOT, SP_ATOM };
+
+struct emit {
+	struct query_sql *out; /* highlights go straight to out */
+	struct qparams params;
+	int cap_hl;
+	char *err;
+};
+
+/* ---- highlights ---- */
+
+/* hl_add - remember a positive full-text term for snippets, once. */
+static void
+hl_add(struct emit *e, const struct qnode *n)
+{
+	struct query_sql *o = e->out;
+	char *low = query_lower(n->value), *h = n->prefix ? xasprintf("%s*", low) : xstrdup(low);
+
+	free(low);
+	for (int k = 0; k < o->nhighlight; k++) {
+		if (strcmp(o->highlight[k], h) == 0) {
+			free(h);
+			return;
+		}
+	}
+	if (o->nhighlight == e->cap_hl) {
+		e->cap_hl = e->cap_hl ? 2 * e->cap_hl : 8;
+		o->highlight = xrealloc(o->highlight, (size_t)e->cap_hl * sizeof(*o->highlight));
+	}
+	o->highlight[o->nhighlight++] = h;
+}
+
+/* ---- full text: tsquery literals ---- */
+
+/* The lexemes of one term, each already quoted for tsquery input. */
+struct lexemes {
+	struct buf text;
+	size_t end[QUERY_MAX_PHRASE];
+	int n;
+};
+
+/* lexeme_add - fts_token_fn: quote one lexeme ('...' with ' doubled, \ escaped). */
+static int
+lexeme_add(void *ctx, const char *lex, size_t len)
+{
+	struct lexemes *l = ctx;
+
+	if (l->n == QUERY_MAX_PHRASE)
+		return 1;
+	buf_append(&l->text, "'", 1);
+	for (size_t k = 0; k < len; k++) {
+		if (lex[k] == '\'' || lex[k] == '\\')
+			buf_append(&l->text, lex[k] == '\'' ? "'" : "\\", 1);
+		buf_append(&l->text, lex + k, 1);
+	}
+	buf_append(&l->text, "'", 1);
+	l->end[l->n++] = l->text.len;
+	return 0;
+}
+
+/* ts_term - a word or phrase as 'a':W <-> 'b':W (the last lexeme :* for a prefix). */
+static enum vl_err
+ts_term(struct emit *e, const struct qnode *n, struct buf *out, bool *compound)
+{
+	struct lexemes l = {0};
+	const char *w = n->field->arg;
+	size_t start = 0;
+
+	if (fts_tokens(n->value, strlen(n->value), lexeme_add, &l) != 0) {
+		buf_free(&l.text);
+		return query_err(e->err, VL_ERR_LIMIT, n->pos, "more than %d words in one phrase",
+				 QUERY_MAX_PHRASE);
+	}
+	if (l.n == 0) {
+		buf_free(&l.text);
+		return query_err(e->err, VL_ERR_PARSE, n->pos, "'%.*s' has no searchable word",
+				 query_cut(n->value, 60), n->value);
+	}
+	for (int k = 0; k < l.n; k++) {
+		bool star = n->prefix && k == l.n - 1;
+
+		buf_append_str(out, k ? " <-> " : "");
+		buf_append(out, l.text.data + start, l.end[k] - start);
+		if (star || *w)
+			buf_appendf(out, ":%s%s", star ? "*" : "", w);
+		start = l.end[k];
+	}
+	*compound = l.n > 1;
+	buf_free(&l.text);
+	return VL_OK;
+}
+
+/* append_operand - frag into out, parenthesized when it is compound. */
+static void
+append_operand(struct buf *out, const struct buf *frag, bool compound)
+{
+	buf_appendf(out, compound ? "(%s)" : "%s", frag->len ? (const char *)frag->data : "");
+}
+
+static enum vl_err ts_node(struct emit *e, const struct qnode *n, bool neg, struct buf *out,
+			   bool *compound);
+
+/* ts_near - a NEAR/n b: (a <1> b) | (b <1> a) | ... | (a <n> b) | (b <n> a). PostgreSQL's <N>
+ * is an exact distance (from the end of a phrase to the start of the next), hence the OR. */
+static enum vl_err
+ts_near(struct emit *e, const struct qnode *n, bool neg, struct buf *out)
+{
+	struct buf a = {0}, b = {0};
+	bool ca, cb;
+	enum vl_err rc;
+
+	if ((rc = ts_node(e, n->kids[0], neg, &a, &ca)) == VL_OK &&
+	    (rc = ts_node(e, n->kids[1], neg, &b, &cb)) == VL_OK) {
+		for (int d = 1; d <= n->near; d++) {
+			buf_append_str(out, d > 1 ? " | " : "");
+			append_operand(out, &a, ca);
+			buf_appendf(out, " <%d> ", d);
+			append_operand(out, &b, cb);
+			buf_append_str(out, " | ");
+			append_operand(out, &b, cb);
+			buf_appendf(out, " <%d> ", d);
+			append_operand(out, &a, ca);
+		}
+	}
+	buf_free(&a);
+	buf_free(&b);
+	return rc;
+}
+
+/* ts_kids - the kids of n for which pick() holds, joined by & (AND) or | (OR). */
+static enum vl_err
+ts_kids(struct emit *e, const struct qnode *n, bool neg, bool (*pick)(const struct qnode *),
+	struct buf *out, bool *compound)
+{
+	enum vl_err rc = VL_OK;
+	int count = 0;
+	bool c = false;
+
+	for (int k = 0; k < n->nkids && rc == VL_OK; k++) {
+		struct buf frag = {0};
+
+		if (!pick(n->kids[k]))
+			continue;
+		if ((rc = ts_node(e, n->kids[k], neg, &frag, &c)) == VL_OK) {
+			buf_append_str(out, count++ ? (n->kind == QN_AND ? " & " : " | ") : "");
+			append_operand(out, &frag, c);
+		}
+		buf_free(&frag);
+	}
+	*compound = count > 1 || c;
+	return rc;
+}
+
+/* is_ft - true when n is made only of full-text terms (one tsquery can say it all). */
+static bool
+is_ft(const struct qnode *n)
+{
+	switch (n->kind) {
+	case QN_TERM:
+		return n->field->cls == QC_TEXT;
+	case QN_NEAR:
+		return true;
+	case QN_NOT:
+		return is_ft(n->kids[0]);
+	default:
+		for (int k = 0; k < n->nkids; k++)
+			if (!is_ft(n->kids[k]))
+				return false;
+		return true;
+	}
+}
+
+/* ts_node - the tsquery text of a full-text subtree; neg: under an odd number of NOTs. */
+static enum vl_err
+ts_node(struct emit *e, const struct qnode *n, bool neg, struct buf *out, bool *compound)
+{
+	struct buf kid = {0};
+	enum vl_err rc;
+	bool c;
+
+	switch (n->kind) {
+	case QN_TERM:
+		if (!neg)
+			hl_add(e, n);
+		return ts_term(e, n, out, compound);
+	case QN_NEAR:
+		*compound = true;
+		return ts_near(e, n, neg, out);
+	case QN_NOT:
+		if ((rc = ts_node(e, n->kids[0], !neg, &kid, &c)) == VL_OK) {
+			buf_append_str(out, "!");
+			append_operand(out, &kid, c);
+		}
+		buf_free(&kid);
+		*compound = false;
+		return rc;
+	default:
+		return ts_kids(e, n, neg, is_ft, out, compound);
+	}
+}
+
+/* sql_tsquery - "mi.tsv @@ $N::tsquery" with the tsquery text as the parameter. */
+static void
+sql_tsquery(struct emit *e, struct buf *ts, struct buf *out)
+{
+	buf_appendf(out, "mi.tsv @@ $%d::tsquery",
+		    qparams_add(&e->params, xstrdup((const char *)ts->data)));
+}
+
+/* ---- the tree ---- */
+
+/* The most parameters one query can need: a term gives at most QUERY_MAX_PHRASE (address
+ * words), and PostgreSQL numbers parameters up to 65535. */
+#define QUERY_FIRST_PARAM_MAX (65535 - QUERY_MAX_TERMS * QUERY_MAX_PHRASE)
+
+/* append_sql - frag into out, in parentheses when wrap. */
+static void
+append_sql(struct buf *out, const struct buf *frag, bool wrap)
+{
+	buf_appendf(out, wrap ? "(%s)" : "%s", frag->len ? (const char *)frag->data : "");
+}
+
+static enum vl_err sql_node(struct emit *e, const struct qnode *n, bool neg, struct buf *out,
+			    enum sql_prec *prec);
+
+/* sql_group - an AND or OR of mixed kids: the full-text kids become one tsquery, in the place
+ * of the first of them; the other kids follow in order. */
+static enum vl_err
+sql_group(struct emit *e, const struct qnode *n, bool neg, struct buf *out, enum sql_prec *prec)
+{
+	bool merged = false, c;
+	enum vl_err rc = VL_OK;
+	int count = 0;
+
+	for (int k = 0; k < n->nkids && rc == VL_OK; k++) {
+		struct buf frag = {0}, ts = {0};
+		enum sql_prec p = SP_ATOM;
+
+		if (is_ft(n->kids[k]) && merged)
+			continue;
+		if (is_ft(n->kids[k])) {
+			merged = true;
+			if ((rc = ts_kids(e, n, neg, is_ft, &ts, &c)) == VL_OK)
+				sql_tsquery(e, &ts, &frag);
+		} else {
+			rc = sql_node(e, n->kids[k], neg, &frag, &p);
+		}
+		if (rc == VL_OK) {
+			buf_append_str(out, count++ ? (n->kind == QN_AND ? " AND " : " OR ") : "");
+			append_sql(out, &frag, p <= SP_AND);
+		}
+		buf_free(&ts);
+		buf_free(&frag);
+	}
+	*prec = n->kind == QN_AND ? SP_AND : SP_OR;
+	return rc;
+}
+
+/* sql_node - the SQL of any subtree; neg: under an odd number of NOTs (for highlights). */
+static enum vl_err
+sql_node(struct emit *e, const struct qnode *n, bool neg, struct buf *out, enum sql_prec *prec)
+{
+	struct buf frag = {0};
+	enum sql_prec p;
+	enum vl_err rc;
+	bool c;
+
+	if (is_ft(n)) {
+		if ((rc = ts_node(e, n, neg, &frag, &c)) == VL_OK)
+			sql_tsquery(e, &frag, out);
+		buf_free(&frag);
+		*prec = SP_ATOM;
+		return rc;
+	}
+	switch (n->kind) {
+	case QN_TERM:
+		rc = query_field_sql(out, &e->params, n, &c, e->err);
+		*prec = c ? SP_AND : SP_ATOM;
+		return rc;
+	case QN_NOT:
+		if ((rc = sql_node(e, n->kids[0], !neg, &frag, &p)) == VL_OK) {
+			buf_append_str(out, "NOT ");
+			append_sql(out, &frag, true);
+		}
+		buf_free(&frag);
+		*prec = SP_NOT;
+		return rc;
+	default:
+		return sql_group(e, n, neg, out, prec);
+	}
+}
+
+enum vl_err
+query_compile(struct query_sql *out, const char *q, int first_param, char *err)
+{
+	struct emit e = {.out = out, .params = {.first = first_param}, .err = err};
+	struct qtree tree = {0};
+	struct buf where = {0};
+	enum sql_prec prec;
+	const char *bad;
+	enum vl_err rc;
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	if (first_param < 1 || first_param > QUERY_FIRST_PARAM_MAX)
+		return vl_err_set(err, VL_ERR_CONFIG, "first_param %d is not in 1..%d", first_param,
+				  QUERY_FIRST_PARAM_MAX);
+	len = strnlen(q, QUERY_MAX_BYTES + 1);
+	if (len > QUERY_MAX_BYTES)
+		return query_err(err, VL_ERR_LIMIT, QUERY_MAX_BYTES,
+				 "the query is longer than %d bytes", QUERY_MAX_BYTES);
+	if (!g_utf8_validate(q, (gssize)len, &bad))
+		return query_err(err, VL_ERR_PARSE, (int)(bad - q), "invalid UTF-8");
+	if ((rc = query_parse(&tree, q, err)) != VL_OK)
+		goto out;
+	if (tree.root == NULL)
+		buf_append_str(&where, "true");
+	else
+		rc = sql_node(&e, tree.root, false, &where, &prec);
+out:
+	qtree_free(&tree);
+	if (rc != VL_OK) {
+		buf_free(&where);
+		qparams_free(&e.params);
+		query_sql_free(out);
+		return rc;
+	}
+	out->where = (char *)where.data;
+	out->params = e.params.v;
+	out->nparams = e.params.n;
+	return VL_OK;
+}
+
+void
+query_sql_free(struct query_sql *s)
+{
+	if (s == NULL)
+		return;
+	for (int k = 0; k < s->nparams; k++)
+		free(s->params[k]);
+	for (int k = 0; k < s->nhighlight; k++)
+		free(s->highlight[k]);
+	free(s->params);
+	free(s->highlight);
+	free(s->where);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,32 @@
+/* query_field - the SQL of one field:value term that is not full text: from:, to:, cc:, bcc:,
+ * participants:, id:, custodian:, hold:, has:, larger:, smaller:, after:, before:, date:,
+ * received:. Owns: each value's syntax (address kinds, sizes, dates) and its parameter form.
+ * Not: full text or the boolean tree (query.c), the query syntax (query_parse). */
+#ifndef VL_QUERY_FIELD_H
+#define VL_QUERY_FIELD_H
+
+#include <stdbool.h>
+
+#include "buf.h"
+#include "query_parse.h"
+#include "vl_err.h"
+
+/* The parameters of one query, numbered from first. */
+struct qparams {
+	char **v; /* owned */
+	int n;
+	int cap;
+	int first;
+};
+
+/* qparams_add - take ownership of value as the next parameter; returns its $ number. */
+int qparams_add(struct qparams *p, char *value);
+void qparams_free(struct qparams *p);
+
+/* query_field_sql - append to out the SQL of term n (not QC_TEXT), its values added to p.
+ * *compound: true when the SQL is an AND of conditions (the caller adds parentheses).
+ * Returns VL_ERR_PARSE (or VL_ERR_LIMIT) with "position N: why" in err for a bad value. */
+enum vl_err query_field_sql(struct buf *out, struct qparams *p, const struct qnode *n,
+			    bool *compound, char *err) VL_MUST_CHECK;
+
+#endif

@@ -1,0 +1,374 @@
+/* search - run an eDiscovery query against the index: pages, totals, snippets, audit.
+ *
+ * The WHERE clause comes from query_compile; for a page its placeholders start at $4, the first
+ * three being ours: the page size and the cursor (sent_us, id) of the last hit already shown, NULL for the
+ * first page. Paging is by key, never OFFSET: page 1,000 costs what page 1 does. */
+#include <glib.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "buf.h"
+#include "db.h"
+#include "query.h"
+#include "search.h"
+
+#define SEARCH_PAGE_PARAMS 3 /* $1 limit, $2 cursor sent_us, $3 cursor id */
+
+static const char page_sql[] =
+	"SELECT mi.message_id, vellum_us(mi.sent_at), vellum_us(mi.received_at), mi.size,"
+	" m.hdr_from, m.hdr_to, m.hdr_subject, m.hdr_message_id,"
+	" array_to_json(mi.attachment_names)::text, left(mi.body, %d)"
+	" FROM message_index mi"
+	" JOIN messages m ON m.id = mi.message_id AND m.received_at = mi.received_at"
+	" WHERE (%s) AND ($2::int8 IS NULL"
+	" OR (mi.sent_at, mi.message_id) < (vellum_ts($2::int8), $3::int8))"
+	" ORDER BY mi.sent_at DESC, mi.message_id DESC LIMIT $1::int8";
+
+/* Counting stops one past the bound: a broad query costs SEARCH_COUNT_EXACT_MAX rows at most. */
+static const char count_sql[] =
+	"SELECT count(*) FROM (SELECT 1 FROM message_index mi WHERE (%s) LIMIT %d) s";
+static const char estimate_sql[] =
+	"EXPLAIN (FORMAT JSON) SELECT 1 FROM message_index mi WHERE (%s)";
+
+/* query_prepare - compile q with `ours` parameters of the caller's in front ($1..$ours); the
+ * query's follow. *vals (n entries) is owned by the caller (free()); its strings belong to s. */
+static enum vl_err
+query_prepare(const char *q, int ours, struct query_sql *s, const char ***vals, int *n, char *err)
+{
+	char qerr[VL_ERRLEN];
+	enum vl_err rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = query_compile(s, q ? q : "", ours + 1, qerr)) != VL_OK)
+		return vl_err_set(err, rc, "query: %s", qerr);
+	*n = ours + s->nparams;
+	*vals = xcalloc(*n ? (size_t)*n : 1, sizeof(**vals));
+	for (int i = 0; i < s->nparams; i++)
+		(*vals)[ours + i] = s->params[i];
+	return VL_OK;
+}
+
+/* cursor_parse - "SENT_US.ID", both decimal (sent_us may be negative: mail dated before
+ * 1970), into the two text parameters. */
+static enum vl_err
+cursor_parse(const char *cur, char sent[24], char id[24], char *err)
+{
+	const char *dot = cur ? strchr(cur, '.') : NULL;
+	char *end;
+	long long a, b;
+
+	if (cur == NULL || *cur == '\0')
+		return VL_OK;
+	if (strlen(cur) >= SEARCH_CURSOR_MAX || dot == NULL)
+		return vl_err_set(err, VL_ERR_CONFIG, "cursor: not one this server made");
+	a = strtoll(cur, &end, 10);
+	if (end != dot)
+		return vl_err_set(err, VL_ERR_CONFIG, "cursor: not one this server made");
+	b = strtoll(dot + 1, &end, 10);
+	if (*end != '\0' || dot[1] == '\0' || b <= 0)
+		return vl_err_set(err, VL_ERR_CONFIG, "cursor: not one this server made");
+	snprintf(sent, 24, "%lld", a);
+	snprintf(id, 24, "%lld", b);
+	return VL_OK;
+}
+
+/* search_audit - the row every search leaves: the query text and what it returned. */
+static enum vl_err
+search_audit(PGconn *c, const struct search_who *who, const char *action, const char *query,
+	     const char *cursor, int64_t result, char *err)
+{
+	json_t *d = json_pack("{s:s, s:s?, s:I}", "query", query ? query : "", "after",
+			      cursor && *cursor ? cursor : NULL, "result", (json_int_t)result);
+	char *txt = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	enum vl_err rc;
+
+	json_decref(d);
+	if (txt == NULL)
+		return vl_err_set(err, VL_ERR_NOMEM, "audit: out of memory");
+	rc = audit_append(c, who->actor, who->client, action, NULL, txt, err);
+	free(txt);
+	return rc;
+}
+
+static char *
+dup_or_null(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : xstrdup(PQgetvalue(r, row, col));
+}
+
+/* hit_attachments - the JSON array text of attachment_names into h. Names are never NULL
+ * here: a part without a name is not in the array. */
+static void
+hit_attachments(struct search_hit *h, const char *json)
+{
+	json_t *a = json_loads(json, 0, NULL);
+	size_t i, n = json_is_array(a) ? json_array_size(a) : 0;
+
+	h->attachments = xcalloc(n ? n : 1, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		const char *s = json_string_value(json_array_get(a, i));
+
+		h->attachments[h->nattachments++] = xstrdup(s ? s : "");
+	}
+	json_decref(a);
+}
+
+static void
+hit_fill(struct search_hit *h, const PGresult *r, int row, const struct query_sql *s)
+{
+	h->id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
+	h->sent_us = strtoll(PQgetvalue(r, row, 1), NULL, 10);
+	h->received_us = strtoll(PQgetvalue(r, row, 2), NULL, 10);
+	h->size = strtoll(PQgetvalue(r, row, 3), NULL, 10);
+	h->from = dup_or_null(r, row, 4);
+	h->to = dup_or_null(r, row, 5);
+	h->subject = dup_or_null(r, row, 6);
+	h->message_id = dup_or_null(r, row, 7);
+	hit_attachments(h, PQgetisnull(r, row, 8) ? "[]" : PQgetvalue(r, row, 8));
+	h->snippet = search_snippet_dup(PQgetvalue(r, row, 9), (size_t)PQgetlength(r, row, 9),
+					s->highlight, s->nhighlight);
+}
+
+enum vl_err
+search_page_get(PGconn *c, const struct search_who *who, const char *query, size_t limit,
+		const char *after_cursor, struct search_page *out, char *err)
+{
+	char lim[24], sent[24] = "", id[24] = "";
+	struct query_sql s;
+	const char **vals = NULL;
+	PGresult *r = NULL;
+	char *sql = NULL;
+	enum vl_err rc;
+	int n, rows;
+
+	memset(out, 0, sizeof(*out));
+	if (limit < 1 || limit > SEARCH_LIMIT_MAX)
+		return vl_err_set(err, VL_ERR_CONFIG, "limit: 1 to %d hits a page",
+				  SEARCH_LIMIT_MAX);
+	if ((rc = cursor_parse(after_cursor, sent, id, err)) != VL_OK)
+		return rc;
+	if ((rc = query_prepare(query, SEARCH_PAGE_PARAMS, &s, &vals, &n, err)) != VL_OK)
+		return rc;
+	snprintf(lim, sizeof(lim), "%zu", limit);
+	vals[0] = lim;
+	vals[1] = *sent ? sent : NULL;
+	vals[2] = *id ? id : NULL;
+	sql = xasprintf(page_sql, SEARCH_SNIPPET_SCAN, s.where);
+	if ((rc = db_query(c, sql, n, vals, &r, err)) != VL_OK)
+		goto out;
+	rows = PQntuples(r);
+	out->hits = xcalloc(rows ? (size_t)rows : 1, sizeof(*out->hits));
+	for (int i = 0; i < rows; i++)
+		hit_fill(&out->hits[out->n++], r, i, &s);
+	if (rows == (int)limit)
+		snprintf(out->next, sizeof(out->next), "%" PRId64 ".%" PRId64,
+			 out->hits[rows - 1].sent_us, out->hits[rows - 1].id);
+	rc = search_audit(c, who, "search", query, after_cursor, (int64_t)out->n, err);
+	if (rc != VL_OK)
+		search_page_free(out); /* no audit row, no results */
+out:
+	PQclear(r);
+	free(sql);
+	free(vals);
+	query_sql_free(&s);
+	return rc;
+}
+
+/* estimate_rows - the planner's row estimate for the query, from EXPLAIN's JSON. */
+static enum vl_err
+estimate_rows(PGconn *c, const struct query_sql *s, const char **vals, int n, int64_t *rows,
+	      char *err)
+{
+	char *sql = xasprintf(estimate_sql, s->where);
+	PGresult *r = NULL;
+	json_t *plan = NULL;
+	enum vl_err rc;
+
+	rc = db_query(c, sql, n, vals, &r, err);
+	free(sql);
+	if (rc != VL_OK)
+		return rc;
+	plan = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+	PQclear(r);
+	*rows = json_integer_value(
+		json_object_get(json_object_get(json_array_get(plan, 0), "Plan"), "Plan Rows"));
+	json_decref(plan);
+	return VL_OK;
+}
+
+enum vl_err
+search_total_get(PGconn *c, const struct search_who *who, const char *query,
+		 struct search_total *out, char *err)
+{
+	struct query_sql s;
+	const char **vals = NULL;
+	PGresult *r = NULL;
+	char *sql;
+	enum vl_err rc;
+	int n;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = query_prepare(query, 0, &s, &vals, &n, err)) != VL_OK)
+		return rc;
+	sql = xasprintf(count_sql, s.where, SEARCH_COUNT_EXACT_MAX + 1);
+	if ((rc = db_query(c, sql, n, vals, &r, err)) != VL_OK)
+		goto out;
+	out->n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	if (out->n > SEARCH_COUNT_EXACT_MAX) {
+		int64_t est = 0;
+
+		if ((rc = estimate_rows(c, &s, vals, n, &est, err)) != VL_OK)
+			goto out;
+		out->n = est > out->n ? est : out->n;
+		out->estimated = 1;
+	}
+	rc = search_audit(c, who, "search.count", query, NULL, out->n, err);
+out:
+	PQclear(r);
+	free(sql);
+	free(vals);
+	query_sql_free(&s);
+	return rc;
+}
+
+/* collapse_space - text with every run of white space (and NUL) made one space, trimmed. */
+static char *
+collapse_space(const char *text, size_t len, size_t *out_len)
+{
+	char *o = xmalloc(len + 1);
+	size_t n = 0;
+	int space = 1;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)text[i];
+
+		if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\f' ||
+		    ch == '\v' || ch == '\0') {
+			if (!space)
+				o[n++] = ' ';
+			space = 1;
+			continue;
+		}
+		o[n++] = (char)ch;
+		space = 0;
+	}
+	while (n > 0 && o[n - 1] == ' ')
+		n--;
+	o[n] = '\0';
+	*out_len = n;
+	return o;
+}
+
+static int
+ascii_alnum(int ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       ch == '_';
+}
+
+/* find_word - the first occurrence of term in low at a word boundary where the term begins
+ * or ends with an ASCII word character (so "lay" is not found in "player"); a trailing '*'
+ * (a prefix term) needs no boundary at the end. -1 if none. */
+static long
+find_word(const char *low, size_t len, const char *term)
+{
+	size_t tl = strlen(term);
+	int prefix = tl && term[tl - 1] == '*'; /* contract*: any word that starts so */
+	int lead, trail;
+
+	tl -= (size_t)prefix;
+	lead = tl && ascii_alnum((unsigned char)term[0]);
+	trail = !prefix && tl && ascii_alnum((unsigned char)term[tl - 1]);
+	const char *p = low;
+
+	if (tl == 0)
+		return -1;
+	while ((p = memmem(p, len - (size_t)(p - low), term, tl)) != NULL) {
+		size_t at = (size_t)(p - low);
+		int ok_lead = !lead || at == 0 || !ascii_alnum((unsigned char)low[at - 1]);
+		int ok_trail = !trail || at + tl == len || !ascii_alnum((unsigned char)low[at + tl]);
+
+		if (ok_lead && ok_trail)
+			return (long)at;
+		p++;
+	}
+	return -1;
+}
+
+/* utf8_back - the largest character boundary <= at. */
+static size_t
+utf8_back(const char *s, size_t at)
+{
+	while (at > 0 && ((unsigned char)s[at] & 0xC0) == 0x80)
+		at--;
+	return at;
+}
+
+char *
+search_snippet_dup(const char *text, size_t len, char *const *terms, int n)
+{
+	size_t clen, llen, start, end, mlen = 0;
+	char *clean = collapse_space(text, len, &clen);
+	char *low = g_utf8_strdown(clean, (gssize)clen);
+	const char *src;
+	long best = -1;
+	struct buf b = {0};
+
+	llen = strlen(low);
+	/* Offsets found in the lower-cased copy index the original only when lower-casing kept
+	 * every length (nearly always); otherwise the snippet shows the lower-cased text. */
+	src = llen == clen ? clean : low;
+	for (int i = 0; i < n; i++) {
+		long at = find_word(low, llen, terms[i]);
+
+		if (at >= 0 && (best < 0 || at < best)) {
+			best = at;
+			mlen = strlen(terms[i]) - (terms[i][0] && terms[i][strlen(terms[i]) - 1] == '*');
+		}
+	}
+	start = best < 0 ? 0 : (size_t)best > SEARCH_SNIPPET_MAX / 3 ? (size_t)best - SEARCH_SNIPPET_MAX / 3 : 0;
+	start = utf8_back(src, start);
+	end = start + SEARCH_SNIPPET_MAX < llen ? utf8_back(src, start + SEARCH_SNIPPET_MAX) : llen;
+	if (best >= 0 && (size_t)best + mlen > end)
+		end = (size_t)best + mlen;
+	if (start > 0)
+		buf_append(&b, "\xe2\x80\xa6", 3);
+	if (best < 0) {
+		buf_append(&b, src + start, end - start);
+	} else {
+		buf_append(&b, src + start, (size_t)best - start);
+		buf_append(&b, "\xc2\xab", 2);
+		buf_append(&b, src + best, mlen);
+		buf_append(&b, "\xc2\xbb", 2);
+		buf_append(&b, src + best + mlen, end - (size_t)best - mlen);
+	}
+	if (end < llen)
+		buf_append(&b, "\xe2\x80\xa6", 3);
+	buf_append(&b, "", 1);
+	g_free(low);
+	free(clean);
+	return (char *)b.data;
+}
+
+void
+search_page_free(struct search_page *p)
+{
+	for (size_t i = 0; p->hits && i < p->n; i++) {
+		struct search_hit *h = &p->hits[i];
+
+		free(h->from);
+		free(h->to);
+		free(h->subject);
+		free(h->message_id);
+		for (size_t k = 0; k < h->nattachments; k++)
+			free(h->attachments[k]);
+		free(h->attachments);
+		free(h->snippet);
+	}
+	free(p->hits);
+	memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,463 @@
+/* test_query - search/query.{c,h} and query_parse: each query of a table compiled to its exact
+ * SQL and parameters; malformed queries rejected with the right byte position and reason; the
+ * bounds; and no user text ever inside the SQL. */
+#include <CUnit/CUnit.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "query.h"
+#include "unit.h"
+
+/* ---- well-formed queries ---- */
+
+struct good_case {
+	const char *q;
+	const char *where;
+	const char *params; /* joined with " | " */
+};
+
+#define ADDR_ANY "EXISTS (SELECT 1 FROM unnest(mi.addr_terms) t WHERE t LIKE ANY ($1::text[]))"
+#define CUSTODIAN                                                                                  \
+	"mi.addr_terms && ARRAY(SELECT f || ':a:' || ca.address FROM custodian_addresses ca "     \
+	"CROSS JOIN unnest(ARRAY['f','t','c','b','e','r']) f WHERE ca.custodian = $1)"
+#define HOLD                                                                                       \
+	"EXISTS (SELECT 1 FROM hold_messages hm JOIN holds h ON h.id = hm.hold_id WHERE h.name = " \
+	"$1 AND hm.message_id = mi.message_id)"
+#define TS1 "mi.tsv @@ $1::tsquery"
+
+static const struct good_case good[] = {
+	/* empty: everything */
+	{"", "true", ""},
+	{"  \t ", "true", ""},
+	/* full text: words, phrases, tokenizer agreement, CJK bigrams, prefix, weights */
+	{"lunch", TS1, "'lunch'"},
+	{"Lunch BUDGET", TS1, "'lunch' & 'budget'"},
+	{"\"Quarterly Report\"", TS1, "'quarterly' <-> 'report'"},
+	{"\"quarterly report\" budget", TS1, "('quarterly' <-> 'report') & 'budget'"},
+	{"houston.rr.com", TS1, "'houston' <-> 'rr' <-> 'com'"},
+	{"o'brien", TS1, "'o' <-> 'brien'"},
+	{"\xe5\xa5\x91\xe7\xb4\x84", TS1, "'\xe5\xa5\x91\xe7\xb4\x84'"}, /* 契約 */
+	{"\xe5\xa5\x91\xe7\xb4\x84\xe6\x9b\xb8", TS1,			   /* 契約書 */
+	 "'\xe5\xa5\x91\xe7\xb4\x84' <-> '\xe7\xb4\x84\xe6\x9b\xb8'"},
+	{"\xe5\xa5\x91", TS1, "'\xe5\xa5\x91'"}, /* a lone CJK character */
+	{"contract*", TS1, "'contract':*"},
+	{"\"energy trad\"*", TS1, "'energy' <-> 'trad':*"},
+	{"subject:lunch", TS1, "'lunch':A"},
+	{"SUBJECT:\"quarterly report\"", TS1, "'quarterly':A <-> 'report':A"},
+	{"subject:contract*", TS1, "'contract':*A"},
+	{"filename:budget.xls", TS1, "'budget':B <-> 'xls':B"},
+	{"body:gas", TS1, "'gas':D"},
+	{"subject:gas body:power", TS1, "'gas':A & 'power':D"},
+	/* booleans: implicit AND, AND, OR, NOT, -, precedence, parentheses */
+	{"a AND b", TS1, "'a' & 'b'"},
+	{"a OR b", TS1, "'a' | 'b'"},
+	{"a OR b c", TS1, "'a' | ('b' & 'c')"},
+	{"a b OR c", TS1, "('a' & 'b') | 'c'"},
+	{"(a OR b) c", TS1, "('a' | 'b') & 'c'"},
+	{"a -b", TS1, "'a' & !'b'"},
+	{"a NOT b", TS1, "'a' & !'b'"},
+	{"-a", TS1, "!'a'"},
+	{"-\"a b\"", TS1, "!('a' <-> 'b')"},
+	{"NOT (a OR b)", TS1, "!('a' | 'b')"},
+	{"a or b", TS1, "'a' & 'or' & 'b'"}, /* lower-case or is a word, as in Vault */
+	{"((a))", TS1, "'a'"},
+	{"a NEAR/2 b", TS1, "'a' <1> 'b' | 'b' <1> 'a' | 'a' <2> 'b' | 'b' <2> 'a'"},
+	{"\"a b\" NEAR/1 c*", TS1, "('a' <-> 'b') <1> 'c':* | 'c':* <1> ('a' <-> 'b')"},
+	{"subject:a NEAR/1 b", TS1, "'a':A <1> 'b' | 'b' <1> 'a':A"},
+	{"x (a NEAR/1 b)", TS1, "'x' & ('a' <1> 'b' | 'b' <1> 'a')"},
+	/* address fields and kinds */
+	{"from:jeff@enron.com", "mi.addr_terms && $1::text[]", "{\"f:a:jeff@enron.com\"}"},
+	{"FROM:Jeff@Enron.COM", "mi.addr_terms && $1::text[]", "{\"f:a:jeff@enron.com\"}"},
+	{"from:enron.com", "mi.addr_terms && $1::text[]", "{\"f:l:enron.com\",\"f:d:enron.com\"}"},
+	{"to:@enron.com", "mi.addr_terms && $1::text[]", "{\"t:d:enron.com\"}"},
+	{"cc:jeff.skilling@", "mi.addr_terms && $1::text[]", "{\"c:l:jeff.skilling\"}"},
+	{"bcc:jeff", "mi.addr_terms && $1::text[]", "{\"b:w:jeff\",\"b:l:jeff\",\"b:d:jeff\"}"},
+	{"participants:jeff@enron.com", "mi.addr_terms && $1::text[]",
+	 "{\"f:a:jeff@enron.com\",\"t:a:jeff@enron.com\",\"c:a:jeff@enron.com\","
+	 "\"b:a:jeff@enron.com\",\"e:a:jeff@enron.com\",\"r:a:jeff@enron.com\"}"},
+	{"from:\"Jeff Skilling\"", "mi.addr_terms && $1::text[] AND mi.addr_terms && $2::text[]",
+	 "{\"f:w:jeff\",\"f:l:jeff\",\"f:d:jeff\"} | {\"f:w:skilling\",\"f:l:skilling\","
+	 "\"f:d:skilling\"}"},
+	{"from:jeff*", ADDR_ANY, "{\"f:w:jeff%\",\"f:l:jeff%\",\"f:d:jeff%\"}"},
+	{"to:@enr*", ADDR_ANY, "{\"t:d:enr%\"}"},
+	{"from:a_b%*", ADDR_ANY,
+	 "{\"f:w:a\\\\_b\\\\%%\",\"f:l:a\\\\_b\\\\%%\",\"f:d:a\\\\_b\\\\%%\"}"},
+	{"from:\"a\\\"b\\\\c@x\"", "mi.addr_terms && $1::text[]", "{\"f:a:a\\\"b\\\\c@x\"}"},
+	{"from:\xc3\x89lise@", "mi.addr_terms && $1::text[]", "{\"f:l:\xc3\xa9lise\"}"}, /* Élise */
+	/* id, custodian, hold, has */
+	{"id:<ABC.123@Mail.Enron.com>", "mi.msgid = $1", "abc.123@mail.enron.com"},
+	{"id:abc@x", "mi.msgid = $1", "abc@x"},
+	{"id:\"<a'b\\\"c@x>\"", "mi.msgid = $1", "a'b\"c@x"},
+	{"custodian:Jeff.Skilling", CUSTODIAN, "jeff.skilling"},
+	{"hold:Enron-2001", HOLD, "enron-2001"},
+	{"has:attachment", "mi.has_attachment", ""},
+	{"HAS:Attachment", "mi.has_attachment", ""},
+	/* sizes */
+	{"larger:10M", "mi.size > $1::bigint", "10485760"},
+	{"smaller:500K", "mi.size < $1::bigint", "512000"},
+	{"larger:2g", "mi.size > $1::bigint", "2147483648"},
+	{"larger:1000", "mi.size > $1::bigint", "1000"},
+	{"smaller:10MB", "mi.size < $1::bigint", "10485760"},
+	/* dates */
+	{"after:2001-05-01", "mi.sent_at >= $1::timestamptz", "2001-05-01 00:00:00+00"},
+	{"before:2001-05-01", "mi.sent_at < $1::timestamptz", "2001-05-01 00:00:00+00"},
+	{"date:2001-05-01..2001-05-31", "mi.sent_at >= $1::timestamptz AND mi.sent_at < $2::timestamptz",
+	 "2001-05-01 00:00:00+00 | 2001-06-01 00:00:00+00"},
+	{"date:2001-12-31", "mi.sent_at >= $1::timestamptz AND mi.sent_at < $2::timestamptz",
+	 "2001-12-31 00:00:00+00 | 2002-01-01 00:00:00+00"},
+	{"date:..2000-02-28", "mi.sent_at < $1::timestamptz", "2000-02-29 00:00:00+00"},
+	{"date:2000-02-29..", "mi.sent_at >= $1::timestamptz", "2000-02-29 00:00:00+00"},
+	{"received:2001-02-28", "mi.received_at >= $1::timestamptz AND mi.received_at < $2::timestamptz",
+	 "2001-02-28 00:00:00+00 | 2001-03-01 00:00:00+00"},
+	{"received:..2001-01-01", "mi.received_at < $1::timestamptz", "2001-01-02 00:00:00+00"},
+	/* mixed: full-text kids merged into one tsquery in place of the first */
+	{"from:jeff lunch budget", "mi.addr_terms && $1::text[] AND mi.tsv @@ $2::tsquery",
+	 "{\"f:w:jeff\",\"f:l:jeff\",\"f:d:jeff\"} | 'lunch' & 'budget'"},
+	{"lunch from:jeff@x -budget has:attachment",
+	 "mi.tsv @@ $1::tsquery AND mi.addr_terms && $2::text[] AND mi.has_attachment",
+	 "'lunch' & !'budget' | {\"f:a:jeff@x\"}"},
+	{"from:a@x OR to:a@x lunch",
+	 "mi.addr_terms && $1::text[] OR (mi.addr_terms && $2::text[] AND mi.tsv @@ $3::tsquery)",
+	 "{\"f:a:a@x\"} | {\"t:a:a@x\"} | 'lunch'"},
+	{"-(from:a@x lunch)", "NOT (mi.addr_terms && $1::text[] AND mi.tsv @@ $2::tsquery)",
+	 "{\"f:a:a@x\"} | 'lunch'"},
+	{"-has:attachment", "NOT (mi.has_attachment)", ""},
+	{"lunch (date:2001-01-01 OR larger:1M)",
+	 "mi.tsv @@ $1::tsquery AND ((mi.sent_at >= $2::timestamptz AND mi.sent_at < "
+	 "$3::timestamptz) OR mi.size > $4::bigint)",
+	 "'lunch' | 2001-01-01 00:00:00+00 | 2001-01-02 00:00:00+00 | 1048576"},
+	{"(a OR from:b@x) (c OR from:d@x)",
+	 "(mi.tsv @@ $1::tsquery OR mi.addr_terms && $2::text[]) AND (mi.tsv @@ $3::tsquery OR "
+	 "mi.addr_terms && $4::text[])",
+	 "'a' | {\"f:a:b@x\"} | 'c' | {\"f:a:d@x\"}"},
+	/* hostile values stay in parameters */
+	{"subject:\"'); DROP TABLE x;--\"", TS1, "'drop':A <-> 'table':A <-> 'x':A"},
+	{"id:\"'); DROP TABLE x;--\"", "mi.msgid = $1", "'); drop table x;--"},
+	{"custodian:\"x'); DROP TABLE y;--\"", CUSTODIAN, "x'); drop table y;--"},
+	{"from:\"'\\\\\"", "mi.addr_terms && $1::text[]",
+	 "{\"f:w:'\\\\\",\"f:l:'\\\\\",\"f:d:'\\\\\"}"},
+};
+
+/* join - the parameters as "a | b | c" (owned by the caller). */
+static char *
+join(const struct query_sql *s)
+{
+	struct buf b = {0};
+
+	buf_append_str(&b, "");
+	for (int k = 0; k < s->nparams; k++)
+		buf_appendf(&b, "%s%s", k ? " | " : "", s->params[k]);
+	return (char *)b.data;
+}
+
+static void
+test_good(void)
+{
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		const struct good_case *c = &good[i];
+		char err[QUERY_ERR_MAX] = "", *params;
+		struct query_sql s;
+		enum vl_err rc = query_compile(&s, c->q, 1, err);
+
+		CHECK(rc == VL_OK, c->q);
+		if (rc != VL_OK) {
+			fprintf(stderr, "\n%s: %s\n", c->q, err);
+			continue;
+		}
+		params = join(&s);
+		CHECK(strcmp(s.where, c->where) == 0, c->q);
+		CHECK(strcmp(params, c->params) == 0, c->q);
+		if (strcmp(s.where, c->where) != 0 || strcmp(params, c->params) != 0)
+			fprintf(stderr, "\n%s\n  where  %s\n  params %s\n", c->q, s.where, params);
+		free(params);
+		query_sql_free(&s);
+	}
+}
+
+/* ---- malformed queries ---- */
+
+struct bad_case {
+	const char *q;
+	int pos;
+	enum vl_err code;
+	const char *why; /* a substring of the message */
+};
+
+static const struct bad_case bad[] = {
+	{"(a", 0, VL_ERR_PARSE, "unbalanced parenthesis"},
+	{"a (b (c)", 2, VL_ERR_PARSE, "'(' is never closed"},
+	{"a)", 1, VL_ERR_PARSE, "')' without '('"},
+	{"(a)) b", 3, VL_ERR_PARSE, "unbalanced parenthesis"},
+	{"()", 0, VL_ERR_PARSE, "empty parentheses"},
+	{"a OR", 2, VL_ERR_PARSE, "OR needs a term after it"},
+	{"a OR )", 2, VL_ERR_PARSE, "OR needs a term after it"},
+	{"OR a", 0, VL_ERR_PARSE, "OR needs a term before it"},
+	{"(OR a)", 1, VL_ERR_PARSE, "OR needs a term before it"},
+	{"AND a", 0, VL_ERR_PARSE, "AND needs a term before it"},
+	{"a AND", 2, VL_ERR_PARSE, "AND needs a term after it"},
+	{"NOT", 0, VL_ERR_PARSE, "NOT needs a term after it"},
+	{"a NOT OR b", 2, VL_ERR_PARSE, "NOT needs a term after it"},
+	{"-", 0, VL_ERR_PARSE, "'-' must be followed by a term"},
+	{"a - b", 2, VL_ERR_PARSE, "'-' must be followed by a term"},
+	{"frm:jeff", 0, VL_ERR_PARSE, "unknown field 'frm:'"},
+	{"lunch re:hello", 6, VL_ERR_PARSE, "unknown field 're:'"},
+	{"from:", 0, VL_ERR_PARSE, "from: needs a value"},
+	{"a to: b", 2, VL_ERR_PARSE, "to: needs a value"},
+	{"from:\"\"", 0, VL_ERR_PARSE, "from: needs a value"},
+	{"from:\"  \"", 0, VL_ERR_PARSE, "from: needs a value"},
+	{"from:@", 0, VL_ERR_PARSE, "'@' needs an address"},
+	{"id:<>", 0, VL_ERR_PARSE, "id: needs a Message-ID"},
+	{"custodian:\" \"", 0, VL_ERR_PARSE, "custodian: needs a name"},
+	{"hold:\" \"", 0, VL_ERR_PARSE, "hold: needs a name"},
+	{"has:pdf", 0, VL_ERR_PARSE, "has:attachment"},
+	{"larger:10X", 0, VL_ERR_PARSE, "larger: expects a size like 10M or 500K"},
+	{"larger:1.5M", 0, VL_ERR_PARSE, "expects a size"},
+	{"smaller:M", 0, VL_ERR_PARSE, "smaller: expects a size"},
+	{"larger:-5", 0, VL_ERR_PARSE, "expects a size"},
+	{"larger:99999999999999999999", 0, VL_ERR_PARSE, "expects a size"},
+	{"larger:9999999999999G", 0, VL_ERR_PARSE, "expects a size"},
+	{"larger:5M*", 0, VL_ERR_PARSE, "takes no '*'"},
+	{"after:2001-13-45", 0, VL_ERR_PARSE, "'2001-13-45' is not a day of the calendar"},
+	{"date:2001-02-30", 0, VL_ERR_PARSE, "'2001-02-30' is not a day"},
+	{"date:1900-02-29", 0, VL_ERR_PARSE, "is not a day"},
+	{"before:2001-5-1", 0, VL_ERR_PARSE, "expects a date like 2001-05-31"},
+	{"after:yesterday", 0, VL_ERR_PARSE, "expects a date"},
+	{"after:2001-01-01..2001-02-01", 0, VL_ERR_PARSE, "expects a date"},
+	{"x date:2001-05-31..2001-05-01", 2, VL_ERR_PARSE, "the range ends before it starts"},
+	{"date:2001-01-01..garbage", 0, VL_ERR_PARSE, "or a range like"},
+	{"date:..", 0, VL_ERR_PARSE, "needs a date on one side"},
+	{"received:2001-01-01...2001-01-02", 0, VL_ERR_PARSE, "expects a date"},
+	{"a \"bc", 2, VL_ERR_PARSE, "unterminated quote"},
+	{"from:\"jeff", 5, VL_ERR_PARSE, "unterminated quote"},
+	{"NEAR/3 a", 0, VL_ERR_PARSE, "between two words or phrases"},
+	{"a NEAR/3", 2, VL_ERR_PARSE, "between two words or phrases"},
+	{"a NEAR/0 b", 2, VL_ERR_PARSE, "distance from 1 to 20"},
+	{"a NEAR/21 b", 2, VL_ERR_PARSE, "distance from 1 to 20"},
+	{"a NEAR/x b", 2, VL_ERR_PARSE, "distance from 1 to 20"},
+	{"a NEAR b", 2, VL_ERR_PARSE, "like NEAR/5"},
+	{"from:x NEAR/2 b", 7, VL_ERR_PARSE, "between two words or phrases"},
+	{"a NEAR/2 to:b", 2, VL_ERR_PARSE, "between two words or phrases"},
+	{"(a) NEAR/2 b", 4, VL_ERR_PARSE, "between two words or phrases"},
+	{"a NEAR/2 -b", 2, VL_ERR_PARSE, "between two words or phrases"},
+	{"a NEAR/2 b NEAR/2 c", 11, VL_ERR_PARSE, "cannot be chained"},
+	{"a \xff b", 2, VL_ERR_PARSE, "invalid UTF-8"},
+	{"caf\xc3", 3, VL_ERR_PARSE, "invalid UTF-8"},
+	{"from:\xed\xa0\x80@x", 5, VL_ERR_PARSE, "invalid UTF-8"}, /* a UTF-16 surrogate */
+	{"\"!!!\"", 0, VL_ERR_PARSE, "'!!!' has no searchable word"},
+	{"lunch ...", 6, VL_ERR_PARSE, "'...' has no searchable word"},
+	{"lunch --", 7, VL_ERR_PARSE, "'-' must be followed by a term"},
+	{"subject:...", 0, VL_ERR_PARSE, "has no searchable word"},
+	{"*", 0, VL_ERR_PARSE, "'*' must follow a word"},
+	{"\"\"", 0, VL_ERR_PARSE, "has no searchable word"},
+};
+
+static void
+check_bad(const char *q, int pos, enum vl_err code, const char *why)
+{
+	char err[QUERY_ERR_MAX] = "", label[120];
+	struct query_sql s;
+	enum vl_err rc = query_compile(&s, q, 1, err);
+	int got = -1;
+
+	snprintf(label, sizeof(label), "%.80s", q);
+	CHECK(rc == code, label);
+	CHECK(sscanf(err, "position %d: ", &got) == 1 && got == pos, label);
+	CHECK(strstr(err, why) != NULL, label);
+	CHECK(s.where == NULL && s.params == NULL && s.nparams == 0 && s.highlight == NULL, label);
+	if (rc != code || got != pos || strstr(err, why) == NULL)
+		fprintf(stderr, "\n%s\n  rc %d, %s\n", label, rc, err);
+	query_sql_free(&s);
+}
+
+static void
+test_bad(void)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		check_bad(bad[i].q, bad[i].pos, bad[i].code, bad[i].why);
+}
+
+/* ---- bounds ---- */
+
+/* repeat - s n times, then tail (owned). */
+static char *
+repeat(const char *s, int n, const char *tail)
+{
+	struct buf b = {0};
+
+	buf_append_str(&b, "");
+	for (int k = 0; k < n; k++)
+		buf_append_str(&b, s);
+	buf_append_str(&b, tail);
+	return (char *)b.data;
+}
+
+/* compiles - true when q compiles (and is freed again). */
+static bool
+compiles(const char *q)
+{
+	char err[QUERY_ERR_MAX];
+	struct query_sql s;
+	enum vl_err rc = query_compile(&s, q, 1, err);
+
+	query_sql_free(&s);
+	return rc == VL_OK;
+}
+
+static void
+test_bounds(void)
+{
+	char *q;
+
+	q = repeat("a", QUERY_MAX_BYTES, "");
+	CHECK(compiles(q), "a query of exactly the bound");
+	free(q);
+	q = repeat("a ", QUERY_MAX_BYTES / 2, "a");
+	check_bad(q, QUERY_MAX_BYTES, VL_ERR_LIMIT, "longer than 4096 bytes");
+	free(q);
+
+	q = repeat("w ", QUERY_MAX_TERMS, "");
+	CHECK(compiles(q), "64 terms");
+	free(q);
+	q = repeat("w ", QUERY_MAX_TERMS, "last");
+	check_bad(q, 2 * QUERY_MAX_TERMS, VL_ERR_LIMIT, "more than 64 terms");
+	free(q);
+
+	{
+		char *open = repeat("(", QUERY_MAX_DEPTH, "a"), *full = repeat(")", QUERY_MAX_DEPTH, "");
+
+		q = xasprintf("%s%s", open, full);
+		CHECK(compiles(q), "32 levels of parentheses");
+		free(q);
+		free(open);
+		free(full);
+	}
+	q = repeat("(", QUERY_MAX_DEPTH + 1, "a");
+	check_bad(q, QUERY_MAX_DEPTH, VL_ERR_LIMIT, "nesting deeper than 32");
+	free(q);
+	q = repeat("-", QUERY_MAX_DEPTH + 1, "a");
+	check_bad(q, QUERY_MAX_DEPTH, VL_ERR_LIMIT, "nesting deeper than 32");
+	free(q);
+
+	q = repeat("w.", QUERY_MAX_PHRASE, "");
+	CHECK(compiles(q), "a phrase of 32 lexemes");
+	free(q);
+	q = repeat(" w", QUERY_MAX_PHRASE + 1, "");
+	q[0] = '"';
+	{
+		char *quoted = xasprintf("x %s\"", q);
+
+		check_bad(quoted, 2, VL_ERR_LIMIT, "more than 32 words");
+		free(quoted);
+	}
+	free(q);
+}
+
+/* ---- parameters, highlights, injection ---- */
+
+static void
+test_first_param(void)
+{
+	char err[QUERY_ERR_MAX];
+	struct query_sql s;
+
+	CHECK(query_compile(&s, "from:a@x date:2001-01-01 lunch", 3, err) == VL_OK, "first_param 3");
+	CHECK(strcmp(s.where, "mi.addr_terms && $3::text[] AND (mi.sent_at >= $4::timestamptz AND "
+			      "mi.sent_at < $5::timestamptz) AND mi.tsv @@ $6::tsquery") == 0,
+	      s.where);
+	CHECK(s.nparams == 4, "four parameters");
+	query_sql_free(&s);
+	CHECK(query_compile(&s, "a", 0, err) == VL_ERR_CONFIG, "first_param 0");
+	CHECK(s.where == NULL, "nothing on failure");
+	query_sql_free(&s);
+	query_sql_free(NULL);
+}
+
+static void
+test_highlight(void)
+{
+	char err[QUERY_ERR_MAX];
+	struct query_sql s;
+
+	CHECK(query_compile(&s,
+			    "Lunch \"Quarterly Report\" -draft subject:budget* lunch NOT (x OR y) "
+			    "from:jeff a NEAR/2 b",
+			    1, err) == VL_OK,
+	      "highlight query");
+	CHECK(s.nhighlight == 5, "five distinct positive terms");
+	if (s.nhighlight == 5) {
+		CHECK(strcmp(s.highlight[0], "lunch") == 0, s.highlight[0]);
+		CHECK(strcmp(s.highlight[1], "quarterly report") == 0, s.highlight[1]);
+		CHECK(strcmp(s.highlight[2], "budget*") == 0, s.highlight[2]);
+		CHECK(strcmp(s.highlight[3], "a") == 0, s.highlight[3]);
+		CHECK(strcmp(s.highlight[4], "b") == 0, s.highlight[4]);
+	}
+	query_sql_free(&s);
+	CHECK(query_compile(&s, "-(a -b)", 1, err) == VL_OK, "double negation");
+	CHECK(s.nhighlight == 1 && strcmp(s.highlight[0], "b") == 0, "b is wanted again");
+	query_sql_free(&s);
+}
+
+/* Every field, fed a hostile value: the value shows up only in parameters. */
+static void
+test_no_injection(void)
+{
+	static const char *fields[] = {"", "from:", "to:", "participants:", "subject:", "id:",
+				       "custodian:", "hold:", "filename:"};
+	static const char *values[] = {"\"zqxj'); DROP TABLE x;--\"", "\"zqxj\\\" OR 1=1 --\"",
+				       "\"zqxj\\\\'; DELETE FROM y\"", "zqxj$1;DROP*"};
+
+	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
+		for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+			char *q = xasprintf("%s%s", fields[f], values[v]), err[QUERY_ERR_MAX];
+			struct query_sql s;
+			enum vl_err rc = query_compile(&s, q, 1, err);
+
+			if (rc == VL_OK) {
+				CHECK(strstr(s.where, "DROP") == NULL, q);
+				CHECK(strstr(s.where, "DELETE") == NULL, q);
+				CHECK(strstr(s.where, "zqxj") == NULL, q);
+				CHECK(strchr(s.where, ';') == NULL, q);
+				CHECK(strstr(s.where, "--") == NULL, q);
+				CHECK(strstr(s.where, "1=1") == NULL, q);
+			} else {
+				CHECK(rc == VL_ERR_PARSE, q); /* id:, custodian: take no '*' */
+			}
+			query_sql_free(&s);
+			free(q);
+		}
+	}
+}
+
+/* Odd inputs do not crash: every prefix of some tricky queries compiles or fails cleanly. */
+static void
+test_prefixes(void)
+{
+	static const char *qs[] = {
+		"(from:\"a\\\"b\" OR -subject:x*) NEAR/2 \"c d\" date:2001-01-01..2001-02-03",
+		"a NEAR/20 \"b c d\" -(e OR f) larger:10M \xe5\xa5\x91\xe7\xb4\x84\xe6\x9b\xb8",
+	};
+
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		for (size_t n = 0; n <= strlen(qs[i]); n++) {
+			char *q = xasprintf("%.*s", (int)n, qs[i]), err[QUERY_ERR_MAX];
+			struct query_sql s;
+			enum vl_err rc = query_compile(&s, q, 1, err);
+
+			CHECK(rc == VL_OK || rc == VL_ERR_PARSE || rc == VL_ERR_LIMIT, q);
+			CHECK(rc == VL_OK || strncmp(err, "position ", 9) == 0, q);
+			query_sql_free(&s);
+			free(q);
+		}
+	}
+}
+
+UNIT_SUITE(query, {"well-formed queries: exact SQL and parameters", test_good},
+	   {"malformed queries: position and reason", test_bad},
+	   {"bounds: length, terms, nesting, phrase", test_bounds},
+	   {"first_param numbering, bad first_param", test_first_param},
+	   {"highlights: positive full-text terms only", test_highlight},
+	   {"user text only ever in parameters", test_no_injection},
+	   {"every prefix of tricky queries fails cleanly or compiles", test_prefixes});
