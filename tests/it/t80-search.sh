@@ -11,7 +11,7 @@ it_archive
 KA=$CORPUS/enron-skilling-j/KNOWN_ANSWERS.tsv
 
 # --- Load and index ---------------------------------------------------------------------------
-vr import "$CORPUS/enron-skilling-j" >"$W/import.out" 2>&1
+vr import "$ENRON" >"$W/import.out" 2>&1
 verdict "import enron-skilling-j" $? "$(excerpt "$W/import.out")"
 vr index >"$W/index.out" 2>&1
 verdict "index it" $? "$(excerpt "$W/index.out")"
@@ -72,9 +72,10 @@ verdict "date:A..B equals after:A before:B+1 ($d)" $? "date: $d, after/before: $
 verdict "larger: by size" $?
 
 # id: one message by its Message-ID, with or without angle brackets.
-mid=$(sql "select hdr_message_id from messages where hdr_message_id is not null order by id limit 1")
-[ -n "$mid" ] && [ "$(count "id:$mid")" -ge 1 ] && [ "$(count "id:<$mid>")" = "$(count "id:$mid")" ]
-verdict "id: finds a message by its Message-ID" $? "id $mid"
+mid=$(sql "select btrim(hdr_message_id, '<>') from messages where hdr_message_id is not null order by id limit 1")
+upper=$(printf '%s' "$mid" | tr a-z A-Z)
+[ -n "$mid" ] && [ "$(count "id:$mid")" = 1 ] && [ "$(count "id:<$mid>")" = 1 ] && [ "$(count "id:$upper")" = 1 ]
+verdict "id: finds a message by its Message-ID, with or without <>, in any case" $? "id $mid"
 
 # --- Pages ---------------------------------------------------------------------------------------
 total=$(count "body:meeting")

@@ -311,9 +311,15 @@ test_bounds(void)
 {
 	char *q;
 
-	q = repeat("a", QUERY_MAX_BYTES, "");
-	CHECK(compiles(q), "a query of exactly the bound");
-	free(q);
+	/* 16 words of 255 letters (the tokenizer's longest word) and their spaces: 4096 bytes. */
+	{
+		char *word = repeat("a", 255, " ");
+
+		q = repeat(word, QUERY_MAX_BYTES / 256, "");
+		CHECK(strlen(q) == QUERY_MAX_BYTES && compiles(q), "a query of exactly the bound");
+		free(q);
+		free(word);
+	}
 	q = repeat("a ", QUERY_MAX_BYTES / 2, "a");
 	check_bad(q, QUERY_MAX_BYTES, VL_ERR_LIMIT, "longer than 4096 bytes");
 	free(q);
