@@ -191,6 +191,13 @@ tok_add_char(struct fts_tok *t, uint32_t c)
 	t->inword = 1;
 	if (t->overlong)
 		return;
+	if (c < 0x80) { /* the common case, without a call */
+		if (t->wlen == FTS_LEXEME_MAX)
+			t->overlong = 1;
+		else
+			t->word[t->wlen++] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		return;
+	}
 	n = utf8_put(o, fts_lower(c));
 	if (t->wlen + n > FTS_LEXEME_MAX) {
 		t->overlong = 1;
@@ -481,9 +488,9 @@ fts_vec_add_lexeme(struct fts_vec *v, const char *lex, size_t len, char weight)
 	vec_add(v, lex, len, vec_weight(weight));
 }
 
-/* put_uint - append the decimal digits of n. */
-static void
-put_uint(struct buf *b, unsigned n)
+/* put_uint - write the decimal digits of n at o; returns their number. */
+static size_t
+put_uint(char *o, unsigned n)
 {
 	char d[8];
 	size_t k = sizeof(d);
@@ -492,7 +499,8 @@ put_uint(struct buf *b, unsigned n)
 		d[--k] = (char)('0' + n % 10);
 		n /= 10;
 	} while (n > 0);
-	buf_append(b, d + k, sizeof(d) - k);
+	memcpy(o, d + k, sizeof(d) - k);
+	return sizeof(d) - k;
 }
 
 const char *
@@ -500,39 +508,39 @@ fts_vec_literal(struct fts_vec *v, size_t *len)
 {
 	static const char wletter[] = {0, 'C', 'B', 'A'};
 	struct buf *b = &v->out;
+	char *o;
 
 	buf_reset(b);
-	/* Lexeme bytes, quotes, separators, and at most 7 bytes ("16383A,") per position. */
-	buf_reserve(b, v->arena.len + 4 * v->nlex + 7 * v->npos + 1);
+	/* At most: each lexeme byte escaped (2), quotes and a space (3), and per position
+	 * ":16383A" (7 bytes). Written in place, within that reservation. */
+	buf_reserve(b, 2 * v->arena.len + 3 * v->nlex + 7 * v->npos + 1);
+	o = (char *)b->data;
 	for (size_t i = 0; i < v->nlex; i++) {
 		const struct fts_lex *e = &v->lex[i];
 		const uint8_t *s = v->arena.data + e->off;
-		size_t from = 0;
 
 		if (i > 0)
-			buf_append(b, " ", 1);
-		buf_append(b, "'", 1);
+			*o++ = ' ';
+		*o++ = '\'';
 		/* tsvector input: inside quotes '' is a quote and \x is x. */
 		for (size_t k = 0; k < e->len; k++) {
-			if (s[k] != '\'' && s[k] != '\\')
-				continue;
-			buf_append(b, s + from, k - from);
-			buf_append(b, s[k] == '\'' ? "''" : "\\\\", 2);
-			from = k + 1;
+			if (s[k] == '\'' || s[k] == '\\')
+				*o++ = (char)s[k];
+			*o++ = (char)s[k];
 		}
-		buf_append(b, s + from, e->len - from);
-		buf_append(b, "'", 1);
+		*o++ = '\'';
 		for (uint32_t n = e->head; n != 0; n = v->pos[n - 1].next) {
 			uint16_t wp = v->pos[n - 1].wp;
 
-			buf_append(b, n == e->head ? ":" : ",", 1);
-			put_uint(b, FTS_WP_POS(wp));
+			*o++ = n == e->head ? ':' : ',';
+			o += put_uint(o, FTS_WP_POS(wp));
 			if (FTS_WP_WEIGHT(wp) != 0)
-				buf_append(b, &wletter[FTS_WP_WEIGHT(wp)], 1);
+				*o++ = wletter[FTS_WP_WEIGHT(wp)];
 		}
 	}
-	buf_append(b, "", 0);
+	b->len = (size_t)(o - (char *)b->data);
+	b->data[b->len] = 0;
 	if (len)
 		*len = b->len;
-	return b->data ? (const char *)b->data : "";
+	return (const char *)b->data;
 }

@@ -3,9 +3,9 @@
  * One batch is one transaction: take the oldest waiting messages with FOR UPDATE SKIP LOCKED
  * (row locks held until commit keep a second indexer off them), read and extract each one,
  * read their envelopes (one query), build each tsvector in C (fts), write every row with three
- * unnest() statements, mark the messages indexed, commit. If the
- * batch's rows are refused, each message is retried alone under a savepoint, and one that is
- * still refused gets a row without text and parse_error: the queue always moves. */
+ * unnest() statements, mark the messages indexed, commit. If the batch's rows are refused,
+ * each message is retried alone under a savepoint, and one that is still refused gets a row
+ * without text, address terms or Message-ID, and parse_error: the queue always moves. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>

@@ -79,6 +79,7 @@ struct store_rows {
 		r_listener, r_off, r_idx, r_sha, r_report;
 	struct pgarr e_rid, e_pos, e_addr, e_role;
 	struct pgarr l_seq, l_kind, l_at, l_subj, l_prev, l_hash;
+	struct pgarr q_id; /* messages archived before that got a receipt: index them again */
 };
 
 int64_t
@@ -819,6 +820,8 @@ rows_add_receipt(struct store_rows *w, const struct store_item *it,
 	else
 		pgarr_text(&w->r_report, NULL);
 	pgarr_bytea(&w->r_sha, it->receipt_sha, 32);
+	if (!res->is_new)
+		pgarr_int64(&w->q_id, (int64_t)res->message_id);
 	for (size_t k = 0; k < it->nrcpts; k++) {
 		pgarr_int64(&w->e_rid, (int64_t)it->receipt_id);
 		pgarr_int64(&w->e_pos, (int64_t)k);
@@ -962,6 +965,17 @@ store_insert_rows(struct store *s, struct store_rows *w, int64_t at_us, char *er
 				   pgarr_str(&w->e_role)};
 		if ((rc = exec_params(s->conn, SQL_RCPTS, 4, e, NULL, err, "insert recipients")) !=
 		    VL_OK)
+			goto fail;
+	}
+	/* The same content again, with another envelope: its addr_terms (schema/0003_search.sql:
+	 * e, r, b from every receipt) must be built again, in this transaction so that no index run
+	 * can miss the new receipt. Only duplicates pay for it: new messages wait already. */
+	if (w->q_id.n) {
+		const char *q[] = {pgarr_str(&w->q_id)};
+		if ((rc = exec_params(s->conn,
+				      "UPDATE messages SET indexed_at = NULL"
+				      " WHERE id = ANY($1::int8[]) AND indexed_at IS NOT NULL",
+				      1, q, NULL, err, "requeue for indexing")) != VL_OK)
 			goto fail;
 	}
 	if (w->l_seq.n) {

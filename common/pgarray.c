@@ -21,10 +21,16 @@ pgarr_text(struct pgarr *a, const char *s)
 	}
 	/* Array element syntax: double-quoted, with " and \ escaped by a backslash. */
 	buf_append(&a->b, "\"", 1);
-	for (const char *p = s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_append(&a->b, "\\", 1);
-		buf_append(&a->b, p, 1);
+	/* Runs without " or \ go in with one copy each: a body or a tsvector literal is long. */
+	for (const char *p = s;;) {
+		size_t n = strcspn(p, "\"\\");
+
+		buf_append(&a->b, p, n);
+		p += n;
+		if (*p == 0)
+			break;
+		buf_append(&a->b, "\\", 1);
+		buf_append(&a->b, p++, 1);
 	}
 	buf_append(&a->b, "\"", 1);
 }
