@@ -514,7 +514,11 @@ sweep_timeouts(struct receiver *r)
 
 		if (c == NULL || c->paused)
 			continue;
-		if (now - c->last > r->cfg->command_timeout_s) {
+		/* RFC 5321 §4.5.3.2: inside a data block the client gets the data timeout (3 minutes
+		 * per block, 10 before the final dot); between commands the command timeout. */
+		int64_t limit = smtp_session_phase(c->ss) == SMTP_PHASE_BODY ? r->cfg->data_timeout_s
+									     : r->cfg->command_timeout_s;
+		if (now - c->last > limit) {
 			static const char msg[] = "421 4.4.2 Timeout, closing connection\r\n";
 
 			buf_append(&c->out, msg, sizeof(msg) - 1);
