@@ -77,9 +77,12 @@ test: deps
 	bin/unit-tests
 	sh tests/it/run.sh
 
+# Two tables: the durable store against its in-process ceiling (bench/run.sh), then SMTP/LMTP
+# ingest beside smtp-sink and Dovecot LMTP (bench/ingest.sh).
 bench: deps
 	$(MAKE) bin/vellum
 	sh bench/run.sh
+	sh bench/ingest.sh
 
 bench-search: deps
 	$(MAKE) bin/vellum

@@ -920,32 +920,61 @@ static const char SQL_LEDGER[] =
 	" SELECT s, k, vellum_ts(a), su, p, h FROM unnest($1::int8[], $2::text[], $3::int8[],"
 	" $4::bytea[], $5::bytea[], $6::bytea[]) AS t(s, k, a, su, p, h)";
 
-/* store_insert_rows - the batch's rows, in one transaction with the segment's new end. */
+/* The statements of one batch's transaction, sent in one libpq pipeline (PostgreSQL 14+). */
+#define STORE_PIPE_MAX 8
+
+struct store_pipe {
+	const char *what[STORE_PIPE_MAX]; /* per statement sent, for the error message */
+	size_t n;
+};
+
+/* pipe_send - queue one statement of the pipeline; its result is read by store_rows_finish. */
 static enum vl_err
-store_insert_rows(struct store *s, struct store_rows *w, int64_t at_us, char *err)
+pipe_send(struct store *s, struct store_pipe *p, const char *sql, int n, const char *const *vals,
+	  char *err, const char *what)
 {
-	char seg[24], at[24], end[24], ab_id[24];
+	VL_ASSERT(p->n < STORE_PIPE_MAX);
+	if (!PQsendQueryParams(s->conn, sql, n, NULL, vals, NULL, NULL, 0))
+		return vl_err_set(err, VL_ERR_DB, "%s: %s", what, PQerrorMessage(s->conn));
+	p->what[p->n++] = what;
+	return VL_OK;
+}
+
+/* store_rows_send - the batch's rows and the segment's new end, sent inside BEGIN in one
+ * pipeline without waiting for PostgreSQL, so the server inserts them while the caller
+ * fdatasyncs the segment. Nothing is committed here: store_rows_finish reads the results and
+ * sends COMMIT only once the segment is durable. The partitions the batch needs are made
+ * first, outside the transaction (idempotent; a month is cached only once its partition is
+ * committed). */
+static enum vl_err
+store_rows_send(struct store *s, struct store_pipe *p, struct store_rows *w, int64_t at_us,
+		char *err)
+{
+	char seg[24], at[24], end[24], ab_id[24], hex[70] = "\\x";
 	enum vl_err rc;
 
+	/* PQsendQueryParams copies every parameter into its output buffer: locals will do. */
+	p->n = 0;
 	u64str(seg, segment_id(s->seg));
 	u64str(end, segment_end(s->seg));
 	snprintf(at, sizeof(at), "%lld", (long long)at_us);
-	if ((rc = exec_params(s->conn, "BEGIN", 0, NULL, NULL, err, "begin")) != VL_OK)
-		return rc;
 	if ((rc = store_ensure_partitions(s, err)) != VL_OK)
-		goto fail;
+		return rc;
+	if (!PQenterPipelineMode(s->conn))
+		return vl_err_set(err, VL_ERR_DB, "pipeline: %s", PQerrorMessage(s->conn));
+	if ((rc = pipe_send(s, p, "BEGIN", 0, NULL, err, "begin")) != VL_OK)
+		goto out;
 	if (w->b_addr.n) {
-		const char *b[] = {pgarr_str(&w->b_addr), pgarr_str(&w->b_sha),  pgarr_str(&w->b_raw),
+		const char *b[] = {pgarr_str(&w->b_addr), pgarr_str(&w->b_sha),	 pgarr_str(&w->b_raw),
 				   pgarr_str(&w->b_rec),  pgarr_str(&w->b_key),	 pgarr_str(&w->b_dict),
-				   pgarr_str(&w->b_off),  seg,			 at};
+				   pgarr_str(&w->b_off),  seg,		 at};
 		const char *m[] = {pgarr_str(&w->m_id),	  pgarr_str(&w->m_recv), pgarr_str(&w->m_addr),
 				   pgarr_str(&w->m_sha),  pgarr_str(&w->m_size), pgarr_str(&w->m_from),
 				   pgarr_str(&w->m_to),	  pgarr_str(&w->m_cc),	 pgarr_str(&w->m_subj),
 				   pgarr_str(&w->m_date), pgarr_str(&w->m_msgid), pgarr_str(&w->m_perr)};
-		if ((rc = exec_params(s->conn, SQL_BLOBS, 9, b, NULL, err, "insert blobs")) != VL_OK ||
-		    (rc = exec_params(s->conn, SQL_MESSAGES, 12, m, NULL, err, "insert messages")) !=
-			    VL_OK)
-			goto fail;
+		if ((rc = pipe_send(s, p, SQL_BLOBS, 9, b, err, "insert blobs")) != VL_OK ||
+		    (rc = pipe_send(s, p, SQL_MESSAGES, 12, m, err, "insert messages")) != VL_OK)
+			goto out;
 	}
 	if (w->r_id.n) {
 		const char *r[] = {pgarr_str(&w->r_id),	    pgarr_str(&w->r_msg),
@@ -954,18 +983,16 @@ store_insert_rows(struct store *s, struct store_rows *w, int64_t at_us, char *er
 				   pgarr_str(&w->r_client), pgarr_str(&w->r_helo),
 				   pgarr_str(&w->r_tls),    pgarr_str(&w->r_listener),
 				   pgarr_str(&w->r_off),    pgarr_str(&w->r_sha),
-				   seg,			    pgarr_str(&w->r_idx),
+				   seg,		    pgarr_str(&w->r_idx),
 				   pgarr_str(&w->r_report)};
-		if ((rc = exec_params(s->conn, SQL_RECEIPTS, 15, r, NULL, err, "insert receipts")) !=
-		    VL_OK)
-			goto fail;
+		if ((rc = pipe_send(s, p, SQL_RECEIPTS, 15, r, err, "insert receipts")) != VL_OK)
+			goto out;
 	}
 	if (w->e_rid.n) {
 		const char *e[] = {pgarr_str(&w->e_rid), pgarr_str(&w->e_pos), pgarr_str(&w->e_addr),
 				   pgarr_str(&w->e_role)};
-		if ((rc = exec_params(s->conn, SQL_RCPTS, 4, e, NULL, err, "insert recipients")) !=
-		    VL_OK)
-			goto fail;
+		if ((rc = pipe_send(s, p, SQL_RCPTS, 4, e, err, "insert recipients")) != VL_OK)
+			goto out;
 	}
 	/* The same content again, with another envelope: its addr_terms (schema/0003_search.sql:
 	 * e, r, b from every receipt) must be built again, in this transaction so that no index run
@@ -981,29 +1008,72 @@ store_insert_rows(struct store *s, struct store_rows *w, int64_t at_us, char *er
 	if (w->l_seq.n) {
 		const char *l[] = {pgarr_str(&w->l_seq),  pgarr_str(&w->l_kind), pgarr_str(&w->l_at),
 				   pgarr_str(&w->l_subj), pgarr_str(&w->l_prev), pgarr_str(&w->l_hash)};
-		if ((rc = exec_params(s->conn, SQL_LEDGER, 6, l, NULL, err, "insert ledger")) != VL_OK)
-			goto fail;
+		if ((rc = pipe_send(s, p, SQL_LEDGER, 6, l, err, "insert ledger")) != VL_OK)
+			goto out;
 	}
 	if (s->pending_abandon.set) {
-		char hex[70] = "\\x";
-
 		hex_encode(hex + 2, s->pending_abandon.hash, 32);
 		u64str(ab_id, s->pending_abandon.id);
 		const char *a[] = {ab_id, hex, at};
-		if ((rc = exec_params(s->conn,
-				      "UPDATE segments SET sealed_at = vellum_ts($3), sha256 = $2"
-				      " WHERE id = $1",
-				      3, a, NULL, err, "close abandoned segment")) != VL_OK)
-			goto fail;
+		if ((rc = pipe_send(s, p,
+				    "UPDATE segments SET sealed_at = vellum_ts($3), sha256 = $2"
+				    " WHERE id = $1",
+				    3, a, err, "close abandoned segment")) != VL_OK)
+			goto out;
 	}
 	const char *u[] = {seg, end};
-	if ((rc = exec_params(s->conn, "UPDATE segments SET size = $2 WHERE id = $1", 2, u, NULL,
-			      err, "segment end")) != VL_OK ||
-	    (rc = exec_params(s->conn, "COMMIT", 0, NULL, NULL, err, "commit")) != VL_OK)
-		goto fail;
-	return VL_OK;
-fail:
-	PQclear(PQexec(s->conn, "ROLLBACK"));
+	rc = pipe_send(s, p, "UPDATE segments SET size = $2 WHERE id = $1", 2, u, err,
+		       "segment end");
+out:
+	/* The sync point flushes what was queued; it ends no transaction (BEGIN is explicit). */
+	if (!PQpipelineSync(s->conn) && rc == VL_OK)
+		rc = vl_err_set(err, VL_ERR_DB, "pipeline sync: %s", PQerrorMessage(s->conn));
+	return rc;
+}
+
+/* store_rows_finish - read every result of store_rows_send's pipeline, leave pipeline mode,
+ * then COMMIT when every statement succeeded and synced (the segment's fdatasync) is VL_OK,
+ * else ROLLBACK. sent is store_rows_send's result; err keeps the first error. */
+static enum vl_err
+store_rows_finish(struct store *s, struct store_pipe *p, enum vl_err sent, enum vl_err synced,
+		  char *err)
+{
+	enum vl_err rc = sent != VL_OK ? sent : synced;
+	size_t i = 0;
+	PGresult *r;
+
+	if (PQpipelineStatus(s->conn) == PQ_PIPELINE_OFF)
+		return rc; /* failed before the pipeline began: nothing is open */
+	/* Each statement's result is followed by a NULL; the sync point ends the pipeline. */
+	for (;;) {
+		r = PQgetResult(s->conn);
+		if (r == NULL) {
+			if (PQstatus(s->conn) != CONNECTION_OK)
+				break;
+			continue;
+		}
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && rc == VL_OK)
+			rc = vl_err_set(err, VL_ERR_DB, "%s: %s",
+					i < p->n ? p->what[i] : "pipeline",
+					st == PGRES_PIPELINE_ABORTED ? "aborted"
+								     : PQresultErrorMessage(r));
+		PQclear(r);
+		i++;
+	}
+	if (!PQexitPipelineMode(s->conn) && rc == VL_OK)
+		rc = vl_err_set(err, VL_ERR_DB, "pipeline end: %s", PQerrorMessage(s->conn));
+	if (rc == VL_OK && i != p->n)
+		rc = vl_err_set(err, VL_ERR_DB, "pipeline: %zu results for %zu statements", i,
+				p->n);
+	if (rc == VL_OK)
+		rc = exec_params(s->conn, "COMMIT", 0, NULL, NULL, err, "commit");
+	else
+		PQclear(PQexec(s->conn, "ROLLBACK"));
 	return rc;
 }
 
@@ -1094,6 +1164,7 @@ enum vl_err
 store_commit(struct store *s, const struct store_result **results, size_t *n, char *err)
 {
 	struct store_rows w = {0};
+	struct store_pipe pipe;
 	int64_t at_us = store_now_us();
 	enum vl_err rc;
 
@@ -1107,9 +1178,19 @@ store_commit(struct store *s, const struct store_result **results, size_t *n, ch
 		goto out;
 	/* From here on the segment holds bytes the database may not: any failure makes it
 	 * unclean, and the next batch starts a new one. */
-	if ((rc = store_write_batch(s, &w, at_us, err)) != VL_OK ||
-	    (rc = segment_sync(s->seg, err)) != VL_OK ||
-	    (rc = store_insert_rows(s, &w, at_us, err)) != VL_OK) {
+	if ((rc = store_write_batch(s, &w, at_us, err)) == VL_OK) {
+		/* PostgreSQL inserts the rows while the segment is fdatasync'ed; COMMIT waits for
+		 * both, so no row that points at the segment is visible before its bytes are
+		 * durable. */
+		enum vl_err sent = store_rows_send(s, &pipe, &w, at_us, err), synced;
+		char sync_err[VL_ERRLEN] = "";
+
+		synced = segment_sync(s->seg, sync_err);
+		if (synced != VL_OK && sent == VL_OK && err)
+			snprintf(err, VL_ERRLEN, "%s", sync_err);
+		rc = store_rows_finish(s, &pipe, sent, synced, err);
+	}
+	if (rc != VL_OK) {
 		s->seg_unclean = 1;
 		s->head_stale = 1;
 		goto out;

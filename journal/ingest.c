@@ -24,6 +24,7 @@ struct ingest {
 	pthread_cond_t cv;
 	struct ingest_job *queue, **queue_tail, *done;
 	size_t queued;
+	size_t expected; /* sessions inside a transaction: messages that may join a batch soon */
 	int stop;
 };
 
@@ -165,8 +166,10 @@ ingest_wake(struct ingest *in)
 		log_warn("ingest: notify");
 }
 
-/* ingest_take_batch - wait for work, then gather up to batch_max_messages jobs, waiting at most
- * batch_max_ms after the first for more to share the commit. */
+/* ingest_take_batch - wait for work, then gather up to batch_max_messages jobs. A batch waits
+ * (at most batch_max_ms after its first job) only while some session is inside a transaction,
+ * i.e. while another message may be on its way to share the commit; a lone message commits at
+ * once instead of waiting for company that cannot come. */
 static struct ingest_job *
 ingest_take_batch(struct ingest *in)
 {
@@ -177,13 +180,15 @@ ingest_take_batch(struct ingest *in)
 	pthread_mutex_lock(&in->mu);
 	while (in->queue == NULL && !in->stop)
 		pthread_cond_wait(&in->cv, &in->mu);
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_nsec += in->cfg->batch_max_ms * 1000000L;
-	deadline.tv_sec += deadline.tv_nsec / 1000000000L;
-	deadline.tv_nsec %= 1000000000L;
-	while (in->queued < max && !in->stop && in->queue)
-		if (pthread_cond_timedwait(&in->cv, &in->mu, &deadline) == ETIMEDOUT)
-			break;
+	if (in->expected > 0 && in->queued < max && in->cfg->batch_max_ms > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_nsec += in->cfg->batch_max_ms * 1000000L;
+		deadline.tv_sec += deadline.tv_nsec / 1000000000L;
+		deadline.tv_nsec %= 1000000000L;
+		while (in->queued < max && in->expected > 0 && !in->stop)
+			if (pthread_cond_timedwait(&in->cv, &in->mu, &deadline) == ETIMEDOUT)
+				break;
+	}
 	batch = in->queue;
 	size_t n = 0;
 	struct ingest_job **cut = &in->queue;
@@ -260,8 +265,14 @@ ingest_start(struct ingest **out, const struct vl_config *cfg, struct store *st,
 	in->conn = conn;
 	in->notify_fd = notify_fd;
 	in->queue_tail = &in->queue;
+	pthread_condattr_t ca;
+
+	/* The batch deadline is on the monotonic clock: a wall-clock step must not stretch it. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&in->mu, NULL);
-	pthread_cond_init(&in->cv, NULL);
+	pthread_cond_init(&in->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if (pthread_create(&in->thread, NULL, ingest_main, in) != 0) {
 		free(in);
 		return vl_err_set(err, VL_ERR_INTERNAL, "ingest thread: %s", strerror(errno));
@@ -271,14 +282,28 @@ ingest_start(struct ingest **out, const struct vl_config *cfg, struct store *st,
 }
 
 void
-ingest_submit(struct ingest *in, struct ingest_job *job)
+ingest_submit(struct ingest *in, struct ingest_job *job, size_t expected)
 {
 	job->next = NULL;
 	pthread_mutex_lock(&in->mu);
 	*in->queue_tail = job;
 	in->queue_tail = &job->next;
 	in->queued++;
+	in->expected = expected;
 	pthread_cond_signal(&in->cv);
+	pthread_mutex_unlock(&in->mu);
+}
+
+void
+ingest_expect(struct ingest *in, size_t expected)
+{
+	if (in == NULL)
+		return;
+	pthread_mutex_lock(&in->mu);
+	/* Fewer to wait for can end a batch's wait; more never needs a wake-up. */
+	if (expected < in->expected)
+		pthread_cond_signal(&in->cv);
+	in->expected = expected;
 	pthread_mutex_unlock(&in->mu);
 }
 

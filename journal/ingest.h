@@ -1,7 +1,8 @@
 /* ingest - the store writer thread of `vellum serve`: group commit for every SMTP/LMTP session.
- * Owns: the job queue between the event loop and the store, batching (batch_max_messages or
- * batch_max_ms, whichever comes first), journal-report unwrapping before storing, reconnecting
- * to PostgreSQL after a failure, and handing each job's result back through an eventfd.
+ * Owns: the job queue between the event loop and the store, batching (up to batch_max_messages;
+ * waiting up to batch_max_ms only while other sessions have a message under way), journal-report
+ * unwrapping before storing, reconnecting to PostgreSQL after a failure, and handing each job's
+ * result back through an eventfd.
  * A job's result is VL_OK only once store_commit returned VL_OK for the batch that held it:
  * that is what a 250 means. */
 #ifndef VL_INGEST_H
@@ -43,8 +44,15 @@ struct ingest;
 enum vl_err ingest_start(struct ingest **out, const struct vl_config *cfg, struct store *st,
 			 PGconn *conn, int notify_fd, char *err) VL_MUST_CHECK;
 
-/* ingest_submit - queue a job; it comes back through ingest_take_done. */
-void ingest_submit(struct ingest *in, struct ingest_job *job);
+/* ingest_submit - queue a job; it comes back through ingest_take_done. expected is the
+ * caller's count of messages still on their way once this one is queued (as ingest_expect). */
+void ingest_submit(struct ingest *in, struct ingest_job *job, size_t expected);
+
+/* ingest_expect - how many sessions are inside a transaction now (MAIL accepted, message not
+ * yet complete). A batch waits up to batch_max_ms for company only while this is above zero;
+ * at zero the queued messages commit at once. The count only shapes batches: a message is
+ * still acknowledged after its batch's commit, never before. NULL is a no-op. */
+void ingest_expect(struct ingest *in, size_t expected);
 
 /* ingest_take_done - every finished job (a list linked by next), or NULL. */
 struct ingest_job *ingest_take_done(struct ingest *in);

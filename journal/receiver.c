@@ -40,6 +40,7 @@ struct conn {
 	size_t out_off;
 	int paused;  /* a message is with ingest: read nothing until its reply */
 	int closing; /* close once the output is flushed */
+	int in_tx;   /* counted in receiver.expected: a message may be under way */
 	time_t last;
 	const struct listener *l;
 	char client[64];
@@ -59,6 +60,7 @@ struct receiver {
 	struct ingest *ingest;
 	struct conn **conns; /* by fd */
 	size_t nconns_cap, nconns;
+	size_t expected; /* connections with in_tx set: ingest batches wait only for these */
 	char spool_dir[CONFIG_PATH_MAX];
 };
 
@@ -113,6 +115,7 @@ receiver_free(struct receiver *r)
 	if (r == NULL)
 		return;
 	ingest_stop(r->ingest);
+	r->ingest = NULL;
 	for (size_t i = 0; i < r->nconns_cap; i++)
 		if (r->conns[i])
 			conn_close(r, r->conns[i]);
@@ -159,6 +162,11 @@ conn_close(struct receiver *r, struct conn *c)
 		return;
 	}
 	epoll_ctl(r->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	if (c->in_tx) {
+		/* Its message will never come: a batch must not wait for it. */
+		c->in_tx = 0;
+		ingest_expect(r->ingest, --r->expected);
+	}
 	if (c->ssl)
 		SSL_free(c->ssl);
 	close(c->fd);
@@ -325,7 +333,7 @@ conn_submit(struct receiver *r, struct conn *c)
 	j->owner = c;
 	j->received_us = store_now_us();
 	c->paused = 1;
-	ingest_submit(r->ingest, j);
+	ingest_submit(r->ingest, j, r->expected);
 }
 
 static void
@@ -364,6 +372,22 @@ conn_handshake(struct conn *c)
 	}
 }
 
+/* conn_track - keep receiver.expected in step with the session's phase; 1 when it changed. */
+static int
+conn_track(struct receiver *r, struct conn *c)
+{
+	int tx = smtp_session_phase(c->ss) != SMTP_PHASE_IDLE;
+
+	if (tx == c->in_tx)
+		return 0;
+	c->in_tx = tx;
+	if (tx)
+		r->expected++;
+	else
+		r->expected--;
+	return 1;
+}
+
 /* conn_process - feed pending input to the session until it pauses or needs more. */
 static void
 conn_process(struct receiver *r, struct conn *c)
@@ -377,6 +401,9 @@ conn_process(struct receiver *r, struct conn *c)
 			c->in.len -= used;
 		}
 		conn_take_output(c);
+		/* A complete message hands ingest the new count with the job itself. */
+		if (conn_track(r, c) && ev != SMTP_EV_MESSAGE)
+			ingest_expect(r->ingest, r->expected);
 		if (ev == SMTP_EV_MESSAGE) {
 			conn_submit(r, c);
 		} else if (ev == SMTP_EV_STARTTLS) {
@@ -487,7 +514,11 @@ sweep_timeouts(struct receiver *r)
 
 		if (c == NULL || c->paused)
 			continue;
-		if (now - c->last > r->cfg->command_timeout_s) {
+		/* RFC 5321 §4.5.3.2: inside a data block the client gets the data timeout (3 minutes
+		 * per block, 10 before the final dot); between commands the command timeout. */
+		int64_t limit = smtp_session_phase(c->ss) == SMTP_PHASE_BODY ? r->cfg->data_timeout_s
+									     : r->cfg->command_timeout_s;
+		if (now - c->last > limit) {
 			static const char msg[] = "421 4.4.2 Timeout, closing connection\r\n";
 
 			buf_append(&c->out, msg, sizeof(msg) - 1);

@@ -1362,3 +1362,19 @@ smtp_session_authenticated(const struct smtp_session *s)
 {
 	return s->authenticated;
 }
+
+enum smtp_phase
+smtp_session_phase(const struct smtp_session *s)
+{
+	switch (s->state) {
+	case SMTP_STATE_DATA_BODY:
+	case SMTP_STATE_BDAT_BODY:
+		return SMTP_PHASE_BODY;
+	case SMTP_STATE_MAIL:
+	case SMTP_STATE_RCPT:
+	case SMTP_STATE_BDAT:
+		return SMTP_PHASE_TX;
+	default:
+		return SMTP_PHASE_IDLE;
+	}
+}

@@ -44,6 +44,13 @@ enum smtp_event {
 	SMTP_EV_CLOSE,	  /* a fatal condition (421 queued, if any): send the output and close */
 };
 
+/* Where a session is, for the caller's timers and batching (smtp_session_phase). */
+enum smtp_phase {
+	SMTP_PHASE_IDLE, /* no transaction, or the message is with the caller */
+	SMTP_PHASE_TX,	 /* MAIL accepted: a message may follow (also between BDAT chunks) */
+	SMTP_PHASE_BODY, /* inside a data block: a DATA payload or the octets of a BDAT chunk */
+};
+
 struct smtp_session;
 
 /* smtp_session_new - a session for one connection, with the 220 greeting queued. p and its
@@ -116,5 +123,10 @@ const char *smtp_session_auth_user(const struct smtp_session *s);
 const char *smtp_session_auth_pass(const struct smtp_session *s);
 /* smtp_session_authenticated - 1 after a successful AUTH. */
 int smtp_session_authenticated(const struct smtp_session *s);
+
+/* smtp_session_phase - SMTP_PHASE_BODY inside a data block (the caller applies its data
+ * timeout there, RFC 5321 §4.5.3.2), SMTP_PHASE_TX in the rest of an open transaction,
+ * else SMTP_PHASE_IDLE (also while SMTP_EV_MESSAGE waits for message_done). */
+enum smtp_phase smtp_session_phase(const struct smtp_session *s);
 
 #endif

@@ -86,6 +86,13 @@ for round in 1 2; do
 		--log "$W/kill$round.log" --from kill$round@x --rcpt archive@x 2>"$W/kill$round.sum" &
 	client=$!
 	sleep $((1 + 2 * round))
+	# On a loaded box the client may not have started sending yet: kill only once some
+	# messages were acknowledged (at most 30 s more), or the round proves nothing.
+	k=0
+	while [ "$(awk -F'\t' '$1 == "ok"' "$W/kill$round.log" 2>/dev/null | wc -l)" -lt 20 ] && [ "$k" -lt 300 ]; do
+		sleep 0.1
+		k=$((k + 1))
+	done
 	n=$(awk -F'\t' '$1 == "ok"' "$W/kill$round.log" | wc -l)
 	kill -9 "$SERVE_PID"
 	wait "$SERVE_PID" 2>/dev/null

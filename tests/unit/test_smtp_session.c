@@ -887,6 +887,45 @@ test_backpressure(void)
 	smtp_session_free(s);
 }
 
+/* The phase the caller's timers and batching go by, after each step of a transaction. */
+static void
+test_phase(void)
+{
+	static const struct {
+		const char *label, *in;
+		enum smtp_phase want;
+	} steps[] = {
+	    {"greeted", "", SMTP_PHASE_IDLE},
+	    {"after EHLO", "EHLO c\r\n", SMTP_PHASE_IDLE},
+	    {"after MAIL", "MAIL FROM:<a@x>\r\n", SMTP_PHASE_TX},
+	    {"after RCPT", "RCPT TO:<b@y>\r\n", SMTP_PHASE_TX},
+	    {"after DATA 354", "DATA\r\n", SMTP_PHASE_BODY},
+	    {"mid payload", "Subject: s\r\n\r\nhal", SMTP_PHASE_BODY},
+	    {"final dot: the message is the caller's", "f\r\n.\r\n", SMTP_PHASE_IDLE},
+	    {"MAIL again", "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n", SMTP_PHASE_TX},
+	    {"inside a BDAT chunk", "BDAT 10\r\n01234", SMTP_PHASE_BODY},
+	    {"between BDAT chunks", "56789", SMTP_PHASE_TX},
+	    {"RSET", "RSET\r\n", SMTP_PHASE_IDLE},
+	};
+	struct smtp_params p = {.hostname = "mx.test"};
+	struct smtp_session *s = smtp_session_new(&p);
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		size_t n = strlen(steps[i].in), off = 0, used = 1;
+		enum smtp_event ev = SMTP_EV_NONE;
+
+		while (off < n && used && ev != SMTP_EV_MESSAGE) {
+			ev = smtp_session_feed(s, (const uint8_t *)steps[i].in + off, n - off, &used);
+			off += used;
+		}
+		buf_reset(smtp_session_output(s));
+		CHECK(smtp_session_phase(s) == steps[i].want, steps[i].label);
+		if (ev == SMTP_EV_MESSAGE)
+			smtp_session_message_done(s, VL_OK);
+	}
+	smtp_session_free(s);
+}
+
 UNIT_SUITE(smtp_session, {"greeting, EHLO, HELO, LHLO", test_hello},
 	   {"DATA bodies byte for byte", test_data}, {"LMTP per-recipient replies", test_lmtp},
 	   {"BDAT chunks", test_bdat}, {"limits", test_limits},
@@ -894,4 +933,4 @@ UNIT_SUITE(smtp_session, {"greeting, EHLO, HELO, LHLO", test_hello},
 	   {"addresses and ORCPT", test_addresses}, {"STARTTLS", test_tls},
 	   {"STARTTLS consumed count", test_starttls_consumed}, {"AUTH PLAIN", test_auth},
 	   {"storage failures", test_failures}, {"paused and closed", test_closed_and_paused},
-	   {"backpressure", test_backpressure})
+	   {"backpressure", test_backpressure}, {"phase for timers and batching", test_phase})
