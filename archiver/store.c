@@ -915,13 +915,18 @@ static const char SQL_RECEIPTS[] =
 static const char SQL_RCPTS[] =
 	"INSERT INTO envelope_recipients (receipt_id, position, address, role)"
 	" SELECT * FROM unnest($1::int8[], $2::int4[], $3::text[], $4::text[])";
+/* The same content again, with another envelope: its addr_terms (schema/0003_search.sql: e, r,
+ * b from every receipt) must be built again, in this transaction so that no index run can miss
+ * the new receipt. Only duplicates pay for it: new messages wait already. */
+static const char SQL_REQUEUE[] =
+	"UPDATE messages SET indexed_at = NULL WHERE id = ANY($1::int8[]) AND indexed_at IS NOT NULL";
 static const char SQL_LEDGER[] =
 	"INSERT INTO ledger (seq, kind, at, subject, prev_hash, entry_hash)"
 	" SELECT s, k, vellum_ts(a), su, p, h FROM unnest($1::int8[], $2::text[], $3::int8[],"
 	" $4::bytea[], $5::bytea[], $6::bytea[]) AS t(s, k, a, su, p, h)";
 
 /* The statements of one batch's transaction, sent in one libpq pipeline (PostgreSQL 14+). */
-#define STORE_PIPE_MAX 8
+#define STORE_PIPE_MAX 12
 
 struct store_pipe {
 	const char *what[STORE_PIPE_MAX]; /* per statement sent, for the error message */
@@ -994,16 +999,10 @@ store_rows_send(struct store *s, struct store_pipe *p, struct store_rows *w, int
 		if ((rc = pipe_send(s, p, SQL_RCPTS, 4, e, err, "insert recipients")) != VL_OK)
 			goto out;
 	}
-	/* The same content again, with another envelope: its addr_terms (schema/0003_search.sql:
-	 * e, r, b from every receipt) must be built again, in this transaction so that no index run
-	 * can miss the new receipt. Only duplicates pay for it: new messages wait already. */
 	if (w->q_id.n) {
 		const char *q[] = {pgarr_str(&w->q_id)};
-		if ((rc = exec_params(s->conn,
-				      "UPDATE messages SET indexed_at = NULL"
-				      " WHERE id = ANY($1::int8[]) AND indexed_at IS NOT NULL",
-				      1, q, NULL, err, "requeue for indexing")) != VL_OK)
-			goto fail;
+		if ((rc = pipe_send(s, p, SQL_REQUEUE, 1, q, err, "requeue for indexing")) != VL_OK)
+			goto out;
 	}
 	if (w->l_seq.n) {
 		const char *l[] = {pgarr_str(&w->l_seq),  pgarr_str(&w->l_kind), pgarr_str(&w->l_at),
