@@ -210,7 +210,7 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	struct receiver *rcv = NULL;
 	struct indexer *ix = NULL;
 	struct api *api = NULL;
-	/* Owned here, for the whole run: the API reads it, the receiver will fill it. */
+	/* Owned here, for the whole run: the receiver and its writer fill it, the API reads it. */
 	struct metrics *metrics = xcalloc(1, sizeof(*metrics));
 	struct sigaction sa = {.sa_handler = serve_on_signal};
 	int status = 0;
@@ -224,7 +224,7 @@ cmd_serve(struct cli *c, int argc, char **argv)
 		return 1;
 	}
 	if (store_open(&st, &c->cfg, db_conn(db), 0, err) != VL_OK ||
-	    receiver_new(&rcv, &c->cfg, st, db_conn(db), err) != VL_OK ||
+	    receiver_new(&rcv, &c->cfg, st, db_conn(db), metrics, err) != VL_OK ||
 	    api_start(&api, &c->cfg, metrics, err) != VL_OK) {
 		fprintf(stderr, "vellum serve: %s\n", err);
 		receiver_free(rcv);

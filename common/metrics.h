@@ -21,8 +21,8 @@ struct metrics_hist {
 	atomic_uint_fast64_t sum_us;
 };
 
-/* The ingest counters. XXX: journal/ does not update them yet (it was being changed while the
- * API was written); the README lists where each one belongs. */
+/* The ingest counters: journal/receiver.c (connections, and each finished message's answer)
+ * and journal/ingest.c (batches, commit latency, journal reports) fill them. */
 struct metrics {
 	atomic_uint_fast64_t ingest_connections;    /* SMTP/LMTP connections accepted */
 	atomic_uint_fast64_t ingest_messages;	    /* messages acknowledged (250) */

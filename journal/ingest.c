@@ -19,6 +19,7 @@ struct ingest {
 	struct store *st;
 	PGconn *conn;
 	int notify_fd;
+	struct metrics *m; /* may be NULL */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -205,6 +206,15 @@ ingest_take_batch(struct ingest *in)
 	return batch;
 }
 
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static void
 ingest_batch(struct ingest *in, struct ingest_job *batch)
 {
@@ -217,12 +227,25 @@ ingest_batch(struct ingest *in, struct ingest_job *batch)
 	if (PQstatus(in->conn) != CONNECTION_OK)
 		PQreset(in->conn);
 	for (struct ingest_job *j = batch; j; j = j->next) {
+		size_t before = store_pending(in->st);
+
 		j->result = ingest_unwrap_and_add(in->st, j, err);
 		if (j->result != VL_OK)
 			log_warnx("ingest: message from %s not staged: %s", j->client_addr, err);
+		else if (in->m && store_pending(in->st) > before + 1) /* report and original */
+			metrics_add(&in->m->ingest_journal_reports, 1);
 	}
-	if (store_pending(in->st) && (rc = store_commit(in->st, &res, &n, err)) != VL_OK)
-		log_errx("ingest: batch not committed, answering %d: %s", vl_err_smtp(rc, NULL), err);
+	if (store_pending(in->st)) {
+		uint64_t t0 = mono_us();
+
+		if ((rc = store_commit(in->st, &res, &n, err)) != VL_OK)
+			log_errx("ingest: batch not committed, answering %d: %s",
+				 vl_err_smtp(rc, NULL), err);
+		if (in->m && rc == VL_OK) {
+			metrics_add(&in->m->ingest_batches, 1);
+			metrics_observe(&in->m->ingest_commit_seconds, mono_us() - t0);
+		}
+	}
 	for (struct ingest_job *j = batch; j; j = j->next) {
 		if (j->result == VL_OK)
 			j->result = rc;
@@ -256,7 +279,7 @@ ingest_main(void *arg)
 
 enum vl_err
 ingest_start(struct ingest **out, const struct vl_config *cfg, struct store *st, PGconn *conn,
-	     int notify_fd, char *err)
+	     int notify_fd, struct metrics *m, char *err)
 {
 	struct ingest *in = xcalloc(1, sizeof(*in));
 
@@ -264,6 +287,7 @@ ingest_start(struct ingest **out, const struct vl_config *cfg, struct store *st,
 	in->st = st;
 	in->conn = conn;
 	in->notify_fd = notify_fd;
+	in->m = m;
 	in->queue_tail = &in->queue;
 	pthread_condattr_t ca;
 

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "metrics.h"
 #include "store.h"
 #include "vl_err.h"
 
@@ -40,9 +41,10 @@ struct ingest_job {
 struct ingest;
 
 /* ingest_start - start the writer thread over st (owned by the thread from now on until
- * ingest_stop). notify_fd (an eventfd) is written once per finished batch. */
+ * ingest_stop). notify_fd (an eventfd) is written once per finished batch. m (may be NULL)
+ * counts batches, commit latency and unwrapped journal reports. */
 enum vl_err ingest_start(struct ingest **out, const struct vl_config *cfg, struct store *st,
-			 PGconn *conn, int notify_fd, char *err) VL_MUST_CHECK;
+			 PGconn *conn, int notify_fd, struct metrics *m, char *err) VL_MUST_CHECK;
 
 /* ingest_submit - queue a job; it comes back through ingest_take_done. expected is the
  * caller's count of messages still on their way once this one is queued (as ingest_expect). */

@@ -61,6 +61,7 @@ struct receiver {
 	struct conn **conns; /* by fd */
 	size_t nconns_cap, nconns;
 	size_t expected; /* connections with in_tx set: ingest batches wait only for these */
+	struct metrics *m; /* may be NULL */
 	char spool_dir[CONFIG_PATH_MAX];
 };
 
@@ -69,7 +70,7 @@ static void conn_process(struct receiver *r, struct conn *c);
 
 enum vl_err
 receiver_new(struct receiver **out, const struct vl_config *cfg, struct store *st, PGconn *conn,
-	     char *err)
+	     struct metrics *m, char *err)
 {
 	struct receiver *r = xcalloc(1, sizeof(*r));
 	struct epoll_event ev = {.events = EPOLLIN};
@@ -78,6 +79,7 @@ receiver_new(struct receiver **out, const struct vl_config *cfg, struct store *s
 
 	*out = NULL;
 	r->cfg = cfg;
+	r->m = m;
 	r->ep = r->notify_fd = -1;
 	config_path(r->spool_dir, cfg, "store/tmp");
 	if ((rc = fs_mkdir_p(r->spool_dir, 0750, err)) != VL_OK ||
@@ -100,7 +102,7 @@ receiver_new(struct receiver **out, const struct vl_config *cfg, struct store *s
 		epoll_ctl(r->ep, EPOLL_CTL_ADD, r->ls[i].fd, &ev);
 		log_info("listening %s", r->ls[i].name);
 	}
-	if ((rc = ingest_start(&r->ingest, cfg, st, conn, r->notify_fd, err)) != VL_OK)
+	if ((rc = ingest_start(&r->ingest, cfg, st, conn, r->notify_fd, m, err)) != VL_OK)
 		goto fail;
 	*out = r;
 	return VL_OK;
@@ -294,6 +296,8 @@ accept_all(struct receiver *r, const struct listener *l)
 			refuse(fd, "421 4.7.0 Too many connections, try again later\r\n");
 			continue;
 		}
+		if (r->m)
+			metrics_add(&r->m->ingest_connections, 1);
 		if (!l->unix_socket) {
 			/* Replies are small writes after pipelined commands: without TCP_NODELAY,
 			 * Nagle holds the final 250 until the client's delayed ACK (~40 ms). */
@@ -479,6 +483,22 @@ conn_event(struct receiver *r, struct conn *c, uint32_t events)
 	conn_watch(r, c);
 }
 
+/* count_result - what the reply to one finished message will say, for /metrics. */
+static void
+count_result(struct metrics *m, const struct ingest_job *j)
+{
+	if (m == NULL)
+		return;
+	if (j->result == VL_OK) {
+		metrics_add(&m->ingest_messages, 1);
+		metrics_add(&m->ingest_bytes, j->src.len);
+	} else if (vl_err_smtp(j->result, NULL) >= 500) {
+		metrics_add(&m->ingest_rejected, 1);
+	} else {
+		metrics_add(&m->ingest_tempfail, 1);
+	}
+}
+
 /* finish_jobs - replies for every message ingest has made durable (or failed). */
 static void
 finish_jobs(struct receiver *r)
@@ -492,6 +512,7 @@ finish_jobs(struct receiver *r)
 		struct conn *c = j->owner;
 
 		next = j->next;
+		count_result(r->m, j);
 		c->paused = 0;
 		smtp_session_message_done(c->ss, j->result);
 		conn_take_output(c);

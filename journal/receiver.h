@@ -10,6 +10,7 @@
 #include <signal.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "store.h"
 #include "vl_err.h"
 
@@ -20,9 +21,10 @@
 struct receiver;
 
 /* receiver_new - open the listeners and the TLS context; the store (and conn, its database
- * connection) go to the writer thread. */
+ * connection) go to the writer thread. m (may be NULL; owned by the caller, outliving the
+ * receiver) counts connections and messages acknowledged, deferred and refused. */
 enum vl_err receiver_new(struct receiver **out, const struct vl_config *cfg, struct store *st,
-			 PGconn *conn, char *err) VL_MUST_CHECK;
+			 PGconn *conn, struct metrics *m, char *err) VL_MUST_CHECK;
 
 /* receiver_run - serve until *stop is set (by a signal handler); then stop accepting, finish
  * the messages in flight, and return. */
