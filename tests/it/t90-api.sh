@@ -265,6 +265,21 @@ grep -q '^vellum_http_requests_total{route="message",status="403"} [1-9]' "$W/bo
 	grep -q '^vellum_search_duration_seconds_count [1-9]' "$W/body"
 verdict "/metrics counts requests by route and status, failures, searches, messages" $? "$(grep -E 'messages |database_up|expired' "$W/body" | tr '\n' ' ')"
 
+# Two messages over SMTP: the receiver's counters move (connections, answers, bytes, batches).
+for n in 1 2; do
+	swaks --server "127.0.0.1:$SMTP_PORT" --from a@example.org --to b@example.org \
+		--header "Subject: metrics $n" --body "counted $n" >"$W/swaks.$n" 2>&1 ||
+		fail "swaks $n" "$(excerpt "$W/swaks.$n")"
+done
+call "GET /metrics after SMTP" 200 - GET /metrics ""
+grep -q '^vellum_ingest_messages_total 2$' "$W/body" &&
+	grep -q '^vellum_ingest_connections_total [2-9]' "$W/body" &&
+	grep -q '^vellum_ingest_bytes_total [1-9]' "$W/body" &&
+	grep -q '^vellum_ingest_batches_total [1-9]' "$W/body" &&
+	grep -q '^vellum_ingest_commit_seconds_count [1-9]' "$W/body" &&
+	grep -q '^vellum_ingest_tempfail_total 0$' "$W/body"
+verdict "/metrics counts SMTP connections, acknowledged messages, bytes and group commits" $? "$(grep -E '^vellum_ingest' "$W/body" | tr '\n' ' ')"
+
 serve_stop_check "serve stops cleanly (SIGTERM) with the API running"
 
 # ---- HTTPS and the rate limit -----------------------------------------------------------------
