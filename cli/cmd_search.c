@@ -1,9 +1,10 @@
-/* cmd_search - `vellum search QUERY... [--json] [--limit N] [--after-cursor C] [--count]`.
+/* cmd_search - `vellum search QUERY... [--json] [--limit N] [--after-cursor C] [--count]
+ * [--exact]`.
  *
  * The words of QUERY are joined with spaces into one query (quote it for the shell when it has
  * quotes or parentheses). Prints the total, then one block per hit, newest first by sent date;
  * --json prints one JSON object (the shape the HTTP API answers with); --count the total
- * alone. Exit 0 with results (even none), 1 on a failure, 2 on a malformed query or usage. */
+ * alone; --exact counts every match instead of estimating above SEARCH_COUNT_EXACT_MAX. Exit 0 with results (even none), 1 on a failure, 2 on a malformed query or usage. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,14 +22,14 @@ struct search_opts {
 	struct buf query;
 	size_t limit;
 	const char *cursor;
-	int json, count_only;
+	int json, count_only, exact;
 };
 
 static int
 search_usage(void)
 {
 	fprintf(stderr, "usage: vellum search QUERY... [--json] [--limit N] [--after-cursor C]"
-			" [--count]\n");
+			" [--count] [--exact]\n");
 	return 2;
 }
 
@@ -47,6 +48,8 @@ search_opts_parse(struct search_opts *o, int argc, char **argv)
 			o->json = 1;
 		} else if (strcmp(argv[i], "--count") == 0) {
 			o->count_only = 1;
+		} else if (strcmp(argv[i], "--exact") == 0) {
+			o->exact = 1;
 		} else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
 			char *end;
 			long v = strtol(argv[++i], &end, 10);
@@ -162,7 +165,7 @@ cmd_search(struct cli *c, int argc, char **argv)
 	if ((rc = db_connect(&c->cfg, &db, err)) != VL_OK)
 		goto out;
 	const char *q = (const char *)o.query.data;
-	if ((rc = search_total_get(db_conn(db), &who, q, &t, err)) != VL_OK)
+	if ((rc = search_total_get(db_conn(db), &who, q, o.exact, &t, err)) != VL_OK)
 		goto out;
 	if (o.count_only) {
 		printf("%s%lld\n", t.estimated ? "~" : "", (long long)t.n);
@@ -220,7 +223,7 @@ bench_once(PGconn *conn, const struct search_opts *o, double *ms, size_t *hits, 
 	enum vl_err rc;
 
 	if (o->count_only) {
-		rc = search_total_get(conn, &who, q, &t, err);
+		rc = search_total_get(conn, &who, q, o->exact, &t, err);
 		*total = t.n;
 	} else {
 		rc = search_page_get(conn, &who, q, o->limit, NULL, &p, err);

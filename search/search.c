@@ -18,19 +18,25 @@
 
 #define SEARCH_PAGE_PARAMS 3 /* $1 limit, $2 cursor sent_us, $3 cursor id */
 
+/* Two steps: the page's keys first, from message_index alone (its indexes answer the WHERE and
+ * the order), then the columns to show for those rows only, so that no body text or header of
+ * a message outside the page is read. */
 static const char page_sql[] =
-	"SELECT mi.message_id, vellum_us(mi.sent_at), vellum_us(mi.received_at), mi.size,"
+	"WITH page AS MATERIALIZED (SELECT mi.message_id, mi.sent_at, mi.received_at"
+	" FROM message_index mi WHERE (%s) AND ($2::int8 IS NULL"
+	" OR (mi.sent_at, mi.message_id) < (vellum_ts($2::int8), $3::int8))"
+	" ORDER BY mi.sent_at DESC, mi.message_id DESC LIMIT $1::int8)"
+	" SELECT p.message_id, vellum_us(p.sent_at), vellum_us(p.received_at), mi.size,"
 	" m.hdr_from, m.hdr_to, m.hdr_subject, m.hdr_message_id,"
 	" array_to_json(mi.attachment_names)::text, left(mi.body, %d)"
-	" FROM message_index mi"
-	" JOIN messages m ON m.id = mi.message_id AND m.received_at = mi.received_at"
-	" WHERE (%s) AND ($2::int8 IS NULL"
-	" OR (mi.sent_at, mi.message_id) < (vellum_ts($2::int8), $3::int8))"
-	" ORDER BY mi.sent_at DESC, mi.message_id DESC LIMIT $1::int8";
+	" FROM page p JOIN message_index mi ON mi.message_id = p.message_id"
+	" JOIN messages m ON m.id = p.message_id AND m.received_at = p.received_at"
+	" ORDER BY p.sent_at DESC, p.message_id DESC";
 
 /* Counting stops one past the bound: a broad query costs SEARCH_COUNT_EXACT_MAX rows at most. */
 static const char count_sql[] =
 	"SELECT count(*) FROM (SELECT 1 FROM message_index mi WHERE (%s) LIMIT %d) s";
+static const char count_all_sql[] = "SELECT count(*) FROM message_index mi WHERE (%s)";
 static const char estimate_sql[] =
 	"EXPLAIN (FORMAT JSON) SELECT 1 FROM message_index mi WHERE (%s)";
 
@@ -157,7 +163,7 @@ search_page_get(PGconn *c, const struct search_who *who, const char *query, size
 	vals[0] = lim;
 	vals[1] = *sent ? sent : NULL;
 	vals[2] = *id ? id : NULL;
-	sql = xasprintf(page_sql, SEARCH_SNIPPET_SCAN, s.where);
+	sql = xasprintf(page_sql, s.where, SEARCH_SNIPPET_SCAN);
 	if ((rc = db_query(c, sql, n, vals, &r, err)) != VL_OK)
 		goto out;
 	rows = PQntuples(r);
@@ -175,6 +181,27 @@ out:
 	free(sql);
 	free(vals);
 	query_sql_free(&s);
+	return rc;
+}
+
+/* count_rows - run the bounded count with sequential scans priced out, in a transaction of its
+ * own: with LIMIT, PostgreSQL otherwise likes to read the table in order and test each row's
+ * tsvector, which detoasts every one (seconds on a large archive), where the GIN bitmap touches
+ * only the rows that match. */
+static enum vl_err
+count_rows(PGconn *c, const char *sql, const char **vals, int n, PGresult **r, char *err)
+{
+	enum vl_err rc;
+
+	if ((rc = db_begin(c, err)) != VL_OK)
+		return rc;
+	if ((rc = db_exec(c, "SET LOCAL enable_seqscan = off", 0, NULL, err)) == VL_OK &&
+	    (rc = db_query(c, sql, n, vals, r, err)) == VL_OK &&
+	    (rc = db_commit(c, err)) == VL_OK)
+		return VL_OK;
+	PQclear(*r);
+	*r = NULL;
+	db_rollback(c, NULL);
 	return rc;
 }
 
@@ -201,7 +228,7 @@ estimate_rows(PGconn *c, const struct query_sql *s, const char **vals, int n, in
 }
 
 enum vl_err
-search_total_get(PGconn *c, const struct search_who *who, const char *query,
+search_total_get(PGconn *c, const struct search_who *who, const char *query, int exact,
 		 struct search_total *out, char *err)
 {
 	struct query_sql s;
@@ -214,11 +241,14 @@ search_total_get(PGconn *c, const struct search_who *who, const char *query,
 	memset(out, 0, sizeof(*out));
 	if ((rc = query_prepare(query, 0, &s, &vals, &n, err)) != VL_OK)
 		return rc;
-	sql = xasprintf(count_sql, s.where, SEARCH_COUNT_EXACT_MAX + 1);
-	if ((rc = db_query(c, sql, n, vals, &r, err)) != VL_OK)
+	if (exact)
+		sql = xasprintf(count_all_sql, s.where);
+	else
+		sql = xasprintf(count_sql, s.where, SEARCH_COUNT_EXACT_MAX + 1);
+	if ((rc = count_rows(c, sql, vals, n, &r, err)) != VL_OK)
 		goto out;
 	out->n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	if (out->n > SEARCH_COUNT_EXACT_MAX) {
+	if (!exact && out->n > SEARCH_COUNT_EXACT_MAX) {
 		int64_t est = 0;
 
 		if ((rc = estimate_rows(c, &s, vals, n, &est, err)) != VL_OK)
