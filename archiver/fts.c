@@ -17,55 +17,18 @@
 
 #include "buf.h"
 #include "fts.h"
+#include "utf8.h"
 
 /* ---- characters ---- */
 
 /* utf8_next - the length (1-4) of the valid UTF-8 sequence at p (code point in *cp), or 0 when
- * the bytes there are not one: a stray or truncated byte, an overlong form, a surrogate or a
- * value above U+10FFFF (all of which PostgreSQL refuses). */
+ * the bytes there are not one (a sequence cut short by the end of the text included). */
 static int
 utf8_next(const uint8_t *p, size_t n, uint32_t *cp)
 {
-	uint32_t c;
-	int need;
+	int k = utf8_decode(p, n, cp);
 
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if (p[0] < 0xc2)
-		return 0;
-	if (p[0] < 0xe0) {
-		need = 2;
-		c = p[0] & 0x1f;
-	} else if (p[0] < 0xf0) {
-		need = 3;
-		c = p[0] & 0x0f;
-	} else if (p[0] < 0xf5) {
-		need = 4;
-		c = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < (size_t)need)
-		return 0;
-	for (int i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if ((need == 3 && c < 0x800) || (need == 4 && c < 0x10000) || c > 0x10ffff ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return need;
-}
-
-/* utf8_put - encode a valid code point c at o; returns its length (1-4). */
-static size_t
-utf8_put(uint8_t *o, uint32_t c)
-{
-	return (size_t)g_unichar_to_utf8((gunichar)c, (gchar *)o);
+	return k < 0 ? 0 : k;
 }
 
 int
@@ -198,7 +161,7 @@ tok_add_char(struct fts_tok *t, uint32_t c)
 			t->word[t->wlen++] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 		return;
 	}
-	n = utf8_put(o, fts_lower(c));
+	n = utf8_encode(o, fts_lower(c));
 	if (t->wlen + n > FTS_LEXEME_MAX) {
 		t->overlong = 1;
 		return;

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "mime_extract.h"
+#include "utf8.h"
 
 #define MIME_CHUNK 65536       /* bytes read from a decoding stream at a time */
 #define MIME_GROUP_DEPTH 2     /* address groups inside groups looked into */
@@ -26,72 +27,6 @@
 static const char utf8_replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
 /* ---- UTF-8 ---- */
-
-/* utf8_dec - the length (1-4) of the valid UTF-8 sequence at p (code point in *cp), 0 when the
- * byte at p cannot start one, -1 when the n bytes there are a valid but unfinished prefix.
- * Overlong forms, surrogates and values above U+10FFFF are invalid (PostgreSQL refuses them). */
-static int
-utf8_dec(const uint8_t *p, size_t n, uint32_t *cp)
-{
-	uint32_t c;
-	int need;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if (p[0] < 0xc2)
-		return 0;
-	if (p[0] < 0xe0) {
-		need = 2;
-		c = p[0] & 0x1f;
-	} else if (p[0] < 0xf0) {
-		need = 3;
-		c = p[0] & 0x0f;
-	} else if (p[0] < 0xf5) {
-		need = 4;
-		c = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (int i = 1; i < need; i++) {
-		if ((size_t)i >= n)
-			return -1;
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if ((need == 3 && c < 0x800) || (need == 4 && c < 0x10000) || c > 0x10ffff ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return need;
-}
-
-static size_t
-utf8_enc(uint8_t *o, uint32_t c)
-{
-	if (c < 0x80) {
-		o[0] = (uint8_t)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		o[0] = (uint8_t)(0xc0 | c >> 6);
-		o[1] = (uint8_t)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		o[0] = (uint8_t)(0xe0 | c >> 12);
-		o[1] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
-		o[2] = (uint8_t)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	o[0] = (uint8_t)(0xf0 | c >> 18);
-	o[1] = (uint8_t)(0x80 | (c >> 12 & 0x3f));
-	o[2] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
-	o[3] = (uint8_t)(0x80 | (c & 0x3f));
-	return 4;
-}
 
 /* clean_str - an owned copy of s (n bytes) that is valid UTF-8 (invalid bytes become U+FFFD),
  * has every control character as a space, no leading or trailing space, and at most max bytes
@@ -107,7 +42,7 @@ clean_str(const char *s, size_t n, size_t max)
 		return NULL;
 	while (i < n && b.len < max) {
 		uint32_t cp;
-		int k = utf8_dec(p + i, n - i, &cp);
+		int k = utf8_decode(p + i, n - i, &cp);
 
 		if (k <= 0) {
 			if (b.len + 3 > max)
@@ -204,7 +139,7 @@ sink_cp(struct sink *s, uint32_t cp)
 {
 	uint8_t o[4];
 
-	sink_put(s, o, utf8_enc(o, cp));
+	sink_put(s, o, utf8_encode(o, cp));
 }
 
 /* sink_sep - a paragraph break between two parts' text (nothing at the start). */
@@ -396,7 +331,7 @@ conv_auto(struct sink *s, const uint8_t *p, size_t n, int final)
 
 	while (i < n && !s->full) {
 		uint32_t cp;
-		int k = p[i] < 0x80 ? 1 : utf8_dec(p + i, n - i, &cp);
+		int k = p[i] < 0x80 ? 1 : utf8_decode(p + i, n - i, &cp);
 
 		if (k > 0) {
 			i += (size_t)k;
