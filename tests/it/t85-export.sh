@@ -112,7 +112,9 @@ msgs = re.split(rb"(?m)^From [^\n]*\n", raw)[1:]
 assert len(msgs) == want
 for m, r in zip(msgs, rows):
     m = re.sub(rb"(?m)^>(>*From )", rb"\1", m[:-1])
-    assert hashlib.sha256(m).hexdigest() == r["SHA256"], r["BEGDOC"]
+    # A message that does not end in a newline gets one in an mbox (README, Export).
+    h = {hashlib.sha256(m).hexdigest(), hashlib.sha256(m[:-1]).hexdigest()}
+    assert r["SHA256"] in h, r["BEGDOC"]
 PY
 verdict "mbox reads back in Python's mailbox ($want messages) and un-escapes to the evidence" $? "$(excerpt "$W/mboxpy.out")"
 v export-verify "$X/mbox" >"$W/mboxv.out" 2>&1
