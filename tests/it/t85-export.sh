@@ -5,8 +5,9 @@
 # offline (export-verify and sha256sum -c) and fails after one byte changes or a file goes,
 # a failed export leaves nothing that looks complete, and every export is audited.
 . "$(dirname "$0")/lib.sh"
+. "$IT_DIR/serve.sh"
 
-it_begin
+serve_begin
 it_archive
 
 KA=$CORPUS/enron-skilling-j/KNOWN_ANSWERS.tsv
@@ -164,6 +165,41 @@ verdict "every export is audited (start and finish with the manifest hash)" $? "
 seq=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["audit"]["seq"])' "$X/exp1/export.json")
 [ "$(sql "select action from audit where seq = $seq")" = export.start ]
 verdict "export.json names its audit-trail position" $? "seq $seq"
+# --- The API: POST /v1/exports, GET /v1/exports/{id}, GET .../download -----------------------------
+serve_ports
+v token create --name off --role officer | tail -n 1 >"$W/tok.off"
+v token create --name aud --role auditor | tail -n 1 >"$W/tok.aud"
+HP=$(sed -n 's/^http_listen = 127\.0\.0\.1://p' "$D/vellum.conf")
+serve_start
+U=http://127.0.0.1:$HP
+api() { tok=$1; shift; curl -sS -H "Authorization: Bearer $(cat "$W/tok.$tok")" "$@"; }
+want=$(awk -F'\t' '$1 == "from_addr=jeff.skilling@enron.com" { print $2 }' "$KA")
+api off -o "$W/post.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+	-d '{"query": "from:jeff.skilling@enron.com", "format": "eml"}' "$U/v1/exports" >"$W/post.code" 2>&1
+eid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$W/post.json" 2>/dev/null)
+[ "$(cat "$W/post.code")" = 201 ] && python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+assert d["state"] == "complete" and d["counts"]["messages"] == int(sys.argv[2]), d
+assert len(d["manifest_sha256"]) == 64 and d["download"].endswith("/download")' "$W/post.json" "$want"
+verdict "POST /v1/exports as officer: 201, complete, $want messages" $? "$(cat "$W/post.code") $(excerpt "$W/post.json")"
+api off -o "$W/get.json" -w '%{http_code}' "$U/v1/exports/$eid" >"$W/get.code" 2>&1
+[ "$(cat "$W/get.code")" = 200 ] && grep -q '"state" *: *"complete"' "$W/get.json"
+verdict "GET /v1/exports/{id}" $? "$(cat "$W/get.code") $(excerpt "$W/get.json")"
+api off -o "$X/api.tar" -w '%{http_code}' "$U/v1/exports/$eid/download" >"$W/dl.code" 2>&1
+mkdir "$X/untar" && tar -xf "$X/api.tar" -C "$X/untar" && chmod -R a+rX "$X/untar" &&
+	v export-verify "$X/untar/vellum-export-$eid" >"$W/apiv.out" 2>&1 &&
+	check_export "$X/untar/vellum-export-$eid" "$want" >>"$W/apiv.out" 2>&1
+verdict "the download is a tar that export-verify passes offline" $? "$(cat "$W/dl.code") $(excerpt "$W/apiv.out")"
+code=$(api aud -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{"query": ""}' "$U/v1/exports")
+[ "$code" = 403 ]
+verdict "an auditor may not export (403)" $? "got $code"
+code=$(api off -o /dev/null -w '%{http_code}' "$U/v1/exports/999999/download")
+[ "$code" = 404 ]
+verdict "an unknown export is 404" $? "got $code"
+[ "$(sql "select count(*) from audit where target = 'export:$eid' and action in ('export.start', 'export', 'export.view', 'export.download')")" = 4 ]
+verdict "the API export is audited: start, export, view, download" $?
+serve_stop
+
 v verify >"$W/verify.out" 2>&1
 verdict "verify passes after exporting (audit chain intact)" $? "$(excerpt "$W/verify.out")"
 
