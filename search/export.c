@@ -201,9 +201,10 @@ mbox_sink(void *arg, const uint8_t *p, size_t n)
 	return rc;
 }
 
-/* mbox_get - the open mbox of group, opened on first use. */
+/* group_get - the group (custodian folder or mbox) of that name, added on first use; for
+ * mbox its file is opened then. */
 static enum vl_err
-mbox_get(struct exporter *x, const char *group, struct mbox_out **out, char *err)
+group_get(struct exporter *x, const char *group, struct mbox_out **out, char *err)
 {
 	struct mbox_out *m;
 	enum vl_err rc;
@@ -215,13 +216,15 @@ mbox_get(struct exporter *x, const char *group, struct mbox_out **out, char *err
 		return vl_err_set(err, VL_ERR_LIMIT, "more than %d custodians in one export",
 				  EXPORT_CUSTODIANS_MAX);
 	m = &x->mboxes[x->nmbox];
+	m->fd = -1;
 	snprintf(m->name, sizeof(m->name), "%s", group);
-	snprintf(m->rel, sizeof(m->rel), "data/mbox/%s.mbox", group);
-	if ((rc = open_under(x, m->rel, &m->fd, err)) != VL_OK)
-		return rc;
-	crypto_hash_sha256_init(&m->sha);
+	if (x->o->format == EXPORT_MBOX) {
+		snprintf(m->rel, sizeof(m->rel), "data/mbox/%s.mbox", group);
+		if ((rc = open_under(x, m->rel, &m->fd, err)) != VL_OK)
+			return rc;
+		crypto_hash_sha256_init(&m->sha);
+	}
 	x->nmbox++;
-	x->n.files++;
 	return *out = m, VL_OK;
 }
 
@@ -278,6 +281,8 @@ write_eml(struct exporter *x, const struct doc *d, const char *bates, char *rel,
 	uint8_t sha[32];
 	enum vl_err rc;
 
+	if (d->group && (rc = group_get(x, d->group, &x->mb, err)) != VL_OK)
+		return rc;
 	if (d->group)
 		snprintf(rel, PATH_MAX_EX, "data/messages/%s/%s.eml", d->group, bates);
 	else
@@ -298,7 +303,7 @@ write_mbox(struct exporter *x, const struct doc *d, char *rel, char *err)
 {
 	enum vl_err rc;
 
-	if ((rc = mbox_get(x, d->group ? d->group : "all", &x->mb, err)) != VL_OK)
+	if ((rc = group_get(x, d->group ? d->group : "all", &x->mb, err)) != VL_OK)
 		return rc;
 	snprintf(rel, PATH_MAX_EX, "%s", x->mb->rel);
 	buf_reset(&x->scratch);
@@ -500,11 +505,12 @@ close_data(struct exporter *x, char *err)
 	enum vl_err rc = VL_OK;
 
 	for (size_t i = 0; i < x->nmbox; i++) {
+		if (x->mboxes[i].fd < 0)
+			continue; /* an EML folder */
 		crypto_hash_sha256_final(&x->mboxes[i].sha, sha);
 		if (close(x->mboxes[i].fd) != 0 && rc == VL_OK)
 			rc = vl_err_set(err, VL_ERR_IO, "%s: close failed", x->mboxes[i].rel);
 		x->mboxes[i].fd = -1;
-		x->n.files--; /* counted again by manifest_add */
 		if (rc == VL_OK)
 			rc = manifest_add(x, sha, x->mboxes[i].rel, err);
 	}
@@ -554,7 +560,7 @@ info_json(const struct exporter *x, const uint8_t man_sha[32], const uint8_t pk[
 		"per_custodian", x->o->per_custodian, "dedup", x->o->dedup, "bates_prefix",
 		x->prefix, "counts", "messages", (json_int_t)x->n.messages, "documents",
 		(json_int_t)x->n.documents, "files", (json_int_t)x->n.files, "bytes",
-		(json_int_t)x->n.bytes, "custodians", (json_int_t)x->nmbox, "audit", "seq",
+		(json_int_t)x->n.bytes, "custodians", (json_int_t)(x->o->per_custodian ? x->nmbox : 0), "audit", "seq",
 		(json_int_t)x->audit_seq, "action", "export.start", "target", "", "manifest_sha256",
 		mhex, "public_key", pkhex, "signature", "ed25519 over " MANIFEST_TAG_FILE " in " MANIFEST_SIG_FILE,
 		"load_files", "data/loadfile.dat", "data/loadfile.csv");
@@ -736,7 +742,7 @@ export_run(const struct vl_config *cfg, PGconn *c, const struct export_opts *o,
 	rc = audit_done(&x, tag_hex, err);
 out:
 	exporter_cleanup(&x, rc != VL_OK);
-	x.n.custodians = x.nmbox;
+	x.n.custodians = x.o->per_custodian ? x.nmbox : 0;
 	*counts = x.n;
 	if (manifest_sha256)
 		snprintf(manifest_sha256, 65, "%s", tag_hex);

@@ -28,7 +28,7 @@ struct export_counts {
 			    * times in a per-custodian export without dedup) */
 	uint64_t files;	   /* files under data/ */
 	uint64_t bytes;	   /* bytes of original messages written */
-	uint64_t custodians;
+	uint64_t custodians; /* groups of a per-custodian export (0 otherwise) */
 };
 
 /* progress(arg, done, total): total is an estimate above SEARCH_COUNT_EXACT_MAX. */

@@ -55,8 +55,13 @@ mboxrd_feed(struct mboxrd *m, const uint8_t *p, size_t n, struct buf *out)
 			}
 			flush_pending(m, out);
 		}
-		buf_append(out, &ch, 1);
-		m->last_nl = ch == '\n';
+		/* The rest of the line in one piece. */
+		const uint8_t *nl = memchr(p + i, '\n', n - i);
+		size_t run = nl ? (size_t)(nl - (p + i)) + 1 : n - i;
+
+		buf_append(out, p + i, run);
+		i += run - 1;
+		m->last_nl = p[i] == '\n';
 		m->bol = m->last_nl;
 	}
 }
