@@ -41,24 +41,30 @@
 
 /* Addresses of a message as "field:a:address" terms (0003_search.sql); ftcber are From, To,
  * Cc, Bcc, envelope sender and envelope recipients. */
+/* The page is chosen from message_index alone, in the order of its (sent_at, message_id)
+ * index, before anything is joined: so each page costs its own rows, not a join and sort of
+ * every hit (which would make an export quadratic in its size). */
 static const char page_sql[] =
-	"SELECT mi.message_id, vellum_us(mi.sent_at), b.segment_id, b.record_offset,"
-	" encode(b.sha256, 'hex'), m.hdr_from, m.hdr_to, m.hdr_cc,"
-	" array_to_string(array(SELECT DISTINCT substr(t, 5) FROM unnest(mi.addr_terms) t"
-	"  WHERE t LIKE 'b:a:%%' ORDER BY 1), '; '),"
-	" m.hdr_subject,"
-	" to_char(mi.sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-	" to_char(mi.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-	" m.hdr_message_id, array_to_string(mi.attachment_names, '; '), m.size,"
-	" array_to_string(array(SELECT DISTINCT ca.custodian FROM custodian_addresses ca"
-	"  WHERE ca.address = ANY (array(SELECT substr(t, 5) FROM unnest(mi.addr_terms) t"
-	"   WHERE t ~ '^[ftcber]:a:')) ORDER BY 1), ';')"
-	" FROM message_index mi"
-	" JOIN messages m ON m.id = mi.message_id AND m.received_at = mi.received_at"
-	" JOIN blobs b ON b.address = m.address"
+	"WITH page AS MATERIALIZED (SELECT mi.message_id, mi.received_at, mi.sent_at,"
+	" mi.addr_terms, mi.attachment_names FROM message_index mi"
 	" WHERE (%s) AND ($2::int8 IS NULL"
 	" OR (mi.sent_at, mi.message_id) > (vellum_ts($2::int8), $3::int8))"
-	" ORDER BY mi.sent_at, mi.message_id LIMIT $1::int8";
+	" ORDER BY mi.sent_at, mi.message_id LIMIT $1::int8)"
+	" SELECT p.message_id, vellum_us(p.sent_at), b.segment_id, b.record_offset,"
+	" encode(b.sha256, 'hex'), m.hdr_from, m.hdr_to, m.hdr_cc,"
+	" array_to_string(array(SELECT DISTINCT substr(t, 5) FROM unnest(p.addr_terms) t"
+	"  WHERE t LIKE 'b:a:%%' ORDER BY 1), '; '),"
+	" m.hdr_subject,"
+	" to_char(p.sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+	" to_char(p.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+	" m.hdr_message_id, array_to_string(p.attachment_names, '; '), m.size,"
+	" array_to_string(array(SELECT DISTINCT ca.custodian FROM custodian_addresses ca"
+	"  WHERE ca.address = ANY (array(SELECT substr(t, 5) FROM unnest(p.addr_terms) t"
+	"   WHERE t ~ '^[ftcber]:a:')) ORDER BY 1), ';')"
+	" FROM page p"
+	" JOIN messages m ON m.id = p.message_id AND m.received_at = p.received_at"
+	" JOIN blobs b ON b.address = m.address"
+	" ORDER BY p.sent_at, p.message_id";
 
 enum { C_ID, C_SENT_US, C_SEG, C_OFF, C_SHA, C_FROM, C_TO, C_CC, C_BCC, C_SUBJECT, C_SENT,
        C_RECEIVED, C_MSGID, C_ATT, C_SIZE, C_CUST };
@@ -117,17 +123,23 @@ rm_tree(const char *path)
 	(void)nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* mkdir_under - the folder rel (and its parents) under the partial folder. */
+static enum vl_err
+mkdir_under(struct exporter *x, const char *rel, char *err)
+{
+	char path[PATH_MAX_EX * 2];
+
+	snprintf(path, sizeof(path), "%s/%s", x->partial, rel);
+	return fs_mkdir_p(path, 0750, err);
+}
+
+/* open_under - create the file rel under the partial folder; its folder exists. */
 static enum vl_err
 open_under(struct exporter *x, const char *rel, int *fd, char *err)
 {
-	char path[PATH_MAX_EX * 2], dir[PATH_MAX_EX * 2];
-	enum vl_err rc;
+	char path[PATH_MAX_EX * 2];
 
 	snprintf(path, sizeof(path), "%s/%s", x->partial, rel);
-	snprintf(dir, sizeof(dir), "%s", path);
-	*strrchr(dir, '/') = '\0';
-	if ((rc = fs_mkdir_p(dir, 0750, err)) != VL_OK)
-		return rc;
 	*fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (*fd < 0)
 		return vl_err_set(err, errno == ENOSPC ? VL_ERR_NOSPACE : VL_ERR_IO, "%s: %s", rel,
@@ -218,6 +230,9 @@ group_get(struct exporter *x, const char *group, struct mbox_out **out, char *er
 	m = &x->mboxes[x->nmbox];
 	m->fd = -1;
 	snprintf(m->name, sizeof(m->name), "%s", group);
+	snprintf(m->rel, sizeof(m->rel), "data/messages/%s", group);
+	if (x->o->format == EXPORT_EML && (rc = mkdir_under(x, m->rel, err)) != VL_OK)
+		return rc;
 	if (x->o->format == EXPORT_MBOX) {
 		snprintf(m->rel, sizeof(m->rel), "data/mbox/%s.mbox", group);
 		if ((rc = open_under(x, m->rel, &m->fd, err)) != VL_OK)
@@ -665,7 +680,9 @@ prepare(struct exporter *x, const struct vl_config *cfg, char *err)
 				  x->o->out_dir, x->partial);
 	if (mkdir(x->partial, 0750) != 0)
 		return vl_err_set(err, VL_ERR_IO, "%s: %s", x->partial, strerror(errno));
-	if ((rc = vault_open(&x->v, cfg, x->c, err)) != VL_OK ||
+	if ((rc = mkdir_under(x, x->o->format == EXPORT_EML ? "data/messages" : "data/mbox",
+			      err)) != VL_OK ||
+	    (rc = vault_open(&x->v, cfg, x->c, err)) != VL_OK ||
 	    (rc = fopen_under(x, MANIFEST_FILE, &x->manifest, err)) != VL_OK ||
 	    (rc = fopen_under(x, "data/loadfile.dat", &x->dat, err)) != VL_OK ||
 	    (rc = fopen_under(x, "data/loadfile.csv", &x->csv, err)) != VL_OK)
