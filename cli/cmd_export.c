@@ -1,5 +1,6 @@
 /* cmd_export - `vellum export` (a query's hits as evidence, with load files and a signed
  * manifest) and `vellum export-verify` (checking an export offline, without the archive). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,30 @@
 #include "db.h"
 #include "export.h"
 #include "manifest.h"
+
+/* The one piece of mutable global state here: a signal handler can only reach a global. Set
+ * by SIGINT/SIGTERM, it makes export_run stop and remove its partial folder. */
+static volatile sig_atomic_t export_stop;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	export_stop = 1;
+}
+
+static void
+catch_stop(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
 
 /* progress - a one-line bar on a terminal (stderr), nothing otherwise. */
 static void
@@ -100,6 +125,8 @@ cmd_export(struct cli *c, int argc, char **argv)
 	char *q = join_query(argc - first, argv + first);
 
 	o.query = q;
+	o.cancel = &export_stop;
+	catch_stop();
 	if (isatty(STDERR_FILENO))
 		o.progress = progress;
 	if ((rc = db_connect(&c->cfg, &db, err)) == VL_OK)

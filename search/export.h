@@ -9,6 +9,7 @@
 #define VL_EXPORT_H
 
 #include <libpq-fe.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -46,7 +47,7 @@ struct export_opts {
 	const char *prefix;/* Bates prefix; NULL: EXPORT_PREFIX_DFLT */
 	export_progress_fn progress;
 	void *progress_arg;
-	const volatile int *cancel; /* set non-zero (by another thread) to cancel; may be NULL */
+	const volatile sig_atomic_t *cancel; /* non-zero (a signal, another thread): stop; or NULL */
 };
 
 /* export_run - write the export of o->query to o->out_dir. Everything is written under

@@ -157,6 +157,15 @@ rc=$?
 chmod 640 "$seg"
 [ $rc -ne 0 ] && [ ! -e "$X/broken" ] && [ ! -e "$X/broken.partial" ]
 verdict "an export that fails midway (unreadable segment) leaves no folder" $? "rc $rc $(excerpt "$W/broken.out")"
+"$VELLUM" --data "$D" export --out "$X/cancelled" -- "" >"$W/cancel.out" 2>&1 &
+pid=$!
+i=0
+while [ ! -e "$X/cancelled.partial/data/messages/VL0000010.eml" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+kill -TERM $pid
+wait $pid
+rc=$?
+[ $rc -ne 0 ] && [ ! -e "$X/cancelled" ] && [ ! -e "$X/cancelled.partial" ] && grep -q cancelled "$W/cancel.out"
+verdict "SIGTERM cancels an export and leaves no folder" $? "rc $rc $(excerpt "$W/cancel.out")"
 a=$(sql "select count(*) from audit where action = 'export'")
 s=$(sql "select count(*) from audit where action = 'export.start'")
 [ "$a" -ge 9 ] && [ "$s" -gt "$a" ] &&
