@@ -59,7 +59,7 @@ static int
 export_usage(void)
 {
 	fprintf(stderr, "usage: vellum export [--format eml|mbox] [--per-custodian] [--dedup]"
-			" [--prefix BATES] --out DIR [--] QUERY...\n");
+			" [--prefix BATES] [--ids FILE] --out DIR [--] [QUERY...]\n");
 	return 2;
 }
 
@@ -78,8 +78,51 @@ join_query(int argc, char **argv)
 	return (char *)b.data;
 }
 
+/* read_ids - message ids, one a line (blank lines and # comments skipped), into o. */
 static int
-parse_export_args(int argc, char **argv, struct export_opts *o, int *first)
+read_ids(const char *path, struct export_opts *o, int64_t **ids)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	char line[64];
+	size_t cap = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "vellum export: %s: cannot be read\n", path);
+		return -1;
+	}
+	cap = 1024;
+	*ids = xmalloc(cap * sizeof(**ids));
+	o->nids = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *end;
+		size_t len = strcspn(line, "\r\n");
+
+		line[len] = '\0';
+		if (len == 0 || line[0] == '#')
+			continue;
+		long long v = strtoll(line, &end, 10);
+		if (*end != '\0' || v <= 0 || o->nids == EXPORT_IDS_MAX) {
+			fprintf(stderr, "vellum export: %s: '%s' is not a message id (or over %d)\n",
+				path, line, EXPORT_IDS_MAX);
+			if (f != stdin)
+				fclose(f);
+			return -1;
+		}
+		if (o->nids == cap) {
+			cap *= 2;
+			*ids = xrealloc(*ids, cap * sizeof(**ids));
+		}
+		(*ids)[o->nids++] = v;
+	}
+	if (f != stdin)
+		fclose(f);
+	o->ids = *ids;
+	return 0;
+}
+
+static int
+parse_export_args(int argc, char **argv, struct export_opts *o, const char **ids_file,
+		  int *first)
 {
 	int i;
 
@@ -89,6 +132,8 @@ parse_export_args(int argc, char **argv, struct export_opts *o, int *first)
 			break;
 		} else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
 			o->out_dir = argv[++i];
+		else if (strcmp(argv[i], "--ids") == 0 && i + 1 < argc)
+			*ids_file = argv[++i];
 		else if (strcmp(argv[i], "--prefix") == 0 && i + 1 < argc)
 			o->prefix = argv[++i];
 		else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
@@ -120,8 +165,13 @@ cmd_export(struct cli *c, int argc, char **argv)
 	enum vl_err rc;
 	int first;
 
-	if (parse_export_args(argc, argv, &o, &first) != 0)
+	const char *ids_file = NULL;
+	int64_t *ids = NULL;
+
+	if (parse_export_args(argc, argv, &o, &ids_file, &first) != 0)
 		return export_usage();
+	if (ids_file && read_ids(ids_file, &o, &ids) != 0)
+		return 2;
 	char *q = join_query(argc - first, argv + first);
 
 	o.query = q;
@@ -143,6 +193,7 @@ cmd_export(struct cli *c, int argc, char **argv)
 		       o.out_dir);
 	db_close(db);
 	free(q);
+	free(ids);
 	return rc == VL_OK ? 0 : rc == VL_ERR_PARSE || rc == VL_ERR_LIMIT ? 2 : 1;
 }
 

@@ -418,6 +418,16 @@ export_row(struct exporter *x, const PGresult *r, int row, char *err)
 
 /* ---- the walk ---- */
 
+/* ids_param - "{1,2,3}": an int8[] in PostgreSQL's text form. */
+static void
+ids_param(const int64_t *ids, size_t n, struct buf *out)
+{
+	buf_append_str(out, "{");
+	for (size_t i = 0; i < n; i++)
+		buf_appendf(out, "%s%" PRId64, i ? "," : "", ids[i]);
+	buf_append(out, "}", 2); /* with the NUL */
+}
+
 static int
 cancelled(const struct exporter *x)
 {
@@ -429,6 +439,7 @@ walk_pages(struct exporter *x, char *err)
 {
 	char lim[24], sent[24] = "", id[24] = "", qerr[VL_ERRLEN];
 	struct query_sql s = {0};
+	struct buf idlist = {0};
 	const char **vals;
 	char *sql;
 	enum vl_err rc;
@@ -437,13 +448,23 @@ walk_pages(struct exporter *x, char *err)
 	if ((rc = query_compile(&s, x->o->query ? x->o->query : "", PAGE_PARAMS + 1, qerr)) !=
 	    VL_OK)
 		return vl_err_set(err, rc, "query: %s", qerr);
-	n = PAGE_PARAMS + s.nparams;
+	n = PAGE_PARAMS + s.nparams + (x->o->ids != NULL);
 	vals = xcalloc((size_t)n, sizeof(*vals));
 	for (int i = 0; i < s.nparams; i++)
 		vals[PAGE_PARAMS + i] = s.params[i];
 	snprintf(lim, sizeof(lim), "%d", EXPORT_PAGE);
 	vals[0] = lim;
-	sql = xasprintf(page_sql, s.where);
+	if (x->o->ids) {
+		/* the list travels as one int8[] parameter, after the query's */
+		char *w = xasprintf("(%s) AND mi.message_id = ANY ($%d::int8[])", s.where, n);
+
+		ids_param(x->o->ids, x->o->nids, &idlist);
+		vals[n - 1] = (const char *)idlist.data;
+		sql = xasprintf(page_sql, w);
+		free(w);
+	} else {
+		sql = xasprintf(page_sql, s.where);
+	}
 	do {
 		PGresult *r = NULL;
 
@@ -466,6 +487,7 @@ walk_pages(struct exporter *x, char *err)
 	} while (rc == VL_OK && rows == EXPORT_PAGE);
 	free(sql);
 	free(vals);
+	buf_free(&idlist);
 	query_sql_free(&s);
 	return rc;
 }
@@ -481,6 +503,9 @@ audit_start(struct exporter *x, char *err)
 			      "format", x->o->format == EXPORT_EML ? "eml" : "mbox", "out",
 			      x->o->out_dir, "per_custodian", x->o->per_custodian, "dedup",
 			      x->o->dedup);
+
+	if (x->o->ids)
+		json_object_set_new(d, "ids", json_integer((json_int_t)x->o->nids));
 	char *txt = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
 	PGresult *r = NULL;
 	enum vl_err rc;
@@ -600,6 +625,8 @@ write_tags(struct exporter *x, char *tag_hex, char *err)
 	snprintf(target, sizeof(target), "export:%s", x->id);
 	info = info_json(x, man_sha, pk);
 	json_object_set_new(json_object_get(info, "audit"), "target", json_string(target));
+	if (x->o->ids)
+		json_object_set_new(info, "ids", json_integer((json_int_t)x->o->nids));
 	txt = json_dumps(info, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if ((rc = write_tag(x, MANIFEST_BAGIT_FILE, MANIFEST_BAGIT_TEXT,
 			    strlen(MANIFEST_BAGIT_TEXT), &tags, err)) != VL_OK ||
@@ -723,6 +750,10 @@ total_get(struct exporter *x)
 	struct search_total t;
 	char err[VL_ERRLEN];
 
+	if (x->o->ids) {
+		x->total = x->o->nids;
+		return;
+	}
 	if (x->o->progress && search_total_get(x->c, &who, x->o->query, &t, err) == VL_OK)
 		x->total = (uint64_t)t.n;
 }

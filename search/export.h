@@ -20,6 +20,7 @@
 #define EXPORT_PREFIX_DFLT "VL"
 #define EXPORT_CUSTODIANS_MAX 256 /* open mbox files of a per-custodian export */
 #define EXPORT_NO_CUSTODIAN "_no-custodian"
+#define EXPORT_IDS_MAX 1000000	 /* message ids in one --ids list */
 
 enum export_format { EXPORT_EML, EXPORT_MBOX };
 
@@ -37,6 +38,8 @@ typedef void (*export_progress_fn)(void *arg, uint64_t done, uint64_t total);
 
 struct export_opts {
 	const char *query;   /* the search query ("" = everything) */
+	const int64_t *ids;  /* when not NULL: only these messages (ANDed with query) */
+	size_t nids;
 	const char *out_dir; /* must not exist; created whole at the end */
 	const char *actor;   /* for the audit trail and export.json */
 	const char *client;  /* client address or NULL */

@@ -144,6 +144,22 @@ assert set(counts) == {"sera.mbox", "skilling.mbox"}, counts
 PY
 verdict "without dedup a shared message is in each custodian's mbox; with dedup once, both listed" $? "$(excerpt "$W/pc.out")"
 
+# --- A list of ids ------------------------------------------------------------------------------------
+sql "select id from messages order by id limit 3" >"$W/ids.txt"
+printf '# and one that is not there\n999999999\n' >>"$W/ids.txt"
+chmod 644 "$W/ids.txt"
+v export --ids "$W/ids.txt" --out "$X/ids" >"$W/idsx.out" 2>&1 &&
+	python3 - "$X/ids" "$W/ids.txt" <<'PY' >>"$W/idsx.out" 2>&1
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/data/loadfile.csv", newline="", encoding="utf-8")))
+want = [l.strip() for l in open(sys.argv[2]) if l.strip() and not l.startswith("#")][:3]
+assert sorted(r["VELLUMID"] for r in rows) == sorted(want), (rows, want)
+PY
+verdict "export --ids: exactly the listed messages" $? "$(excerpt "$W/idsx.out")"
+v export --ids "$W/ids.txt" --out "$X/ids2" -- "from:nobody@nowhere.invalid" >/dev/null 2>&1 &&
+	[ "$(grep -c . "$X/ids2/data/loadfile.csv")" = 1 ]
+verdict "export --ids with a query: both must match" $?
+
 # --- A large message streams: bounded memory, exact bytes ------------------------------------------
 python3 - "$W/big.eml" <<'PY'
 import sys
