@@ -22,6 +22,7 @@
 #include "reqjson.h"
 #include "search.h"
 #include "tar.h"
+#include "zip.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 #define EXPORT_JSON                                                                                \
@@ -218,6 +219,8 @@ handle_export_download(struct handler_ctx *ctx)
 {
 	char err[VL_ERRLEN], tmpdir[CONFIG_PATH_MAX], top[48], disp[96];
 	const char *vals[1] = {ctx->id};
+	const char *fmt = http_req_arg(ctx->req, "format");
+	int zip = fmt && strcmp(fmt, "zip") == 0;
 	PGresult *r = NULL;
 	struct stat st;
 	int fd = -1;
@@ -229,6 +232,10 @@ handle_export_download(struct handler_ctx *ctx)
 	}
 	if (PQntuples(r) == 0) {
 		reply_error(ctx->resp, 404, "not_found", "no export %s", ctx->id);
+		goto out;
+	}
+	if (fmt && strcmp(fmt, "zip") != 0 && strcmp(fmt, "tar") != 0) {
+		reply_error(ctx->resp, 400, "bad_field", "format: tar or zip");
 		goto out;
 	}
 	if (strcmp(PQgetvalue(r, 0, 0), "complete") != 0) {
@@ -243,15 +250,17 @@ handle_export_download(struct handler_ctx *ctx)
 	config_path(tmpdir, ctx->cfg, "store/tmp");
 	snprintf(top, sizeof(top), "vellum-export-%s", ctx->id);
 	if ((fd = open(tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0 ||
-	    tar_dir(fd, PQgetvalue(r, 0, 1), top, err) != VL_OK || fstat(fd, &st) != 0 ||
+	    (zip ? zip_dir(fd, PQgetvalue(r, 0, 1), top, err)
+		 : tar_dir(fd, PQgetvalue(r, 0, 1), top, err)) != VL_OK ||
+	    fstat(fd, &st) != 0 ||
 	    lseek(fd, 0, SEEK_SET) != 0) {
 		reply_internal(ctx->resp, VL_ERR_IO, "export archive", fd < 0 ? tmpdir : err);
 		goto out;
 	}
-	snprintf(disp, sizeof(disp), "attachment; filename=\"%s.tar\"", top);
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s.%s\"", top, zip ? "zip" : "tar");
 	http_resp_header(ctx->resp, "Content-Disposition", disp);
 	ctx->resp->status = 200;
-	ctx->resp->content_type = "application/x-tar";
+	ctx->resp->content_type = zip ? "application/zip" : "application/x-tar";
 	ctx->resp->fd = fd;
 	ctx->resp->fd_size = (uint64_t)st.st_size;
 	fd = -1;

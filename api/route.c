@@ -6,6 +6,8 @@
 static const char *const audit_args[] = {"actor", "action", "since", "until", "after", "limit",
 					  NULL};
 
+static const char *const download_args[] = {"format", NULL};
+
 static const struct route routes[] = {
 	{ROUTE_HEALTHZ, "GET", "/healthz", 0, PERM__COUNT, NULL},
 	{ROUTE_METRICS, "GET", "/metrics", 0, PERM__COUNT, NULL},
@@ -17,7 +19,7 @@ static const struct route routes[] = {
 	{ROUTE_TOKENS, "GET", "/v1/tokens", 1, PERM_TOKENS, NULL},
 	{ROUTE_EXPORTS, "POST", "/v1/exports", 1, PERM_EXPORT, NULL},
 	{ROUTE_EXPORT, "GET", "/v1/exports/{id}", 1, PERM_EXPORT, NULL},
-	{ROUTE_EXPORT_DOWNLOAD, "GET", "/v1/exports/{id}/download", 1, PERM_EXPORT, NULL},
+	{ROUTE_EXPORT_DOWNLOAD, "GET", "/v1/exports/{id}/download", 1, PERM_EXPORT, download_args},
 };
 
 static const char *const labels[ROUTE__COUNT + 1] = {

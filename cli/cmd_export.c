@@ -59,7 +59,7 @@ static int
 export_usage(void)
 {
 	fprintf(stderr, "usage: vellum export [--format eml|mbox] [--per-custodian] [--dedup]"
-			" [--prefix BATES] [--ids FILE] --out DIR [--] [QUERY...]\n");
+			" [--prefix BATES] [--ids FILE] [--zip] --out DIR [--] [QUERY...]\n");
 	return 2;
 }
 
@@ -122,7 +122,7 @@ read_ids(const char *path, struct export_opts *o, int64_t **ids)
 
 static int
 parse_export_args(int argc, char **argv, struct export_opts *o, const char **ids_file,
-		  int *first)
+		  int *zip, int *first)
 {
 	int i;
 
@@ -148,6 +148,8 @@ parse_export_args(int argc, char **argv, struct export_opts *o, const char **ids
 			o->per_custodian = 1;
 		else if (strcmp(argv[i], "--dedup") == 0)
 			o->dedup = 1;
+		else if (strcmp(argv[i], "--zip") == 0)
+			*zip = 1;
 		else
 			return -1;
 	}
@@ -167,8 +169,9 @@ cmd_export(struct cli *c, int argc, char **argv)
 
 	const char *ids_file = NULL;
 	int64_t *ids = NULL;
+	int zip = 0;
 
-	if (parse_export_args(argc, argv, &o, &ids_file, &first) != 0)
+	if (parse_export_args(argc, argv, &o, &ids_file, &zip, &first) != 0)
 		return export_usage();
 	if (ids_file && read_ids(ids_file, &o, &ids) != 0)
 		return 2;
@@ -183,6 +186,8 @@ cmd_export(struct cli *c, int argc, char **argv)
 		rc = export_run(&c->cfg, db_conn(db), &o, &n, tag, err);
 	if (o.progress)
 		fprintf(stderr, "\n");
+	if (rc == VL_OK && zip && (rc = export_zip(o.out_dir, err)) == VL_OK)
+		printf("zipped: %s.zip\n", o.out_dir);
 	if (rc != VL_OK)
 		fprintf(stderr, "vellum export: %s\n", err);
 	else

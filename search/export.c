@@ -33,6 +33,7 @@
 #include "custodian.h"
 #include "search.h"
 #include "vault.h"
+#include "zip.h"
 
 #define PAGE_PARAMS 3 /* $1 limit, $2 cursor sent_us, $3 cursor id */
 #define PATH_MAX_EX 4096
@@ -794,5 +795,32 @@ out:
 	*counts = x.n;
 	if (manifest_sha256)
 		snprintf(manifest_sha256, 65, "%s", tag_hex);
+	return rc;
+}
+
+enum vl_err
+export_zip(const char *dir, char *err)
+{
+	char zip[PATH_MAX_EX], partial[PATH_MAX_EX + 16];
+	const char *base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+	enum vl_err rc;
+	int fd;
+
+	if (strlen(dir) > PATH_MAX_EX - 32 || *base == '\0')
+		return vl_err_set(err, VL_ERR_CONFIG, "%s: not a folder name", dir);
+	snprintf(zip, sizeof(zip), "%s.zip", dir);
+	snprintf(partial, sizeof(partial), "%s.partial", zip);
+	if ((fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) < 0)
+		return vl_err_set(err, VL_ERR_IO, "%s: %s", partial, strerror(errno));
+	rc = zip_dir(fd, dir, base, err);
+	if (rc == VL_OK && fsync(fd) != 0)
+		rc = vl_err_set(err, VL_ERR_IO, "%s: fsync: %s", partial, strerror(errno));
+	if (close(fd) != 0 && rc == VL_OK)
+		rc = vl_err_set(err, VL_ERR_IO, "%s: close: %s", partial, strerror(errno));
+	if (rc == VL_OK && renameat2(AT_FDCWD, partial, AT_FDCWD, zip, RENAME_NOREPLACE) != 0)
+		rc = vl_err_set(err, errno == EEXIST ? VL_ERR_EXISTS : VL_ERR_IO, "%s: %s", zip,
+				strerror(errno));
+	if (rc != VL_OK)
+		unlink(partial);
 	return rc;
 }

@@ -64,4 +64,8 @@ enum vl_err export_run(const struct vl_config *cfg, PGconn *c, const struct expo
 		       struct export_counts *counts, char *manifest_sha256, char *err)
 	VL_MUST_CHECK;
 
+/* export_zip - DIR (a finished export) as DIR.zip, written to DIR.zip.partial and renamed
+ * into place (never over anything): stored entries under the folder's name (zip.h). */
+enum vl_err export_zip(const char *dir, char *err) VL_MUST_CHECK;
+
 #endif

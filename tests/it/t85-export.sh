@@ -97,6 +97,22 @@ cp -a "$E" "$X/t4" && sed -i 's/"query"/"querx"/' "$X/t4/export.json"
 ! v export-verify "$X/t4" >"$W/t4.out" 2>&1
 verdict "a changed export.json fails export-verify" $? "$(excerpt "$W/t4.out")"
 
+# --- ZIP: a stored ZIP of the finished folder, read by Python's zipfile --------------------------------
+v export --zip --format mbox --out "$X/zipped" -- "from:jeff.skilling@enron.com" >"$W/zip.out" 2>&1 &&
+	python3 - "$X/zipped.zip" "$X/unzipped" <<'PY' >>"$W/zip.out" 2>&1 &&
+import os, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+names = z.namelist()
+assert "zipped/manifest-sha256.txt" in names and "zipped/data/mbox/all.mbox" in names, names
+z.extractall(sys.argv[2])
+for root, dirs, files in os.walk(sys.argv[2]):
+    for d in dirs: os.chmod(os.path.join(root, d), 0o755)
+    for f in files: os.chmod(os.path.join(root, f), 0o644)
+PY
+	v export-verify "$X/unzipped/zipped" >>"$W/zip.out" 2>&1 && [ ! -e "$X/zipped.zip.partial" ]
+verdict "export --zip: Python's zipfile checks every CRC, and the unzipped folder verifies" $? "$(excerpt "$W/zip.out")"
+
 # --- mbox: reads back in Python's mailbox module ---------------------------------------------
 want=$(awk -F'\t' '$1 == "from_addr=sherri.sera@enron.com" { print $2 }' "$KA")
 v export --format mbox --out "$X/mbox" -- "from:sherri.sera@enron.com" >"$W/mbox.out" 2>&1
@@ -242,13 +258,17 @@ mkdir "$X/untar" && tar -xf "$X/api.tar" -C "$X/untar" && chmod -R a+rX "$X/unta
 	v export-verify "$X/untar/vellum-export-$eid" >"$W/apiv.out" 2>&1 &&
 	check_export "$X/untar/vellum-export-$eid" "$want" >>"$W/apiv.out" 2>&1
 verdict "the download is a tar that export-verify passes offline" $? "$(cat "$W/dl.code") $(excerpt "$W/apiv.out")"
+api off -o "$X/api.zip" -w '%{http_code}' "$U/v1/exports/$eid/download?format=zip" >"$W/dlz.code" 2>&1
+python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; z.extractall(sys.argv[2])' "$X/api.zip" "$X/unzipapi" &&
+	chmod -R a+rX "$X/unzipapi" && v export-verify "$X/unzipapi/vellum-export-$eid" >"$W/apiz.out" 2>&1
+verdict "the download as ZIP (?format=zip) verifies too" $? "$(cat "$W/dlz.code") $(excerpt "$W/apiz.out")"
 code=$(api aud -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{"query": ""}' "$U/v1/exports")
 [ "$code" = 403 ]
 verdict "an auditor may not export (403)" $? "got $code"
 code=$(api off -o /dev/null -w '%{http_code}' "$U/v1/exports/999999/download")
 [ "$code" = 404 ]
 verdict "an unknown export is 404" $? "got $code"
-[ "$(sql "select count(*) from audit where target = 'export:$eid' and action in ('export.start', 'export', 'export.view', 'export.download')")" = 4 ]
+[ "$(sql "select count(*) from audit where target = 'export:$eid' and action in ('export.start', 'export', 'export.view', 'export.download')")" = 5 ]
 verdict "the API export is audited: start, export, view, download" $?
 serve_stop
 

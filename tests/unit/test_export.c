@@ -13,6 +13,7 @@
 #include "manifest.h"
 #include "mboxrd.h"
 #include "unit.h"
+#include "zip.h"
 
 static void
 fields_of(const char *f[LF__COUNT], const char *subject, const char *to)
@@ -224,7 +225,15 @@ test_verify_dir(void)
 	CU_ASSERT(system(path) == 0);
 }
 
-UNIT_SUITE(export, {"CSV: quotes doubled, CRLF rows", test_csv},
+static void
+test_crc32(void)
+{
+	CHECK(zip_crc32(0, "123456789", 9) == 0xcbf43926u, "the check value");
+	CHECK(zip_crc32(zip_crc32(0, "1234", 4), "56789", 5) == 0xcbf43926u, "in pieces");
+	CHECK(zip_crc32(0, "", 0) == 0, "empty");
+}
+
+UNIT_SUITE(export, {"CRC-32 of the ZIP writer", test_crc32}, {"CSV: quotes doubled, CRLF rows", test_csv},
 	   {"DAT: þ ¶ ®, BOM and header", test_dat},
 	   {"mboxrd: escapes any chunking, reverses exactly", test_mboxrd},
 	   {"manifest line: what sha256sum -c reads", test_manifest_line},
