@@ -40,11 +40,11 @@
 #define CUSTODIAN_GROUP_MAX (CUSTODIAN_NAME_MAX + 1)
 #define OUT_FLUSH (1u << 16) /* bytes of escaped mbox text buffered before a write */
 
-/* Addresses of a message as "field:a:address" terms (0003_search.sql); ftcber are From, To,
- * Cc, Bcc, envelope sender and envelope recipients. */
 /* The page is chosen from message_index alone, in the order of its (sent_at, message_id)
  * index, before anything is joined: so each page costs its own rows, not a join and sort of
- * every hit (which would make an export quadratic in its size). */
+ * every hit (which would make an export quadratic in its size). A message's addresses are its
+ * "field:a:address" terms (0003_search.sql): b is Bcc (header and envelope), ftcber are From,
+ * To, Cc, Bcc, envelope sender and envelope recipients. */
 static const char page_sql[] =
 	"WITH page AS MATERIALIZED (SELECT mi.message_id, mi.received_at, mi.sent_at,"
 	" mi.addr_terms, mi.attachment_names FROM message_index mi"
@@ -70,10 +70,12 @@ static const char page_sql[] =
 enum { C_ID, C_SENT_US, C_SEG, C_OFF, C_SHA, C_FROM, C_TO, C_CC, C_BCC, C_SUBJECT, C_SENT,
        C_RECEIVED, C_MSGID, C_ATT, C_SIZE, C_CUST };
 
+/* A group of a per-custodian export (or the one "all" mbox): its EML folder, or its mbox
+ * file, open until the end, with the SHA-256 of what was written to it. */
 struct mbox_out {
-	char name[EXPORT_PREFIX_MAX + 160]; /* group name */
+	char name[EXPORT_PREFIX_MAX + 160];
 	char rel[PATH_MAX_EX];
-	int fd;
+	int fd; /* -1 for an EML folder */
 	crypto_hash_sha256_state sha;
 };
 
