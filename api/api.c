@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "db.h"
 #include "handlers.h"
+#include "handlers_export.h"
 #include "http.h"
 #include "log.h"
 #include "pool.h"
@@ -326,6 +327,9 @@ api_run(struct api *a, const struct http_req *req, const struct route *rt, const
 			[ROUTE_AUDIT] = handle_audit,
 			[ROUTE_AUDIT_VERIFY] = handle_audit_verify,
 			[ROUTE_TOKENS] = handle_tokens,
+			[ROUTE_EXPORTS] = handle_export_create,
+			[ROUTE_EXPORT] = handle_export_get,
+			[ROUTE_EXPORT_DOWNLOAD] = handle_export_download,
 		};
 		fns[rt->id](&ctx);
 	}

@@ -6,6 +6,8 @@
 static const char *const audit_args[] = {"actor", "action", "since", "until", "after", "limit",
 					  NULL};
 
+static const char *const download_args[] = {"format", NULL};
+
 static const struct route routes[] = {
 	{ROUTE_HEALTHZ, "GET", "/healthz", 0, PERM__COUNT, NULL},
 	{ROUTE_METRICS, "GET", "/metrics", 0, PERM__COUNT, NULL},
@@ -15,6 +17,9 @@ static const struct route routes[] = {
 	{ROUTE_AUDIT, "GET", "/v1/audit", 1, PERM_AUDIT_READ, audit_args},
 	{ROUTE_AUDIT_VERIFY, "GET", "/v1/audit/verify", 1, PERM_AUDIT_READ, NULL},
 	{ROUTE_TOKENS, "GET", "/v1/tokens", 1, PERM_TOKENS, NULL},
+	{ROUTE_EXPORTS, "POST", "/v1/exports", 1, PERM_EXPORT, NULL},
+	{ROUTE_EXPORT, "GET", "/v1/exports/{id}", 1, PERM_EXPORT, NULL},
+	{ROUTE_EXPORT_DOWNLOAD, "GET", "/v1/exports/{id}/download", 1, PERM_EXPORT, download_args},
 };
 
 static const char *const labels[ROUTE__COUNT + 1] = {
@@ -22,6 +27,8 @@ static const char *const labels[ROUTE__COUNT + 1] = {
 	[ROUTE_SEARCH] = "search",	   [ROUTE_MESSAGE] = "message",
 	[ROUTE_MESSAGE_RAW] = "message_raw", [ROUTE_AUDIT] = "audit",
 	[ROUTE_AUDIT_VERIFY] = "audit_verify", [ROUTE_TOKENS] = "tokens",
+	[ROUTE_EXPORTS] = "exports",	   [ROUTE_EXPORT] = "export",
+	[ROUTE_EXPORT_DOWNLOAD] = "export_download",
 	[ROUTE_UNMATCHED] = "unmatched",
 };
 

@@ -20,6 +20,9 @@ enum route_id {
 	ROUTE_AUDIT,
 	ROUTE_AUDIT_VERIFY,
 	ROUTE_TOKENS,
+	ROUTE_EXPORTS,
+	ROUTE_EXPORT,
+	ROUTE_EXPORT_DOWNLOAD,
 	ROUTE__COUNT,
 	ROUTE_UNMATCHED = ROUTE__COUNT /* metrics label for everything else */
 };

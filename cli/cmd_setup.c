@@ -16,6 +16,7 @@
 #include "fsutil.h"
 #include "indexer.h"
 #include "keyring.h"
+#include "manifest.h"
 #include "ledger.h"
 #include "log.h"
 #include "metrics.h"
@@ -146,7 +147,21 @@ cmd_keys(struct cli *c, int argc, char **argv)
 		keyring_free(kr);
 		return 0;
 	}
-	fprintf(stderr, "usage: vellum keys generate|list|rotate\n");
+	if (argc == 2 && strcmp(argv[1], "public") == 0) {
+		uint8_t pk[MANIFEST_PK_LEN];
+		char hex[2 * MANIFEST_PK_LEN + 1];
+
+		if (keyring_load(&kr, path, err) != VL_OK) {
+			fprintf(stderr, "vellum keys public: %s\n", err);
+			return 1;
+		}
+		manifest_public_key(keyring_sign_seed(kr), pk);
+		keyring_free(kr);
+		hex_encode(hex, pk, sizeof(pk));
+		printf("%s\n", hex); /* Ed25519: what export-verify --key takes */
+		return 0;
+	}
+	fprintf(stderr, "usage: vellum keys generate|list|rotate|public\n");
 	return 2;
 }
 
