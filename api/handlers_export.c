@@ -100,7 +100,7 @@ within_bound(struct handler_ctx *ctx, const char *query)
 	struct search_who who = {ctx->actor, ctx->req->client};
 	struct search_total t;
 	char err[VL_ERRLEN];
-	enum vl_err rc = search_total_get(pool_conn(ctx->slot), &who, query, &t, err);
+	enum vl_err rc = search_total_get(pool_conn(ctx->slot), &who, query, 1, &t, err);
 
 	if (rc == VL_ERR_PARSE || rc == VL_ERR_LIMIT)
 		reply_error(ctx->resp, 400, "bad_query", "%s", err);

@@ -757,7 +757,7 @@ total_get(struct exporter *x)
 		x->total = x->o->nids;
 		return;
 	}
-	if (x->o->progress && search_total_get(x->c, &who, x->o->query, &t, err) == VL_OK)
+	if (x->o->progress && search_total_get(x->c, &who, x->o->query, 1, &t, err) == VL_OK)
 		x->total = (uint64_t)t.n;
 }
 
