@@ -141,7 +141,7 @@ verdict "mbox export verifies" $? "$(excerpt "$W/mboxv.out")"
 
 # --- Custodians and dedup ----------------------------------------------------------------------
 q="custodian:skilling OR custodian:sera"
-total=$(v search --count -- "$q")
+total=$(v search --count --exact -- "$q")
 v export --per-custodian --format mbox --out "$X/pc" -- "$q" >/dev/null 2>&1 &&
 	v export --per-custodian --dedup --out "$X/pcd" -- "$q" >/dev/null 2>&1
 verdict "per-custodian exports, with and without dedup" $?
