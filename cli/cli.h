@@ -30,5 +30,8 @@ int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_bench_search(struct cli *c, int argc, char **argv);
 int cmd_bench_seal(struct cli *c, int argc, char **argv);
 int cmd_token(struct cli *c, int argc, char **argv);
+int cmd_hold(struct cli *c, int argc, char **argv);
+int cmd_retention(struct cli *c, int argc, char **argv);
+int cmd_dispose(struct cli *c, int argc, char **argv);
 
 #endif
