@@ -15,6 +15,19 @@ dispose_print(void *arg, const char *id, const char *sha, const char *policy, co
 	       until);
 }
 
+static int
+dispose_check(struct cli *c, const char *path)
+{
+	char err[VL_ERRLEN];
+
+	if (dispose_check_report(&c->cfg, path, err) != VL_OK) {
+		fprintf(stderr, "vellum dispose: %s\n", err);
+		return 1;
+	}
+	printf("%s: signature good\n", path);
+	return 0;
+}
+
 int
 cmd_dispose(struct cli *c, int argc, char **argv)
 {
@@ -27,10 +40,13 @@ cmd_dispose(struct cli *c, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--dry-run") == 0) {
 			o.dry_run = 1;
+		} else if (strcmp(argv[i], "--check-report") == 0 && i + 2 == argc) {
+			return dispose_check(c, argv[i + 1]);
 		} else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
 			o.now = argv[++i];
 		} else {
-			fprintf(stderr, "usage: vellum dispose [--dry-run] [--now TIME]\n");
+			fprintf(stderr, "usage: vellum dispose [--dry-run] [--now TIME]\n"
+					"       vellum dispose --check-report FILE\n");
 			return 2;
 		}
 	}

@@ -54,9 +54,14 @@ hold_opts(int argc, char **argv, int i, struct hold_spec *spec, char **cust)
 	return 0;
 }
 
+/* hold_print_json - run one of the *_json readers and print its answer. */
 static enum vl_err
-hold_print_json(enum vl_err rc, char *json)
+hold_print_json(PGconn *conn, const char *name, char *err)
 {
+	char *json = NULL;
+	enum vl_err rc = name ? hold_show_json(conn, name, &json, err)
+			      : hold_list_json(conn, &json, err);
+
 	if (rc == VL_OK)
 		printf("%s\n", json);
 	free(json);
@@ -85,12 +90,14 @@ hold_run(struct cli *c, PGconn *conn, char **argv, struct hold_spec *spec, char 
 	}
 	if (strcmp(sub, "release") == 0)
 		return hold_release(conn, c->actor, NULL, argv[2], argv[4], err);
-	if (strcmp(sub, "list") == 0)
-		return hold_print_json(hold_list_json(conn, &json, err), json);
-	if (strcmp(sub, "show") == 0)
-		return hold_print_json(hold_show_json(conn, argv[2], &json, err), json);
-	if (strcmp(sub, "matters") == 0)
-		return hold_print_json(hold_matters_json(conn, &json, err), json);
+	if (strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0)
+		return hold_print_json(conn, strcmp(sub, "show") == 0 ? argv[2] : NULL, err);
+	if (strcmp(sub, "matters") == 0) {
+		if ((rc = hold_matters_json(conn, &json, err)) == VL_OK)
+			printf("%s\n", json);
+		free(json);
+		return rc;
+	}
 	if ((rc = hold_sweep(conn, NULL, &n, err)) == VL_OK)
 		printf("swept: %lld messages newly covered\n", (long long)n);
 	return rc;

@@ -361,3 +361,39 @@ out:
 		close(fd);
 	return rc;
 }
+
+enum vl_err
+dispose_check_report(const struct vl_config *cfg, const char *path, char *err)
+{
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES], sig[crypto_sign_BYTES];
+	char kpath[CONFIG_PATH_MAX], *sigpath = xasprintf("%s.sig", path);
+	struct buf rep = {0}, sb = {0};
+	struct keyring *kr = NULL;
+	json_t *sj = NULL;
+	const char *hex;
+	enum vl_err rc;
+
+	config_path(kpath, cfg, "keys/keyring");
+	if ((rc = keyring_load(&kr, kpath, err)) != VL_OK)
+		goto out;
+	crypto_sign_seed_keypair(pk, sk, keyring_sign_seed(kr));
+	sodium_memzero(sk, sizeof(sk));
+	if ((rc = fs_read_all(&rep, path, 256 << 20, err)) != VL_OK ||
+	    (rc = fs_read_all(&sb, sigpath, 4096, err)) != VL_OK)
+		goto out;
+	buf_append(&sb, "", 1);
+	sj = json_loads((const char *)sb.data, 0, NULL);
+	hex = json_string_value(json_object_get(sj, "signature"));
+	if (hex == NULL || strlen(hex) != 2 * sizeof(sig) || hex_decode(sig, sizeof(sig), hex) != 0)
+		rc = vl_err_set(err, VL_ERR_PARSE, "%s: no signature", sigpath);
+	else if (crypto_sign_verify_detached(sig, rep.data, rep.len, pk) != 0)
+		rc = vl_err_set(err, VL_ERR_CRYPTO, "%s: the signature does not verify with this "
+				"archive's signing key", path);
+out:
+	json_decref(sj);
+	keyring_free(kr);
+	buf_free(&rep);
+	buf_free(&sb);
+	free(sigpath);
+	return rc;
+}

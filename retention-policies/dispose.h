@@ -42,4 +42,9 @@ enum vl_err dispose_run(const struct vl_config *cfg, PGconn *c, const char *acto
 			const struct dispose_opts *o, struct dispose_result *res,
 			char *err) VL_MUST_CHECK;
 
+/* dispose_check_report - the report at path is signed by this archive's key (path.sig).
+ * VL_ERR_CRYPTO when not; VL_ERR_IO / VL_ERR_PARSE for missing or malformed files. */
+enum vl_err dispose_check_report(const struct vl_config *cfg, const char *path,
+				 char *err) VL_MUST_CHECK;
+
 #endif
