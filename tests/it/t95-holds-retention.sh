@@ -92,8 +92,12 @@ v store "$M/a3.eml" >/dev/null 2>&1 && v index >"$W/index2.out" 2>&1
 verdict "a new matching message arrives" $? "$(excerpt "$W/index2.out")"
 [ "$(v search --count "hold:apple-hold")" = 3 ]
 verdict "the hold covers the newly arrived match (hold:apple-hold finds 3)" $? "$(v search --count "hold:apple-hold" 2>&1)"
-v hold show apple-hold | grep -q '"messages": *3\|"messages":3'
+v hold show apple-hold | grep -q '"messages" *: *3'
 verdict "hold show" $? "$(v hold show apple-hold 2>&1 | head -c 300)"
+v custodian add carol carol@corp.example >/dev/null 2>&1
+[ "$(v hold preview --custodian carol)" = 2 ] &&
+	[ "$(v hold preview --custodian carol --from 2026-01-08 --to 2026-01-10)" = 1 ]
+verdict "hold by custodian, refined by a sent-date range" $?
 
 # --- The delete guard -------------------------------------------------------------------------
 id_banana=$(sql "SELECT id FROM messages WHERE hdr_subject = 'project banana'")
