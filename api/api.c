@@ -326,6 +326,13 @@ api_run(struct api *a, const struct http_req *req, const struct route *rt, const
 			[ROUTE_AUDIT] = handle_audit,
 			[ROUTE_AUDIT_VERIFY] = handle_audit_verify,
 			[ROUTE_TOKENS] = handle_tokens,
+			[ROUTE_HOLDS] = handle_holds,
+			[ROUTE_HOLD_PLACE] = handle_hold_place,
+			[ROUTE_HOLD_PREVIEW] = handle_hold_preview,
+			[ROUTE_HOLD] = handle_hold,
+			[ROUTE_HOLD_RELEASE] = handle_hold_release,
+			[ROUTE_MATTERS] = handle_matters,
+			[ROUTE_MATTER_CREATE] = handle_matter_create,
 		};
 		fns[rt->id](&ctx);
 	}

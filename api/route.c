@@ -15,6 +15,13 @@ static const struct route routes[] = {
 	{ROUTE_AUDIT, "GET", "/v1/audit", 1, PERM_AUDIT_READ, audit_args},
 	{ROUTE_AUDIT_VERIFY, "GET", "/v1/audit/verify", 1, PERM_AUDIT_READ, NULL},
 	{ROUTE_TOKENS, "GET", "/v1/tokens", 1, PERM_TOKENS, NULL},
+	{ROUTE_HOLDS, "GET", "/v1/holds", 1, PERM_HOLDS, NULL},
+	{ROUTE_HOLD_PLACE, "POST", "/v1/holds", 1, PERM_HOLDS, NULL},
+	{ROUTE_HOLD_PREVIEW, "POST", "/v1/holds/preview", 1, PERM_HOLDS, NULL},
+	{ROUTE_HOLD, "GET", "/v1/holds/{id}", 1, PERM_HOLDS, NULL},
+	{ROUTE_HOLD_RELEASE, "POST", "/v1/holds/{id}/release", 1, PERM_HOLDS, NULL},
+	{ROUTE_MATTERS, "GET", "/v1/matters", 1, PERM_HOLDS, NULL},
+	{ROUTE_MATTER_CREATE, "POST", "/v1/matters", 1, PERM_HOLDS, NULL},
 };
 
 static const char *const labels[ROUTE__COUNT + 1] = {
@@ -22,6 +29,10 @@ static const char *const labels[ROUTE__COUNT + 1] = {
 	[ROUTE_SEARCH] = "search",	   [ROUTE_MESSAGE] = "message",
 	[ROUTE_MESSAGE_RAW] = "message_raw", [ROUTE_AUDIT] = "audit",
 	[ROUTE_AUDIT_VERIFY] = "audit_verify", [ROUTE_TOKENS] = "tokens",
+	[ROUTE_HOLDS] = "holds", [ROUTE_HOLD_PLACE] = "hold_place",
+	[ROUTE_HOLD_PREVIEW] = "hold_preview", [ROUTE_HOLD] = "hold",
+	[ROUTE_HOLD_RELEASE] = "hold_release", [ROUTE_MATTERS] = "matters",
+	[ROUTE_MATTER_CREATE] = "matter_create",
 	[ROUTE_UNMATCHED] = "unmatched",
 };
 

@@ -1,5 +1,6 @@
 /* hold - legal holds: placed, previewed, swept over new mail, released; all audited. */
 #include <ctype.h>
+#include <stdio.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@
 
 static const char hold_obj_sql[] =
 	"json_build_object('name', h.name, 'matter', h.matter, 'description', h.description,"
-	" 'query', h.query, 'custodians', h.custodians, 'date_from', h.date_from, 'date_to',"
+	" 'id', h.id, 'query', h.query, 'custodians', h.custodians, 'date_from', h.date_from, 'date_to',"
 	" h.date_to, 'placed_by', h.placed_by, 'placed_at', h.placed_at, 'active',"
 	" h.released_at IS NULL, 'released_by', h.released_by, 'released_at', h.released_at,"
 	" 'release_reason', h.release_reason, 'messages', (SELECT count(*) FROM hold_messages hm"
@@ -382,4 +383,20 @@ hold_of_message_json(PGconn *c, const char *id, char **json, char *err)
 			" FROM hold_messages hm JOIN holds h ON h.id = hm.hold_id"
 			" WHERE hm.message_id = $1::int8",
 			1, vals, json, err);
+}
+
+enum vl_err
+hold_name_by_id(PGconn *c, const char *id, char *name, char *err)
+{
+	char *json = NULL;
+	const char *vals[] = {id};
+	enum vl_err rc = json_one(c, "SELECT name FROM holds WHERE id = $1::int8", 1, vals, &json,
+				  err);
+
+	if (rc == VL_ERR_NOTFOUND)
+		rc = vl_err_set(err, VL_ERR_NOTFOUND, "no hold %.24s", id);
+	if (rc == VL_OK)
+		snprintf(name, HOLD_NAME_MAX + 1, "%s", json);
+	free(json);
+	return rc;
 }

@@ -66,6 +66,9 @@ enum vl_err hold_matter_create(PGconn *c, const char *actor, const char *client,
  * {"name", "matter", "active"} (caller frees). */
 enum vl_err hold_of_message_json(PGconn *c, const char *id, char **json, char *err) VL_MUST_CHECK;
 
+/* hold_name_by_id - the name of hold id (HOLD_NAME_MAX + 1 bytes). VL_ERR_NOTFOUND. */
+enum vl_err hold_name_by_id(PGconn *c, const char *id, char *name, char *err) VL_MUST_CHECK;
+
 /* hold_name_ok - the name and matter rule. */
 int hold_name_ok(const char *s);
 
