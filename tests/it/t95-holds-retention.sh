@@ -99,6 +99,43 @@ v custodian add carol carol@corp.example >/dev/null 2>&1
 	[ "$(v hold preview --custodian carol --from 2026-01-08 --to 2026-01-10)" = 1 ]
 verdict "hold by custodian, refined by a sent-date range" $?
 
+# --- The API (role legal) ---------------------------------------------------------------------
+. "$IT_DIR/serve.sh"
+serve_ports
+HP=$(sed -n 's/^http_listen *= *127.0.0.1://p' "$D/vellum.conf")
+v token create --name legal-1 --role legal | tail -n 1 >"$W/tok.legal"
+v token create --name officer-1 --role officer | tail -n 1 >"$W/tok.officer"
+serve_start
+# api METHOD PATH ROLE [BODY] - the status code; the body in $W/body.
+api() {
+	curl -s --max-time 30 -o "$W/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $(cat "$W/tok.$3")" \
+		-H 'Content-Type: application/json' ${4:+--data "$4"} "http://127.0.0.1:$HP$2"
+}
+[ "$(api GET /v1/holds officer)" = 403 ]
+verdict "API: an officer may not list holds" $?
+[ "$(api POST /v1/holds/preview legal '{"query": "subject:banana"}')" = 200 ] && grep -q '"messages": *1' "$W/body"
+verdict "API: preview a hold's count" $? "$(excerpt "$W/body")"
+[ "$(api POST /v1/holds legal '{"name": "banana-hold", "matter": "m2", "query": "subject:banana"}')" = 201 ]
+verdict "API: place a hold" $? "$(excerpt "$W/body")"
+hid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$W/body" 2>/dev/null)
+[ "$(api GET "/v1/holds/$hid" legal)" = 200 ] && grep -q '"messages": *1' "$W/body"
+verdict "API: show a hold with its coverage" $? "$(excerpt "$W/body")"
+[ "$(api POST /v1/holds legal '{"name": "banana-hold", "matter": "m2", "query": "x"}')" = 409 ]
+verdict "API: a hold name is taken once" $? "$(excerpt "$W/body")"
+bid=$(sql "SELECT id FROM messages WHERE hdr_subject = 'project banana'")
+[ "$(api GET "/v1/messages/$bid" legal)" = 200 ] && grep -q '"name": *"banana-hold"' "$W/body"
+verdict "API: GET /v1/messages/{id} lists the holds covering it" $? "$(head -c 400 "$W/body")"
+[ "$(api POST "/v1/holds/$hid/release" legal '{"reason": "wrong scope"}')" = 200 ] && grep -q '"active": *false' "$W/body"
+verdict "API: release a hold" $? "$(excerpt "$W/body")"
+[ "$(api POST "/v1/holds/$hid/release" legal '{"reason": "again"}')" = 409 ]
+verdict "API: a released hold cannot be released again" $?
+[ "$(api GET /v1/matters legal)" = 200 ] && grep -q acme-v-corp "$W/body"
+verdict "API: matters list their holds" $? "$(excerpt "$W/body")"
+c1=$(api DELETE "/v1/messages/$bid" legal); c2=$(api DELETE "/v1/holds/$hid" legal)
+[ "$c1" = 405 ] && [ "$c2" = 405 ]
+verdict "API: no route deletes a message or a hold" $? "$c1 $c2"
+serve_stop
+
 # --- The delete guard -------------------------------------------------------------------------
 id_banana=$(sql "SELECT id FROM messages WHERE hdr_subject = 'project banana'")
 id_apple=$(sql "SELECT id FROM messages WHERE hdr_subject = 'project apple one'")
@@ -152,7 +189,7 @@ verdict "verify passes after disposal" $? "$(excerpt "$W/verify1.out")"
 v hold release apple-hold --reason "case settled" >"$W/rel.out" 2>&1
 verdict "release the hold" $? "$(excerpt "$W/rel.out")"
 [ "$(sql "SELECT count(*) FROM holds WHERE name = 'apple-hold' AND released_at IS NOT NULL")" = 1 ] &&
-	[ "$(sql "SELECT count(*) FROM audit WHERE action = 'hold.release'")" = 1 ]
+	[ "$(sql "SELECT count(*) FROM audit WHERE action = 'hold.release' AND target = 'apple-hold'")" = 1 ]
 verdict "release is recorded and audited, the hold stays" $?
 v dispose --now 2040-01-01T00:00:00Z >"$W/d2.out" 2>&1
 grep -q "^disposed 3 messages" "$W/d2.out" && [ "$(sql "SELECT count(*) FROM messages")" = 0 ]
