@@ -309,8 +309,8 @@ retention_apply(PGconn *c, const char *actor, const struct policy_set *s,
 		rc = apply_batch(c, s, o, &q, &last, &n, res, err);
 	free(q.ids);
 	free(q.n);
-	if (rc != VL_OK)
-		return rc;
+	if (rc != VL_OK || (res->examined == 0 && res->version == 0))
+		return rc; /* nothing to say: no message examined, the set unchanged */
 	json_t *d = json_pack("{s:s, s:b, s:s?, s:I, s:I, s:I, s:I, s:I, s:I}", "policy_set",
 			      res->sha256, "all", o->all, "shorten_reason", o->shorten_reason,
 			      "examined", (json_int_t)res->examined, "set", (json_int_t)res->set,
