@@ -91,7 +91,7 @@ now_us(void)
 }
 
 /* dispose_ledger - one 'disposal' entry per tombstoned record: SHA-256("disposal" || subject).
- * Inside the batch's transaction; the store writer lock keeps other appenders out. */
+ * Inside the batch's transaction, which holds LEDGER_LOCK_KEY: no other appender meanwhile. */
 static enum vl_err
 dispose_ledger(struct run *r, PGresult *const *tomb, size_t ntomb, char *err)
 {
@@ -211,8 +211,15 @@ dispose_batch(struct run *r, int *n, char *err)
 	snprintf(limit, sizeof(limit), "%d", r->o->dry_run ? 1000000000 : DISPOSE_BATCH);
 	if ((rc = db_begin(r->c, err)) != VL_OK)
 		return rc;
-	/* Placing a hold and disposing exclude each other. */
-	rc = db_exec(r->c, "SELECT pg_advisory_xact_lock(" HOLD_LOCK_KEY ")", 0, NULL, err);
+	/* One ledger appender at a time (the store writer takes the same lock per batch, so a
+	 * message it is adding a receipt to is not disposed meanwhile), and placing a hold and
+	 * disposing exclude each other. */
+	if (!r->o->dry_run)
+		rc = db_exec(r->c, "SELECT pg_advisory_xact_lock(" LEDGER_LOCK_KEY ")", 0, NULL,
+			     err);
+	if (rc == VL_OK)
+		rc = db_exec(r->c, "SELECT pg_advisory_xact_lock(" HOLD_LOCK_KEY ")", 0, NULL,
+			     err);
 	if (rc == VL_OK)
 		rc = query_text(r->c, candidates_sql, limit, &cand, err);
 	if (rc == VL_OK && strcmp(cand, "{}") != 0 && (rc = hold_sweep(r->c, cand, NULL, err)) == VL_OK)
@@ -328,11 +335,11 @@ enum vl_err
 dispose_run(const struct vl_config *cfg, PGconn *c, const char *actor,
 	    const struct dispose_opts *o, struct dispose_result *res, char *err)
 {
-	char lock[CONFIG_PATH_MAX], name[96], *clock = NULL;
+	char name[96], *clock = NULL;
 	struct run r = {.c = c, .o = o, .res = res, .actor = actor, .name = name};
 	time_t t = time(NULL);
 	struct tm tm;
-	int fd = -1, n = 1;
+	int n = 1;
 	enum vl_err rc;
 
 	memset(res, 0, sizeof(*res));
@@ -340,10 +347,6 @@ dispose_run(const struct vl_config *cfg, PGconn *c, const char *actor,
 	snprintf(name, sizeof(name), "disposal-%04d%02d%02dT%02d%02d%02dZ-%ld.json",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 (long)getpid());
-	config_path(lock, cfg, "store/writer.lock");
-	if (!o->dry_run && (fd = fs_lock_open(lock, 0)) < 0)
-		return vl_err_set(err, VL_ERR_BUSY, "store writer lock %s: held by another vellum "
-				  "process (disposal does not run beside a store writer)", lock);
 	if ((rc = dispose_clock(c, o->now, &clock, err)) != VL_OK)
 		goto out;
 	r.all = json_array();
@@ -357,8 +360,6 @@ dispose_run(const struct vl_config *cfg, PGconn *c, const char *actor,
 out:
 	json_decref(r.all);
 	free(clock);
-	if (fd >= 0)
-		close(fd);
 	return rc;
 }
 

@@ -10,8 +10,8 @@
  *
  * Records stay in the WORM segments: they are not crypto-shredded yet (FORMAT.md's per-bucket
  * keys are not implemented), so disposal removes what the archive knows and serves about a
- * message, not the sealed bytes. The store writer lock is held, so no writer appends to the
- * ledger meanwhile: `vellum dispose` does not run beside `vellum serve`. */
+ * message, not the sealed bytes. Each batch holds the ledger lock (LEDGER_LOCK_KEY) that the
+ * store writer takes per batch, so disposal runs beside `serve` (and inside it, upkeep.h). */
 #ifndef VL_DISPOSE_H
 #define VL_DISPOSE_H
 
@@ -37,7 +37,7 @@ struct dispose_result {
 	char report[CONFIG_PATH_MAX]; /* "" when nothing went or dry run */
 };
 
-/* dispose_run - one disposal run. VL_ERR_BUSY when a store writer runs; VL_ERR_DB. */
+/* dispose_run - one disposal run. VL_ERR_DB; VL_ERR_IO for the report. */
 enum vl_err dispose_run(const struct vl_config *cfg, PGconn *c, const char *actor,
 			const struct dispose_opts *o, struct dispose_result *res,
 			char *err) VL_MUST_CHECK;

@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "dispose.h"
 #include "hold.h"
 #include "log.h"
 #include "retention.h"
@@ -19,11 +20,38 @@ struct upkeep {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stop;
+	unsigned passes;
 };
+
+static void upkeep_retention(struct upkeep *u);
+
+/* upkeep_dispose - the scheduled disposal run (dispose.h), its outcome logged. */
+static void
+upkeep_dispose(struct upkeep *u)
+{
+	struct dispose_opts o = {0};
+	struct dispose_result res;
+	char err[VL_ERRLEN];
+
+	if (dispose_run(u->cfg, db_conn(u->db), u->actor, &o, &res, err) != VL_OK)
+		log_warnx("upkeep: disposal: %s", err);
+	else if (res.messages > 0)
+		log_info("upkeep: disposed %lld messages, %lld blobs; report %s",
+			 (long long)res.messages, (long long)res.blobs, res.report);
+}
 
 /* upkeep_once - one pass; failures are logged and the next pass tries again. */
 static void
 upkeep_once(struct upkeep *u)
+{
+	if (u->passes++ % UPKEEP_DISPOSE_EVERY == 0)
+		upkeep_dispose(u);
+	upkeep_retention(u);
+}
+
+/* upkeep_retention - holds over new mail, then retain-until for new mail. */
+static void
+upkeep_retention(struct upkeep *u)
 {
 	struct retention_opts o = {0};
 	struct retention_result res;

@@ -1,8 +1,8 @@
 /* upkeep - serve's retention thread: every UPKEEP_INTERVAL_S, sweep every active legal hold
  * over mail indexed meanwhile (so hold:NAME and GET /v1/messages/{id} show new arrivals) and
- * compute retain-until for messages that have none, from the site's policy set.
- * Owns: the thread and its own database connection. Not: disposal, which needs the store
- * writer lock (dispose.h) and so runs as `vellum dispose` outside serve. */
+ * compute retain-until for messages that have none, from the site's policy set; at start and
+ * then every UPKEEP_DISPOSE_EVERY passes (hourly), run disposal (dispose.h) first.
+ * Owns: the thread and its own database connection. */
 #ifndef VL_UPKEEP_H
 #define VL_UPKEEP_H
 
@@ -10,6 +10,7 @@
 #include "vl_err.h"
 
 #define UPKEEP_INTERVAL_S 60
+#define UPKEEP_DISPOSE_EVERY 60
 
 struct upkeep;
 

@@ -134,6 +134,8 @@ verdict "API: matters list their holds" $? "$(excerpt "$W/body")"
 c1=$(api DELETE "/v1/messages/$bid" legal); c2=$(api DELETE "/v1/holds/$hid" legal)
 [ "$c1" = 405 ] && [ "$c2" = 405 ]
 verdict "API: no route deletes a message or a hold" $? "$c1 $c2"
+v dispose >"$W/dserve.out" 2>&1 && grep -q "^disposed 0 messages" "$W/dserve.out"
+verdict "vellum dispose runs beside serve (the ledger lock, not the writer lock)" $? "$(excerpt "$W/dserve.out")"
 serve_stop
 
 # --- The delete guard -------------------------------------------------------------------------
@@ -201,6 +203,23 @@ verdict "verify passes after the second disposal" $? "$(excerpt "$W/verify2.out"
 v store "$M/b1.eml" >/dev/null 2>&1 && v index >/dev/null 2>&1
 [ "$(sql "SELECT count(*) FROM messages")" = 1 ]
 verdict "content disposed earlier can be archived again" $?
+
+# --- serve disposes on its own schedule (at start, then hourly), on the real clock -----------
+mk "$M/old.eml" old@corp.example y@corp.example "old news" "Mon, 01 Jan 2001 10:00:00 +0000"
+v store "$M/old.eml" >/dev/null 2>&1 && v index >/dev/null 2>&1
+[ "$(ru 'old news')" = "default 2002-01-01 compliance" ]
+verdict "an old message gets a retain-until in the past" $? "$(ru 'old news')"
+serve_start
+for _ in $(seq 1 60); do
+	[ "$(sql "SELECT count(*) FROM messages WHERE hdr_subject = 'old news'")" = 0 ] && break
+	sleep 1 # waiting for serve's thread, not moving time
+done
+[ "$(sql "SELECT count(*) FROM messages WHERE hdr_subject = 'old news'")" = 0 ] &&
+	[ "$(sql "SELECT count(*) FROM messages")" = 1 ]
+verdict "serve's scheduled disposal removes the expired message, keeps the rest" $? "$(tail -n 3 "$W/serve.log" | tr '\n' '|')"
+serve_stop
+v verify --all >"$W/verify4.out" 2>&1
+verdict "verify passes after serve's disposal" $? "$(excerpt "$W/verify4.out")"
 
 # --- A message removed outside disposal is reported -------------------------------------------
 sql "SET session_replication_role = replica; DELETE FROM messages" >/dev/null 2>&1
