@@ -11,13 +11,19 @@
 #include "hold.h"
 #include "query.h"
 
-/* The coverage condition: $1 hold id, $2 date_from, $3 date_to, $4 ids (int8[] or NULL), then
- * the compiled query's parameters from $5. */
-#define HOLD_FIRST_PARAM 5
+/* The coverage condition: $1 hold id, $2 date_from, $3 date_to, $4 ids (int8[] or NULL), $5
+ * indexed since (or NULL), then the compiled query's parameters from $6. */
+#define HOLD_FIRST_PARAM 6
 #define HOLD_FROM_SQL                                                                          \
 	" FROM message_index mi WHERE ($2::timestamptz IS NULL OR mi.sent_at >= $2::timestamptz)" \
 	" AND ($3::timestamptz IS NULL OR mi.sent_at < $3::timestamptz)"                         \
-	" AND ($4::int8[] IS NULL OR mi.message_id = ANY($4::int8[])) AND (%s)"
+	" AND ($4::int8[] IS NULL OR mi.message_id = ANY($4::int8[]))"                           \
+	" AND ($5::timestamptz IS NULL OR mi.message_id IN (SELECT m.id FROM messages m"        \
+	" WHERE m.indexed_at >= $5::timestamptz)) AND (%s)"
+
+/* A sweep looks at mail indexed since the hold's last sweep, less this margin: the indexer
+ * stamps indexed_at when its transaction starts, and commits a little later. */
+#define HOLD_SWEEP_MARGIN "1 hour"
 
 #define INSERT_FMT                                                                             \
 	"INSERT INTO hold_messages (hold_id, message_id) SELECT $1::int8, mi.message_id"        \
@@ -83,7 +89,8 @@ spec_custodians(const struct hold_spec *s)
  * it inserted, or the count. */
 static enum vl_err
 hold_cover(PGconn *c, int count, const char *id, const char *from, const char *to,
-	   const char *ids, const char *query, const char *custodians, int64_t *n, char *err)
+	   const char *ids, const char *since, const char *query, const char *custodians,
+	   int64_t *n, char *err)
 {
 	struct query_sql q = {0};
 	char *text = hold_query_text(query, custodians), *sql;
@@ -96,14 +103,15 @@ hold_cover(PGconn *c, int count, const char *id, const char *from, const char *t
 	if (rc != VL_OK)
 		return rc;
 	sql = count ? xasprintf(COUNT_FMT, q.where) : xasprintf(INSERT_FMT, q.where);
-	vals = xcalloc((size_t)q.nparams + 4, sizeof(*vals));
+	vals = xcalloc((size_t)q.nparams + 5, sizeof(*vals));
 	vals[0] = id;
 	vals[1] = from;
 	vals[2] = to;
 	vals[3] = ids;
+	vals[4] = since;
 	for (int i = 0; i < q.nparams; i++)
-		vals[4 + i] = q.params[i];
-	rc = db_query(c, sql, q.nparams + 4, vals, &r, err);
+		vals[5 + i] = q.params[i];
+	rc = db_query(c, sql, q.nparams + 5, vals, &r, err);
 	if (rc == VL_OK)
 		*n = PQntuples(r) == 1 && PQnfields(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
 							      : strtoll(PQcmdTuples(r), NULL, 10);
@@ -144,7 +152,7 @@ hold_preview(PGconn *c, const struct hold_spec *spec, int64_t *count, char *err)
 	if ((rc = spec_check(spec, err)) != VL_OK)
 		return rc;
 	cust = spec_custodians(spec);
-	rc = hold_cover(c, 1, "0", spec->date_from, spec->date_to, NULL, spec->query, cust,
+	rc = hold_cover(c, 1, "0", spec->date_from, spec->date_to, NULL, NULL, spec->query, cust,
 			count, err);
 	free(cust);
 	return rc;
@@ -197,8 +205,8 @@ hold_place_tx(PGconn *c, const char *actor, const struct hold_spec *s, const cha
 	}
 	snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
 	PQclear(r);
-	return hold_cover(c, 0, id, s->date_from, s->date_to, NULL, s->query, cust,
-			  covered, err);
+	return hold_cover(c, 0, id, s->date_from, s->date_to, NULL, NULL, s->query, cust, covered,
+			  err);
 }
 
 enum vl_err
@@ -275,23 +283,28 @@ hold_sweep(PGconn *c, const char *ids, int64_t *added, char *err)
 	enum vl_err rc;
 	int64_t total = 0;
 
+	/* A full sweep looks at what was indexed since the last one (all of it the first time)
+	 * and moves swept_at to this sweep's start; a sweep over ids looks at those only. */
 	rc = db_query(c,
-		      "SELECT id, date_from, date_to, query, array_to_string(custodians, ' ')"
+		      "SELECT id, date_from, date_to, query, array_to_string(custodians, ' '),"
+		      " swept_at - interval '" HOLD_SWEEP_MARGIN "', now()"
 		      " FROM holds WHERE released_at IS NULL ORDER BY id",
 		      0, NULL, &r, err);
 	for (int i = 0; rc == VL_OK && i < PQntuples(r); i++) {
 		int64_t n = 0;
 		const char *from = PQgetisnull(r, i, 1) ? NULL : PQgetvalue(r, i, 1);
 		const char *to = PQgetisnull(r, i, 2) ? NULL : PQgetvalue(r, i, 2);
+		const char *since = ids || PQgetisnull(r, i, 5) ? NULL : PQgetvalue(r, i, 5);
+		const char *uv[] = {PQgetvalue(r, i, 0), PQgetvalue(r, i, 6)};
 
-		rc = hold_cover(c, 0, PQgetvalue(r, i, 0), from, to, ids,
-				PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), &n, err);
+		rc = hold_cover(c, 0, PQgetvalue(r, i, 0), from, to, ids, since, PQgetvalue(r, i, 3),
+				PQgetvalue(r, i, 4), &n, err);
 		total += n;
+		if (rc == VL_OK && ids == NULL)
+			rc = db_exec(c, "UPDATE holds SET swept_at = $2::timestamptz WHERE id = $1::int8",
+				     2, uv, err);
 	}
 	PQclear(r);
-	if (rc == VL_OK && ids == NULL)
-		rc = db_exec(c, "UPDATE holds SET swept_at = now() WHERE released_at IS NULL", 0,
-			     NULL, err);
 	if (added)
 		*added = total;
 	return rc;

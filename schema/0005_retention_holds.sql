@@ -86,6 +86,8 @@ CREATE TABLE hold_messages (
 	PRIMARY KEY (message_id, hold_id)
 );
 CREATE INDEX hold_messages_hold ON hold_messages (hold_id);
+-- A sweep looks only at mail indexed since the hold's last one.
+CREATE INDEX messages_indexed_at ON messages (indexed_at);
 
 -- What disposal removed that the ledger once committed to: the message record of a blob that
 -- went (subject: the ledger's message subject) and each receipt (subject: its line's
