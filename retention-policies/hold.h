@@ -22,7 +22,7 @@
 #define HOLD_LOCK_KEY "7283006" /* pg_advisory_xact_lock: placing, sweeping, disposing */
 
 struct hold_spec {
-	const char *name;        /* [a-z0-9._-]{1,128} (lower-cased) */
+	const char *name;        /* [a-z0-9._-]{1,128} */
 	const char *matter;      /* created when missing */
 	const char *description; /* may be NULL */
 	const char *query;       /* search language; may be NULL or "" when custodians are given */
