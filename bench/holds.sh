@@ -23,6 +23,7 @@ v() { "$VELLUM" --data "$D" "$@"; }
 sql() { v db psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
 t() { _t0=$(date +%s.%N); "$@" >"$W/last.out"; _t1=$(date +%s.%N); echo "$_t1 - $_t0" | bc; }
 trap 'v db stop >/dev/null 2>&1 || true; [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$W"' EXIT
+trap 'exit 1' INT TERM
 
 v init >/dev/null
 v db start >/dev/null

@@ -21,7 +21,7 @@
 static const char candidates_sql[] =
 	"SELECT coalesce(array_agg(id ORDER BY id)::text, '{}') FROM (SELECT m.id FROM messages m"
 	" WHERE m.retain_until < vellum_now() AND m.indexed_at IS NOT NULL"
-	" AND NOT vellum_hold_active(m.id) ORDER BY m.id LIMIT $1::int8) s";
+	" AND NOT vellum_hold_active(m.id) ORDER BY m.retain_until LIMIT $1::int8) s";
 static const char unheld_sql[] =
 	"SELECT coalesce(array_agg(id ORDER BY id)::text, '{}') FROM unnest($1::int8[]) id"
 	" WHERE NOT vellum_hold_active(id)";

@@ -161,6 +161,9 @@ END $$;
 CREATE TRIGGER messages_guard_retention BEFORE UPDATE OF retain_until ON messages
 	FOR EACH ROW EXECUTE FUNCTION vellum_guard_retention();
 
+-- Disposal releases a blob (refcount 0) just before it deletes it: found by this index.
+CREATE INDEX blobs_unreferenced ON blobs (address) WHERE refcount = 0;
+
 -- A blob goes only when no message references it.
 CREATE FUNCTION vellum_guard_blob_delete() RETURNS trigger
 LANGUAGE plpgsql AS $$
