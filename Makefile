@@ -4,6 +4,7 @@
 #   make test     install what is missing, build with ASan+UBSan, run every test
 #   make bench    install what is missing, build optimised, print the benchmark tables
 #   make bench-search  the search benchmark of issue 4 (1M messages: hours; SEARCH_BENCH_MESSAGES=N)
+#   make bench-holds   hold placement and disposal on synthetic rows (HOLD_BENCH_MESSAGES=N)
 .SUFFIXES:
 .DEFAULT_GOAL := all
 
@@ -88,12 +89,16 @@ bench-search: deps
 	$(MAKE) bin/vellum
 	sh bench/search.sh
 
+bench-holds: deps
+	$(MAKE) bin/vellum
+	sh bench/holds.sh
+
 fmt:
 	clang-format -i $(LIB_SRC:build/schema_sql.c=) $(CLI_SRC) $(UNIT_SRC) $(wildcard */*.h)
 
 clean:
 	rm -rf build bin
 
-.PHONY: all deps run test bench bench-search fmt clean
+.PHONY: all deps run test bench bench-search bench-holds fmt clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)

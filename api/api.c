@@ -330,6 +330,13 @@ api_run(struct api *a, const struct http_req *req, const struct route *rt, const
 			[ROUTE_EXPORTS] = handle_export_create,
 			[ROUTE_EXPORT] = handle_export_get,
 			[ROUTE_EXPORT_DOWNLOAD] = handle_export_download,
+			[ROUTE_HOLDS] = handle_holds,
+			[ROUTE_HOLD_PLACE] = handle_hold_place,
+			[ROUTE_HOLD_PREVIEW] = handle_hold_preview,
+			[ROUTE_HOLD] = handle_hold,
+			[ROUTE_HOLD_RELEASE] = handle_hold_release,
+			[ROUTE_MATTERS] = handle_matters,
+			[ROUTE_MATTER_CREATE] = handle_matter_create,
 		};
 		fns[rt->id](&ctx);
 	}

@@ -60,7 +60,10 @@ audit_row(struct handler_ctx *ctx, const char *action, const char *target, json_
 	" ORDER BY r.id), '[]'::json) FROM receipts r WHERE r.message_id = m.id),"                 \
 	" 'attachments', (SELECT coalesce(json_agg(json_build_object('position', a.position,"      \
 	" 'filename', a.filename, 'content_type', a.content_type, 'size', a.size)"                 \
-	" ORDER BY a.position), '[]'::json) FROM attachments a WHERE a.message_id = m.id))::text"
+	" ORDER BY a.position), '[]'::json) FROM attachments a WHERE a.message_id = m.id),"         \
+	" 'holds', (SELECT coalesce(json_agg(json_build_object('id', h.id, 'name', h.name,"         \
+	" 'matter', h.matter, 'active', h.released_at IS NULL) ORDER BY h.name), '[]'::json)"     \
+	" FROM hold_messages hm JOIN holds h ON h.id = hm.hold_id WHERE hm.message_id = m.id))::text"
 
 #define MESSAGE_SQL                                                                                \
 	"SELECT " MESSAGE_JSON ", b.segment_id::text, b.record_offset::text,"                      \

@@ -29,6 +29,14 @@ void handle_message_raw(struct handler_ctx *ctx);
 void handle_audit(struct handler_ctx *ctx);
 void handle_audit_verify(struct handler_ctx *ctx);
 void handle_tokens(struct handler_ctx *ctx);
+/* Legal holds and matters (handlers_holds.c). */
+void handle_holds(struct handler_ctx *ctx);
+void handle_hold_place(struct handler_ctx *ctx);
+void handle_hold_preview(struct handler_ctx *ctx);
+void handle_hold(struct handler_ctx *ctx);
+void handle_hold_release(struct handler_ctx *ctx);
+void handle_matters(struct handler_ctx *ctx);
+void handle_matter_create(struct handler_ctx *ctx);
 
 /* handlers_time_valid - "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" (UTC), for filters. */
 int handlers_time_valid(const char *s);

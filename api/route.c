@@ -20,6 +20,13 @@ static const struct route routes[] = {
 	{ROUTE_EXPORTS, "POST", "/v1/exports", 1, PERM_EXPORT, NULL},
 	{ROUTE_EXPORT, "GET", "/v1/exports/{id}", 1, PERM_EXPORT, NULL},
 	{ROUTE_EXPORT_DOWNLOAD, "GET", "/v1/exports/{id}/download", 1, PERM_EXPORT, download_args},
+	{ROUTE_HOLDS, "GET", "/v1/holds", 1, PERM_HOLDS, NULL},
+	{ROUTE_HOLD_PLACE, "POST", "/v1/holds", 1, PERM_HOLDS, NULL},
+	{ROUTE_HOLD_PREVIEW, "POST", "/v1/holds/preview", 1, PERM_HOLDS, NULL},
+	{ROUTE_HOLD, "GET", "/v1/holds/{id}", 1, PERM_HOLDS, NULL},
+	{ROUTE_HOLD_RELEASE, "POST", "/v1/holds/{id}/release", 1, PERM_HOLDS, NULL},
+	{ROUTE_MATTERS, "GET", "/v1/matters", 1, PERM_HOLDS, NULL},
+	{ROUTE_MATTER_CREATE, "POST", "/v1/matters", 1, PERM_HOLDS, NULL},
 };
 
 static const char *const labels[ROUTE__COUNT + 1] = {
@@ -29,6 +36,10 @@ static const char *const labels[ROUTE__COUNT + 1] = {
 	[ROUTE_AUDIT_VERIFY] = "audit_verify", [ROUTE_TOKENS] = "tokens",
 	[ROUTE_EXPORTS] = "exports",	   [ROUTE_EXPORT] = "export",
 	[ROUTE_EXPORT_DOWNLOAD] = "export_download",
+	[ROUTE_HOLDS] = "holds", [ROUTE_HOLD_PLACE] = "hold_place",
+	[ROUTE_HOLD_PREVIEW] = "hold_preview", [ROUTE_HOLD] = "hold",
+	[ROUTE_HOLD_RELEASE] = "hold_release", [ROUTE_MATTERS] = "matters",
+	[ROUTE_MATTER_CREATE] = "matter_create",
 	[ROUTE_UNMATCHED] = "unmatched",
 };
 

@@ -41,7 +41,10 @@ audit_append(PGconn *c, const char *actor, const char *client, const char *actio
 	/* One appender at a time: the lock is taken in its own statement, so the INSERT's
 	 * snapshot (READ COMMITTED: taken when the statement starts) sees the row the previous
 	 * holder committed. The lock ends with the transaction. */
-	r = PQexec(c, "BEGIN; SELECT pg_advisory_xact_lock(" AUDIT_LOCK_KEY ")");
+	/* Inside a caller's transaction the row joins it (and the COMMIT below ends it). */
+	r = PQexec(c, PQtransactionStatus(c) == PQTRANS_INTRANS
+			      ? "SELECT pg_advisory_xact_lock(" AUDIT_LOCK_KEY ")"
+			      : "BEGIN; SELECT pg_advisory_xact_lock(" AUDIT_LOCK_KEY ")");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = vl_err_set(err, VL_ERR_DB, "audit: %s", PQerrorMessage(c));
 		PQclear(r);

@@ -13,6 +13,9 @@
 #include "vl_err.h"
 
 #define LEDGER_HASH_LEN 32
+/* pg_advisory lock key: one ledger appender at a time across processes (the store writer per
+ * batch, disposal per batch). Whoever holds it loads the head from the database first. */
+#define LEDGER_LOCK_KEY "7283005"
 
 enum ledger_kind {
 	LEDGER_MESSAGE = 1,

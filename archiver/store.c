@@ -1076,6 +1076,33 @@ store_rows_finish(struct store *s, struct store_pipe *p, enum vl_err sent, enum 
 	return rc;
 }
 
+/* store_ledger_unlock / store_ledger_lock - LEDGER_LOCK_KEY around a batch: disposal
+ * (retention-policies/dispose.c) appends to the ledger too, so the head in memory is checked
+ * against the database's under the lock, and taken from it when another appender moved it. */
+static void
+store_ledger_unlock(struct store *s)
+{
+	PQclear(PQexec(s->conn, "SELECT pg_advisory_unlock(" LEDGER_LOCK_KEY ")"));
+}
+
+static enum vl_err
+store_ledger_lock(struct store *s, char *err)
+{
+	struct ledger_head db;
+	enum vl_err rc = exec_params(s->conn, "SELECT pg_advisory_lock(" LEDGER_LOCK_KEY ")", 0,
+				     NULL, NULL, err, "ledger lock");
+
+	if (rc != VL_OK || s->head_stale)
+		return rc; /* a stale head is reloaded by store_prepare_segment */
+	if ((rc = ledger_head_load(s->conn, &db, err)) != VL_OK) {
+		store_ledger_unlock(s);
+		return rc;
+	}
+	if (db.seq != s->head.seq || memcmp(db.hash, s->head.hash, LEDGER_HASH_LEN) != 0)
+		s->head = db;
+	return VL_OK;
+}
+
 /* store_prepare_segment - before a batch: a fresh segment after a failure, a reloaded head. */
 static enum vl_err
 store_prepare_segment(struct store *s, char *err)
@@ -1171,6 +1198,8 @@ store_commit(struct store *s, const struct store_result **results, size_t *n, ch
 	*n = s->nitems;
 	if (s->nitems == 0)
 		return VL_OK;
+	if ((rc = store_ledger_lock(s, err)) != VL_OK)
+		goto out_unlocked;
 	if ((rc = store_prepare_segment(s, err)) != VL_OK ||
 	    (rc = store_lookup_existing(s, err)) != VL_OK ||
 	    (rc = store_assign_ids(s, err)) != VL_OK)
@@ -1204,6 +1233,8 @@ store_commit(struct store *s, const struct store_result **results, size_t *n, ch
 			log_warnx("seal segment: %s", detail);
 	}
 out:
+	store_ledger_unlock(s);
+out_unlocked:
 	rows_free(&w);
 	for (size_t i = 0; i < s->nitems; i++)
 		store_item_clear(&s->items[i]);
@@ -1252,6 +1283,37 @@ out:
 	return rc;
 }
 
+/* store_train_locked - write and commit the dictionary record, under the ledger lock. */
+static enum vl_err
+store_train_locked(struct store *s, struct record_params *pp, uint32_t id, const uint8_t *dict,
+		   size_t dlen, size_t n, const uint8_t sha[32], char *err)
+{
+	struct record_params p = *pp;
+	struct record_info info;
+	uint64_t off;
+	enum vl_err rc;
+
+	if ((rc = store_prepare_segment(s, err)) != VL_OK ||
+	    (rc = store_write_checkpoint(s, p.stored_at_us, err)) != VL_OK)
+		return rc;
+	off = segment_end(s->seg);
+	if ((rc = record_begin(s->sealer, &p, segment_append_fn, s->seg)) != VL_OK ||
+	    (rc = record_update(s->sealer, dict, dlen)) != VL_OK ||
+	    (rc = record_finish(s->sealer, sha, &info)) != VL_OK ||
+	    (rc = segment_sync(s->seg, err)) != VL_OK ||
+	    (rc = store_commit_dictionary(s, id, off, dlen, n, sha, p.stored_at_us, err)) != VL_OK) {
+		s->seg_unclean = 1;
+		s->head_stale = 1;
+		if (err && !*err)
+			vl_err_set(err, rc, "dictionary: %s", vl_err_str(rc));
+		return rc;
+	}
+	s->committed_end = segment_end(s->seg);
+	rc = vault_add_dict(s->vault, id, dict, dlen, (int)s->cfg->zstd_level, err);
+	log_info("dictionary=%u trained on %zu messages, %zu bytes", id, n, dlen);
+	return rc;
+}
+
 enum vl_err
 store_train_dictionary(struct store *s, const struct store_source *samples, size_t n, char *err)
 {
@@ -1262,9 +1324,7 @@ store_train_dictionary(struct store *s, const struct store_source *samples, size
 	struct record_params p = {.kind = RECORD_DICT,
 				  .key_id = keyring_current_id(kr),
 				  .key = keyring_seal_key(kr, keyring_current_id(kr))};
-	struct record_info info;
 	uint32_t id = vault_newest_dict(s->vault) + 1;
-	uint64_t off;
 	size_t dlen;
 	enum vl_err rc = VL_OK;
 
@@ -1289,27 +1349,14 @@ store_train_dictionary(struct store *s, const struct store_source *samples, size
 	}
 	p.stored_at_us = store_now_us();
 	EVP_Digest(dict, dlen, sha, NULL, EVP_sha256(), NULL);
-	if ((rc = store_prepare_segment(s, err)) != VL_OK ||
-	    (rc = store_write_checkpoint(s, p.stored_at_us, err)) != VL_OK)
+	if ((rc = store_ledger_lock(s, err)) != VL_OK)
 		goto out;
-	off = segment_end(s->seg);
-	if ((rc = record_begin(s->sealer, &p, segment_append_fn, s->seg)) != VL_OK ||
-	    (rc = record_update(s->sealer, dict, dlen)) != VL_OK ||
-	    (rc = record_finish(s->sealer, sha, &info)) != VL_OK ||
-	    (rc = segment_sync(s->seg, err)) != VL_OK ||
-	    (rc = store_commit_dictionary(s, id, off, dlen, n, sha, p.stored_at_us, err)) != VL_OK) {
-		s->seg_unclean = 1;
-		s->head_stale = 1;
-		if (err && !*err)
-			vl_err_set(err, rc, "dictionary: %s", vl_err_str(rc));
-		goto out;
-	}
-	s->committed_end = segment_end(s->seg);
-	rc = vault_add_dict(s->vault, id, dict, dlen, (int)s->cfg->zstd_level, err);
-	log_info("dictionary=%u trained on %zu messages, %zu bytes", id, n, dlen);
+	rc = store_train_locked(s, &p, id, dict, dlen, n, sha, err);
+	store_ledger_unlock(s);
 out:
 	buf_free(&all);
 	free(sizes);
 	free(dict);
 	return rc;
 }
+

@@ -58,6 +58,13 @@ audit_bad(void *arg, uint64_t seq, const char *why)
 	problem(arg, "audit row %llu: %s", (unsigned long long)seq, why);
 }
 
+/* DISPOSED(subject) - SQL: a record the ledger committed to went by disposal: its tombstone
+ * (schema 0005 disposed_records) and the ledger's disposal entry for it are both there. */
+#define DISPOSED(subj)                                                                          \
+	"EXISTS (SELECT 1 FROM disposed_records d WHERE d.subject = " subj " AND EXISTS (SELECT"  \
+	" 1 FROM ledger x WHERE x.kind = 'disposal' AND x.subject = sha256('disposal'::bytea ||"   \
+	" d.subject)))"
+
 /* Cross-checks done by PostgreSQL: each query returns one text column, one row per problem.
  * The subjects are recomputed exactly as ledger.c encodes them (int8send is big-endian). */
 static const struct {
@@ -72,13 +79,18 @@ static const struct {
 	{"ledger message entry whose stored record is gone or changed",
 	 "SELECT 'ledger entry ' || l.seq FROM ledger l WHERE l.kind = 'message' AND NOT EXISTS"
 	 " (SELECT 1 FROM blobs b WHERE l.subject = sha256('message'::bytea || b.address ||"
-	 " b.sha256 || int8send(b.raw_size) || int8send(b.segment_id) || int8send(b.record_offset)))"},
+	 " b.sha256 || int8send(b.raw_size) || int8send(b.segment_id) || int8send(b.record_offset)))"
+	 " AND NOT " DISPOSED("l.subject")},
 	{"receipt without its ledger entry",
 	 "SELECT 'receipt ' || r.id || ' of message ' || r.message_id FROM receipts r WHERE NOT"
 	 " EXISTS (SELECT 1 FROM ledger l WHERE l.kind = 'receipt' AND l.subject = r.sha256)"},
 	{"ledger receipt entry whose receipt row is gone or changed",
 	 "SELECT 'ledger entry ' || l.seq FROM ledger l WHERE l.kind = 'receipt' AND NOT EXISTS"
-	 " (SELECT 1 FROM receipts r WHERE r.sha256 = l.subject)"},
+	 " (SELECT 1 FROM receipts r WHERE r.sha256 = l.subject) AND NOT " DISPOSED("l.subject")},
+	{"disposal tombstone without its ledger disposal entry (row forged)",
+	 "SELECT d.kind || ' ' || encode(d.subject, 'hex') FROM disposed_records d WHERE NOT EXISTS"
+	 " (SELECT 1 FROM ledger x WHERE x.kind = 'disposal' AND x.subject ="
+	 " sha256('disposal'::bytea || d.subject))"},
 	{"message row without its stored record",
 	 "SELECT 'message ' || m.id FROM messages m LEFT JOIN blobs b ON b.address = m.address"
 	 " WHERE b.address IS NULL"},
@@ -167,8 +179,12 @@ verify_known_offsets(struct verify *v, uint64_t id, size_t *n)
 			 "SELECT record_offset, encode(address, 'hex'), 'message ' || coalesce((SELECT"
 			 " m.id::text FROM messages m WHERE m.address = b.address), '?')"
 			 " FROM blobs b WHERE segment_id = $1"
+			 " UNION ALL SELECT record_offset, encode(address, 'hex'), 'disposed message'"
+			 " FROM disposed_records WHERE segment_id = $1 AND kind = 'message'"
 			 " UNION ALL SELECT DISTINCT record_offset, NULL, 'receipts record' FROM"
-			 " receipts WHERE segment_id = $1"
+			 " (SELECT record_offset FROM receipts WHERE segment_id = $1 UNION ALL"
+			 " SELECT record_offset FROM disposed_records WHERE segment_id = $1"
+			 " AND kind = 'receipt') rr"
 			 " UNION ALL SELECT record_offset, NULL, 'dictionary ' || id FROM dictionaries"
 			 " WHERE segment_id = $1",
 			 1, NULL, vals, NULL, NULL, 0);

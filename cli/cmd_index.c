@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hold.h"
+#include "retention.h"
 #include "db.h"
 #include "indexer.h"
 #include "vault.h"
@@ -84,6 +86,32 @@ index_progress(double t0, int final)
 
 /* cmd_index - with --all, every message is queued again first (after an extractor change, or
  * once damaged segments are repaired). Prints what it did and the rate; exit 1 on a failure. */
+/* index_upkeep - what newly indexed mail needs next: every active legal hold swept over it,
+ * and its retain-until computed from the site's policy set (when there is one). */
+static enum vl_err
+index_upkeep(struct cli *c, PGconn *conn, char *err)
+{
+	struct retention_opts o = {0};
+	struct retention_result res;
+	struct policy_set *s = NULL;
+	int64_t held = 0;
+	enum vl_err rc;
+
+	if ((rc = hold_sweep(conn, NULL, &held, err)) != VL_OK)
+		return rc;
+	printf("held          %lld more messages\n", (long long)held);
+	if (retention_load(&c->cfg, &s, err) == VL_ERR_NOTFOUND)
+		return VL_OK;
+	if (s == NULL)
+		return VL_ERR_PARSE;
+	rc = retention_apply(conn, c->actor, s, &o, &res, err);
+	policy_set_free(s);
+	if (rc == VL_OK)
+		printf("retention     %lld set, %lld without a matching policy\n", (long long)res.set,
+		       (long long)res.unmatched);
+	return rc;
+}
+
 int
 cmd_index(struct cli *c, int argc, char **argv)
 {
@@ -161,6 +189,8 @@ cmd_index(struct cli *c, int argc, char **argv)
 	       dt > 0 ? (double)atomic_load(&index_total) / dt : 0.0);
 	/* Still waiting: locked by another indexer (vellum serve), or arrived meanwhile. */
 	printf("still waiting %lld messages\n", (long long)waiting);
+	if ((rc = index_upkeep(c, conn, err)) != VL_OK)
+		goto out;
 	status = 0;
 out:
 	if (status != 0 && rc == VL_ERR_NOKEY)

@@ -23,6 +23,7 @@
 #include "store.h"
 #include "receiver.h"
 #include "tls.h"
+#include "upkeep.h"
 
 int
 cmd_init(struct cli *c, int argc, char **argv)
@@ -224,6 +225,7 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	struct store *st;
 	struct receiver *rcv = NULL;
 	struct indexer *ix = NULL;
+	struct upkeep *up = NULL;
 	struct api *api = NULL;
 	/* Owned here, for the whole run: the receiver and its writer fill it, the API reads it. */
 	struct metrics *metrics = xcalloc(1, sizeof(*metrics));
@@ -252,6 +254,9 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	 * (messages.indexed_at IS NULL); its lag shows in `vellum status`. */
 	if (indexer_start(&ix, &c->cfg, err) != VL_OK)
 		log_warnx("indexer not started: %s (vellum index drains the queue)", err);
+	/* Legal holds over new arrivals and their retain-until, behind the indexer. */
+	if (upkeep_start(&up, &c->cfg, "serve", err) != VL_OK)
+		log_warnx("retention upkeep not started: %s (vellum index does it too)", err);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (log_level_get() < LOG_LEVEL_INFO)
@@ -265,6 +270,7 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	log_info("stopping");
 	api_stop(api);
 	receiver_free(rcv); /* stops the writer thread, which owns the store until then */
+	upkeep_stop(up);
 	indexer_stop(ix);
 	store_close(st);
 	db_close(db);

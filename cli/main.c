@@ -40,6 +40,9 @@ static const struct command {
 	{"status", cmd_status, 1, "counts and state of the archive"},
 	{"serve", cmd_serve, 1, "run the archive: database, store writer, SMTP/LMTP, HTTP API"},
 	{"token", cmd_token, 1, "create|list|revoke HTTP API tokens"},
+	{"hold", cmd_hold, 1, "place|preview|release|list|show legal holds"},
+	{"retention", cmd_retention, 1, "list|show|test|apply retention policies"},
+	{"dispose", cmd_dispose, 1, "remove messages past retention and under no hold"},
 	{"bench-search", cmd_bench_search, 1, "time one query N times in process (p50/p99)"},
 	{"bench-seal", cmd_bench_seal, 1, "in-process ceiling: hash+compress+encrypt, no I/O"},
 };

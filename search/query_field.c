@@ -199,7 +199,7 @@ sql_custodian(struct qparams *e, const struct qnode *n, struct buf *out, char *e
 }
 
 /* sql_hold - messages under the legal hold named (lower-cased, like custodian names).
- * XXX: the holds tables arrive with the legal-hold issue; this is the one place to adapt. */
+ * A released hold still names what it covered (schema 0005: hold_messages is never pruned). */
 static enum vl_err
 sql_hold(struct qparams *e, const struct qnode *n, struct buf *out, char *err)
 {
