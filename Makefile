@@ -5,6 +5,8 @@
 #   make bench    install what is missing, build optimised, print the benchmark tables
 #   make bench-search  the search benchmark of issue 4 (1M messages: hours; SEARCH_BENCH_MESSAGES=N)
 #   make bench-holds   hold placement and disposal on synthetic rows (HOLD_BENCH_MESSAGES=N)
+#   make bench-export  export of 100,000 messages beside cat (EXPORT_BENCH_MESSAGES=N)
+#   make bench-api     search over HTTP at 1 and 16 connections beside in-process (1M messages)
 .SUFFIXES:
 .DEFAULT_GOAL := all
 
@@ -93,12 +95,22 @@ bench-holds: deps
 	$(MAKE) bin/vellum
 	sh bench/holds.sh
 
+bench-export: deps
+	$(MAKE) bin/vellum
+	sh bench/export.sh
+
+# bench/api.sh loads its own archive (API_BENCH_MESSAGES, default 1,000,000) unless given a
+# data folder: `sh bench/api.sh DATA`.
+bench-api: deps
+	$(MAKE) bin/vellum
+	sh bench/api.sh
+
 fmt:
 	clang-format -i $(LIB_SRC:build/schema_sql.c=) $(CLI_SRC) $(UNIT_SRC) $(wildcard */*.h)
 
 clean:
 	rm -rf build bin
 
-.PHONY: all deps run test bench bench-search bench-holds fmt clean
+.PHONY: all deps run test bench bench-search bench-holds bench-export bench-api fmt clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)
