@@ -190,13 +190,13 @@ echo "$N $import_s $index_s $raw $store $sizes" | tr '|' ' ' | awk '{
 	printf "%-24s %10.0f msgs/s  (%.1f s)\n", "index (--jobs 2)", n / ix, ix
 	printf "%-24s %10.0f msgs/s  (%.1f s)\n", "until searchable", n / (imp + ix), imp + ix
 	printf "\n"
-	printf "raw bytes                %d (%d messages)\n", raw, n
-	printf "compressed blobs         %d bytes (sum of blobs.record_size; %.1f%% of raw)\n", rec, 100 * rec / raw
-	printf "message_index            %d bytes (pg_total_relation_size)\n", total
-	printf "  heap / TOAST / indexes %d / %d / %d bytes (GIN on tsv: %d)\n", heap, toast, idx, gin
+	printf "raw bytes                %.0f (%.0f messages)\n", raw, n
+	printf "compressed blobs         %.0f bytes (sum of blobs.record_size; %.1f%% of raw)\n", rec, 100 * rec / raw
+	printf "message_index            %.0f bytes (pg_total_relation_size)\n", total
+	printf "  heap / TOAST / indexes %.0f / %.0f / %.0f bytes (GIN on tsv: %.0f)\n", heap, toast, idx, gin
 	printf "index / blobs            %.2f\n", total / rec
-	printf "DATA/store allocated     %d bytes (du -s --block-size=1)\n", store
-	printf "PostgreSQL database      %d bytes (pg_database_size)\n", db
+	printf "DATA/store allocated     %.0f bytes (du -s --block-size=1)\n", store
+	printf "PostgreSQL database      %.0f bytes (pg_database_size)\n", db
 	printf "\naim: index <= compressed blobs (%s)\n", (total <= rec ? "met" : "NOT met")
 }'
 # The aim is for first pages; the count is shown beside it, not counted in.
