@@ -16,6 +16,8 @@
 #define SEARCH_COUNT_EXACT_MAX 1000  /* counted exactly up to here, estimated above: each
 				      * counted match is a heap read (~25 us here) */
 #define SEARCH_CURSOR_MAX 48	     /* bytes of a cursor, NUL included */
+#define SEARCH_WALK_MS 100	     /* a page's walk down the date index, before the page is
+				      * fetched by the full-text index and sorted (search.c) */
 #define SEARCH_SNIPPET_MAX 240	     /* bytes of a snippet's text around the first match */
 #define SEARCH_SNIPPET_SCAN 65536    /* bytes of body text looked through for a match */
 
