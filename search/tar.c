@@ -1,5 +1,4 @@
 /* tar - POSIX ustar writer; see tar.h. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,12 +8,12 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dirwalk.h"
 #include "fsutil.h"
 #include "tar.h"
 
 #define TAR_BLOCK 512
 #define TAR_COPY 65536
-#define TAR_DEPTH_MAX 16
 
 /* name_split - path into ustar's prefix (155) and name (100) fields. */
 static int
@@ -97,45 +96,15 @@ copy_file(int fd, const char *path, const char *name, uint64_t size, char *err)
 	return rc;
 }
 
-static int
-by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
+/* tar_entry - a dirwalk visit: the header, then a file's bytes. */
 static enum vl_err
-walk(int fd, const char *dir, const char *name, int depth, char *err)
+tar_entry(void *ctx, const char *path, const char *name, const struct stat *st, char *err)
 {
-	struct dirent **list = NULL;
-	int n = scandir(dir, &list, NULL, by_name);
-	enum vl_err rc = VL_OK;
+	int fd = *(int *)ctx;
+	enum vl_err rc = header(fd, name, st, err);
 
-	if (n < 0 || depth > TAR_DEPTH_MAX)
-		rc = vl_err_set(err, VL_ERR_IO, "%s: cannot be listed", name);
-	for (int i = 0; i < n; i++) {
-		char path[4096], sub[4096];
-		struct stat st;
-
-		if (rc != VL_OK || strcmp(list[i]->d_name, ".") == 0 ||
-		    strcmp(list[i]->d_name, "..") == 0)
-			goto next;
-		snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
-		snprintf(sub, sizeof(sub), "%s/%s", name, list[i]->d_name);
-		if (lstat(path, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
-			goto next; /* only what an export writes */
-		if ((rc = header(fd, S_ISDIR(st.st_mode) ? strcat(sub, "/") : sub, &st, err)) !=
-		    VL_OK)
-			goto next;
-		if (S_ISDIR(st.st_mode)) {
-			sub[strlen(sub) - 1] = '\0';
-			rc = walk(fd, path, sub, depth + 1, err);
-		} else {
-			rc = copy_file(fd, path, sub, (uint64_t)st.st_size, err);
-		}
-next:
-		free(list[i]);
-	}
-	free(list);
+	if (rc == VL_OK && S_ISREG(st->st_mode))
+		rc = copy_file(fd, path, name, (uint64_t)st->st_size, err);
 	return rc;
 }
 
@@ -151,7 +120,8 @@ tar_dir(int fd, const char *dir, const char *top, char *err)
 	char name[512];
 
 	snprintf(name, sizeof(name), "%s/", top);
-	if ((rc = header(fd, name, &st, err)) != VL_OK || (rc = walk(fd, dir, top, 0, err)) != VL_OK)
+	if ((rc = header(fd, name, &st, err)) != VL_OK ||
+	    (rc = dirwalk(dir, top, tar_entry, &fd, err)) != VL_OK)
 		return rc;
 	memset(zero, 0, sizeof(zero));
 	return fs_write_full(fd, zero, sizeof(zero)) == VL_OK

@@ -1,5 +1,4 @@
 /* zip - stored ZIP (with ZIP64 when needed); see zip.h. Layout from PKWARE's APPNOTE 6.3. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,11 +9,11 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dirwalk.h"
 #include "fsutil.h"
 #include "zip.h"
 
 #define ZIP_COPY 65536
-#define ZIP_DEPTH_MAX 16
 #define U32_MAX_FIELD 0xffffffffu
 #define U16_MAX_FIELD 0xffffu
 
@@ -241,46 +240,11 @@ entry(struct zipper *z, const char *path, const char *name, const struct stat *s
 	return VL_OK;
 }
 
-static int
-by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
+/* zip_entry - a dirwalk visit: one local header and its file's bytes. */
 static enum vl_err
-walk(struct zipper *z, const char *dir, const char *name, int depth, char *err)
+zip_entry(void *ctx, const char *path, const char *name, const struct stat *st, char *err)
 {
-	struct dirent **list = NULL;
-	int n = scandir(dir, &list, NULL, by_name);
-	enum vl_err rc = VL_OK;
-
-	if (n < 0 || depth > ZIP_DEPTH_MAX)
-		rc = vl_err_set(err, VL_ERR_IO, "%s: cannot be listed", name);
-	for (int i = 0; i < n; i++) {
-		char path[4096], sub[4096];
-		struct stat st;
-
-		if (rc != VL_OK || strcmp(list[i]->d_name, ".") == 0 ||
-		    strcmp(list[i]->d_name, "..") == 0)
-			goto next;
-		snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
-		snprintf(sub, sizeof(sub), "%s/%s", name, list[i]->d_name);
-		if (lstat(path, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
-			goto next;
-		if (S_ISDIR(st.st_mode)) {
-			strcat(sub, "/");
-			if ((rc = entry(z, path, sub, &st, err)) == VL_OK) {
-				sub[strlen(sub) - 1] = '\0';
-				rc = walk(z, path, sub, depth + 1, err);
-			}
-		} else {
-			rc = entry(z, path, sub, &st, err);
-		}
-next:
-		free(list[i]);
-	}
-	free(list);
-	return rc;
+	return entry(ctx, path, name, st, err);
 }
 
 /* finish - the central directory, ZIP64 end records when needed, the end record. */
@@ -338,7 +302,7 @@ zip_dir(int fd, const char *dir, const char *top, char *err)
 	z.copy = xmalloc(ZIP_COPY);
 	snprintf(name, sizeof(name), "%s/", top);
 	if ((rc = entry(&z, dir, name, &st, err)) == VL_OK &&
-	    (rc = walk(&z, dir, top, 0, err)) == VL_OK)
+	    (rc = dirwalk(dir, top, zip_entry, &z, err)) == VL_OK)
 		rc = finish(&z, err);
 	free(z.copy);
 	buf_free(&z.cd);
