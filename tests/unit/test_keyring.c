@@ -27,55 +27,21 @@
 /* ---- a scratch directory with one keyring path in it ---- */
 
 struct tmp {
-	char dir[512];
-	char path[600];
+	char dir[UNIT_TMP_MAX];
+	char path[UNIT_TMP_MAX + 16];
 };
-
-/* Directories of tests that stopped at a fatal assertion before tmp_done: removed at exit. */
-#define LIVE_MAX 16
-static char live[LIVE_MAX][512];
-
-static void
-tmp_sweep(void)
-{
-	char path[600];
-
-	for (size_t i = 0; i < LIVE_MAX; i++)
-		if (live[i][0]) {
-			snprintf(path, sizeof(path), "%s/keyring", live[i]);
-			unlink(path);
-			(void)rmdir(live[i]);
-			live[i][0] = 0;
-		}
-}
 
 static void
 tmp_init(struct tmp *t)
 {
-	static int registered;
-	const char *base = getenv("TMPDIR");
-
-	if (!registered)
-		registered = atexit(tmp_sweep) == 0;
-	snprintf(t->dir, sizeof(t->dir), "%s/vellum-test-keyring-XXXXXX",
-		 base && *base ? base : "/root");
-	CU_ASSERT_FATAL(mkdtemp(t->dir) != NULL);
+	unit_tmpdir_new(t->dir, "keyring");
 	snprintf(t->path, sizeof(t->path), "%s/keyring", t->dir);
-	for (size_t i = 0; i < LIVE_MAX; i++)
-		if (!live[i][0]) {
-			snprintf(live[i], sizeof(live[i]), "%s", t->dir);
-			break;
-		}
 }
 
 static void
 tmp_done(struct tmp *t)
 {
-	for (size_t i = 0; i < LIVE_MAX; i++)
-		if (strcmp(live[i], t->dir) == 0)
-			live[i][0] = 0;
-	unlink(t->path);
-	CU_ASSERT(rmdir(t->dir) == 0);
+	CU_ASSERT(unit_tmpdir_free(t->dir) == 0);
 }
 
 /* put - write text to t->path with exactly mode (whatever the umask). */

@@ -4,7 +4,6 @@
  * committed end, and damage. Segment files may carry FS_APPEND_FL (when the process holds
  * CAP_LINUX_IMMUTABLE), so the scratch directory clears it before editing or removing them. */
 #include <CUnit/CUnit.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sodium.h>
@@ -24,10 +23,10 @@
 /* ---- a scratch directory ---- */
 
 struct tmp {
-	char dir[512];
+	char dir[UNIT_TMP_MAX];
 };
 
-/* writable - clear FS_APPEND_FL so the file can be edited in place or removed. */
+/* writable - clear FS_APPEND_FL so the file can be edited in place. */
 static void
 writable(const char *path)
 {
@@ -39,66 +38,16 @@ writable(const char *path)
 	}
 }
 
-/* rm_dir - remove dir and the files in it; returns rmdir's result. */
-static int
-rm_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[1024];
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		writable(path);
-		(void)unlink(path);
-	}
-	closedir(d);
-	return rmdir(dir);
-}
-
-/* Directories of tests that stopped at a fatal assertion before tmp_done: removed at exit. */
-#define LIVE_MAX 16
-static char live[LIVE_MAX][512];
-
-static void
-tmp_sweep(void)
-{
-	for (size_t i = 0; i < LIVE_MAX; i++)
-		if (live[i][0]) {
-			(void)rm_dir(live[i]);
-			live[i][0] = 0;
-		}
-}
-
 static void
 tmp_init(struct tmp *t)
 {
-	static int registered;
-	const char *base = getenv("TMPDIR");
-
-	if (!registered)
-		registered = atexit(tmp_sweep) == 0;
-	snprintf(t->dir, sizeof(t->dir), "%s/vellum-test-segment-XXXXXX",
-		 base && *base ? base : "/root");
-	CU_ASSERT_FATAL(mkdtemp(t->dir) != NULL);
-	for (size_t i = 0; i < LIVE_MAX; i++)
-		if (!live[i][0]) {
-			snprintf(live[i], sizeof(live[i]), "%s", t->dir);
-			break;
-		}
+	unit_tmpdir_new(t->dir, "segment");
 }
 
 static void
 tmp_done(struct tmp *t)
 {
-	for (size_t i = 0; i < LIVE_MAX; i++)
-		if (strcmp(live[i], t->dir) == 0)
-			live[i][0] = 0;
-	CU_ASSERT(rm_dir(t->dir) == 0);
+	CU_ASSERT(unit_tmpdir_free(t->dir) == 0);
 }
 
 static void

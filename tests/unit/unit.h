@@ -32,6 +32,13 @@ struct unit_suite {
 void unit_register(struct unit_suite *s);
 
 /* A constructor adds the suite to the list before main runs. */
+/* Scratch folders (unit_tmp.c): unit_tmpdir_new makes one, vellum-test-TAG-XXXXXX under
+ * $TMPDIR (else /root), into dir; unit_tmpdir_free removes it and its files (0 when removed).
+ * One a test leaves behind at a fatal assertion is removed at exit. */
+#define UNIT_TMP_MAX 512
+void unit_tmpdir_new(char dir[UNIT_TMP_MAX], const char *tag);
+int unit_tmpdir_free(const char *dir);
+
 #define UNIT_SUITE(sname, ...)                                                                     \
 	static const struct unit_case sname##_cases[] = {__VA_ARGS__, {0, 0}};                     \
 	static struct unit_suite sname##_suite = {#sname, sname##_cases, 0};                       \
