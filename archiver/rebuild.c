@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "keyslot.h"
 #include "ledger.h"
 #include "log.h"
 #include "msghdr.h"
@@ -40,6 +41,10 @@ struct rebuild {
 		uint64_t id, end;
 	} *abandoned;
 	size_t nabandoned;
+	struct {
+		uint64_t seg, off;
+	} *shredded; /* message records whose keys disposal destroyed */
+	size_t nshredded;
 	uint32_t next_dict;
 };
 
@@ -53,6 +58,55 @@ exec(struct rebuild *rb, const char *sql, int n, const char *const *vals, char *
 		rc = vl_err_set(err, VL_ERR_DB, "%s", PQerrorMessage(rb->conn));
 	PQclear(r);
 	return rc;
+}
+
+/* exec_count - exec, and *n: the rows the statement changed. */
+static enum vl_err
+exec_count(struct rebuild *rb, const char *sql, int n, const char *const *vals, int *rows,
+	   char *err)
+{
+	PGresult *r = PQexecParams(rb->conn, sql, n, NULL, vals, NULL, NULL, 0);
+	enum vl_err rc = VL_OK;
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = vl_err_set(err, VL_ERR_DB, "%s", PQerrorMessage(rb->conn));
+	else
+		*rows = atoi(PQcmdTuples(r));
+	PQclear(r);
+	return rc;
+}
+
+static int
+rebuild_was_shredded(const struct rebuild *rb, uint64_t seg, uint64_t off)
+{
+	for (size_t i = 0; i < rb->nshredded; i++)
+		if (rb->shredded[i].seg == seg && rb->shredded[i].off == off)
+			return 1;
+	return 0;
+}
+
+/* rebuild_key_destroyed - whether disposal destroyed the key of this record (its bytes stay,
+ * unreadable); such records are skipped, counted, and not an error. */
+static enum vl_err
+rebuild_key_destroyed(struct rebuild *rb, uint64_t seg, uint64_t off,
+		      const struct record_info *info, int *destroyed, char *err)
+{
+	int state = 0;
+	enum vl_err rc = VL_OK;
+
+	*destroyed = 0;
+	if (info->key_id & KEYSLOT_ID_FLAG)
+		rc = vault_slot_state(rb->vault, seg, off, &state, err);
+	if (rc != VL_OK || state != KEYSLOT_DESTROYED)
+		return rc;
+	*destroyed = 1;
+	rb->n->shredded++;
+	if (info->kind == RECORD_MESSAGE) {
+		rb->shredded = xrealloc(rb->shredded, (rb->nshredded + 1) * sizeof(*rb->shredded));
+		rb->shredded[rb->nshredded].seg = seg;
+		rb->shredded[rb->nshredded++].off = off;
+	}
+	return VL_OK;
 }
 
 static void
@@ -138,7 +192,7 @@ rebuild_message(struct rebuild *rb, uint64_t seg, uint64_t off, char *err)
 	hexb(h, info.sha256, 32);
 	snprintf(raw, sizeof(raw), "%llu", (unsigned long long)info.raw_len);
 	snprintf(rec, sizeof(rec), "%llu", (unsigned long long)info.record_len);
-	snprintf(key, sizeof(key), "%u", info.key_id);
+	snprintf(key, sizeof(key), "%u", info.key_id & ~KEYSLOT_ID_FLAG);
 	snprintf(dict, sizeof(dict), "%u", info.dict_id);
 	snprintf(segs, sizeof(segs), "%llu", (unsigned long long)seg);
 	snprintf(offs, sizeof(offs), "%llu", (unsigned long long)off);
@@ -225,6 +279,12 @@ rebuild_receipt_line(struct rebuild *rb, const char *line, size_t len, uint64_t 
 			rb, (uint64_t)json_integer_value(json_array_get(blob, 0)),
 			(uint64_t)json_integer_value(json_array_get(blob, 1)));
 
+		if (pm == NULL && rebuild_was_shredded(
+					  rb, (uint64_t)json_integer_value(json_array_get(blob, 0)),
+					  (uint64_t)json_integer_value(json_array_get(blob, 1)))) {
+			rb->n->receipts_skipped++; /* its message was disposed */
+			goto out;
+		}
 		if (pm == NULL) {
 			rc = vl_err_set(err, VL_ERR_CORRUPT, "segment %llu offset %llu: receipt %u "
 					"names a message record that is not there",
@@ -250,13 +310,21 @@ rebuild_receipt_line(struct rebuild *rb, const char *line, size_t len, uint64_t 
 			   jstr(o, "origin"), jstr(o, "mail_from"), jstr(o, "client_addr"),
 			   jstr(o, "helo"),   jstr(o, "tls"),	jstr(o, "listener"), segs, offs, idx, h,
 			   report ? rep : NULL};
-	if ((rc = exec(rb,
-		       "INSERT INTO receipts (id, message_id, received_at, source, origin, mail_from,"
-		       " client_addr, helo, tls, listener, segment_id, record_offset, record_index,"
-		       " sha256, journal_report_id) VALUES ($1, $2, vellum_ts($3), $4,"
-		       " coalesce($5, ''), $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-		       15, v, err)) != VL_OK)
+	/* A receipt of a disposed message (its batch's record lives on for the others) is not
+	 * restored: no message row is there for it. */
+	int added = 0;
+	if ((rc = exec_count(rb,
+			     "INSERT INTO receipts (id, message_id, received_at, source, origin,"
+			     " mail_from, client_addr, helo, tls, listener, segment_id, record_offset,"
+			     " record_index, sha256, journal_report_id) SELECT $1, $2, vellum_ts($3),"
+			     " $4, coalesce($5, ''), $6, $7, $8, $9, $10, $11, $12, $13, $14, $15"
+			     " WHERE EXISTS (SELECT 1 FROM messages WHERE id = $2::int8)",
+			     15, v, &added, err)) != VL_OK)
 		goto out;
+	if (!added) {
+		rb->n->receipts_skipped++;
+		goto out;
+	}
 	json_t *rc_arr = json_object_get(o, "rcpts"), *roles = json_object_get(o, "roles");
 	for (size_t i = 0; i < json_array_size(rc_arr); i++) {
 		char pos[24];
@@ -426,10 +494,14 @@ rebuild_segment(struct rebuild *rb, uint64_t id, int pass, char *err)
 				}
 				buf_free(&b);
 			}
-		} else if (info.kind == RECORD_MESSAGE) {
-			rc = rebuild_message(rb, id, (uint64_t)off, err);
-		} else if (info.kind == RECORD_RECEIPT) {
-			rc = rebuild_receipt(rb, id, (uint64_t)off, err);
+		} else if (info.kind == RECORD_MESSAGE || info.kind == RECORD_RECEIPT) {
+			int gone;
+
+			rc = rebuild_key_destroyed(rb, id, (uint64_t)off, &info, &gone, err);
+			if (rc == VL_OK && !gone)
+				rc = info.kind == RECORD_MESSAGE
+					     ? rebuild_message(rb, id, (uint64_t)off, err)
+					     : rebuild_receipt(rb, id, (uint64_t)off, err);
 		} else if (info.kind == RECORD_DICT) {
 			rc = rebuild_dict(rb, id, (uint64_t)off, err);
 		} else if (info.kind == RECORD_SEAL || (int)info.kind == REBUILD_RECORD_ABANDON) {
@@ -510,6 +582,15 @@ rebuild_run(const struct vl_config *cfg, PGconn *conn, struct rebuild_counts *n,
 		  "SELECT setval('message_id_seq', greatest((SELECT max(id) FROM messages), 1)),"
 		  " setval('receipts_id_seq', greatest((SELECT max(id) FROM receipts), 1))",
 		  0, NULL, err);
+	if (rc == VL_OK) {
+		char sk[24], cm[24];
+
+		snprintf(sk, sizeof(sk), "%llu", (unsigned long long)(n->shredded + n->receipts_skipped));
+		snprintf(cm, sizeof(cm), "%llu", (unsigned long long)n->checkpoint_mismatches);
+		const char *v[] = {sk, cm};
+		rc = exec(&rb, "INSERT INTO rebuilds (records_skipped, checkpoint_mismatches)"
+			       " VALUES ($1, $2)", 2, v, err);
+	}
 	if (rc == VL_OK)
 		rc = exec(&rb, "COMMIT", 0, NULL, err);
 	if (n->checkpoint_mismatches)
@@ -522,6 +603,7 @@ out:
 		msghdr_free(&rb.msgs[i].hdr);
 	free(rb.msgs);
 	free(rb.abandoned);
+	free(rb.shredded);
 	free(ids);
 	vault_free(rb.vault);
 	return rc;

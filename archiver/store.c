@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "fsutil.h"
+#include "keyslot.h"
 #include "ledger.h"
 #include "log.h"
 #include "msghdr.h"
@@ -52,6 +53,7 @@ struct store {
 	struct vault *vault;
 	struct record_sealer *sealer;
 	struct segment *seg;
+	struct keyslot_file *slots; /* the open segment's record keys */
 	int seg_unclean; /* the file's end differs from the committed end: start a new one */
 	uint64_t committed_end; /* of the open segment, as the database has it */
 	int head_stale;		/* a failed batch advanced the in-memory ledger head */
@@ -67,7 +69,7 @@ struct store {
 	} pending_abandon, pending_seal;
 	int64_t months[STORE_MONTHS_CACHED];
 	size_t nmonths;
-	char seg_dir[CONFIG_PATH_MAX];
+	char seg_dir[CONFIG_PATH_MAX], slot_dir[CONFIG_PATH_MAX];
 };
 
 /* The rows of one batch, gathered as array literals for unnest() inserts. */
@@ -156,6 +158,25 @@ u64str(char out[24], uint64_t v)
 
 /* ---- the open segment: create, reopen, abandon, seal ---- */
 
+/* store_close_segment - close the open segment and its key slots (without syncing). */
+static void
+store_close_segment(struct store *s)
+{
+	segment_close(s->seg);
+	s->seg = NULL;
+	keyslot_close(s->slots);
+	s->slots = NULL;
+}
+
+/* store_sync - make every appended record and its key durable (the batch's one wait). */
+static enum vl_err
+store_sync(struct store *s, char *err)
+{
+	enum vl_err rc = keyslot_sync(s->slots, err);
+
+	return rc != VL_OK ? rc : segment_sync(s->seg, err);
+}
+
 static enum vl_err
 store_new_segment(struct store *s, char *err)
 {
@@ -183,6 +204,10 @@ store_new_segment(struct store *s, char *err)
 	}
 	if ((rc = segment_create(&s->seg, s->seg_dir, next, 0, t, err)) != VL_OK)
 		return rc;
+	if ((rc = keyslot_open(&s->slots, s->slot_dir, next, UINT64_MAX, err)) != VL_OK) {
+		store_close_segment(s);
+		return rc;
+	}
 	s->committed_end = segment_end(s->seg);
 	u64str(id, next);
 	snprintf(now, sizeof(now), "%lld", (long long)t);
@@ -269,6 +294,10 @@ store_recover_segment(struct store *s, char *err)
 
 		if (i == PQntuples(r) - 1 && segment_reopen(&s->seg, s->seg_dir, id, end, detail) ==
 						     VL_OK) {
+			/* Keys of records past the committed end were never used: cut them. */
+			rc = keyslot_open(&s->slots, s->slot_dir, id, end, err);
+			if (rc != VL_OK)
+				store_close_segment(s);
 			s->committed_end = end;
 			break;
 		}
@@ -301,6 +330,7 @@ store_open(struct store **out, const struct vl_config *cfg, PGconn *conn, int wa
 	s->cfg = cfg;
 	s->conn = conn;
 	config_path(s->seg_dir, cfg, "store/segments");
+	config_path(s->slot_dir, cfg, KEYSLOT_DIR);
 	if ((rc = fs_mkdir_p(s->seg_dir, 0750, err)) != VL_OK)
 		goto fail;
 	config_path(path, cfg, "store/writer.lock");
@@ -361,7 +391,7 @@ store_close(struct store *s)
 	store_batch_clear(s);
 	free(s->items);
 	free(s->results);
-	segment_close(s->seg);
+	store_close_segment(s);
 	record_sealer_free(s->sealer);
 	vault_free(s->vault);
 	if (s->lock_fd > 0)
@@ -559,10 +589,10 @@ store_seal_message(struct store *s, struct store_item *it, const struct store_re
 {
 	const struct keyring *kr = vault_keyring(s->vault);
 	uint32_t dict = vault_newest_dict(s->vault);
+	uint8_t key[32];
 	struct record_params p = {
 		.kind = RECORD_MESSAGE,
-		.key_id = keyring_current_id(kr),
-		.key = keyring_seal_key(kr, keyring_current_id(kr)),
+		.key = key,
 		.zlevel = (int)s->cfg->zstd_level,
 		.dict_id = dict,
 		.cdict = dict ? vault_cdict(s->vault, dict) : NULL,
@@ -572,9 +602,13 @@ store_seal_message(struct store *s, struct store_item *it, const struct store_re
 	enum vl_err rc;
 
 	it->blob_off = segment_end(s->seg);
-	it->key_id = p.key_id;
+	keyslot_add(s->slots, keyring_seal_key(kr, keyring_current_id(kr)), keyring_current_id(kr),
+		    it->blob_off, key, &p.key_id);
+	it->key_id = keyring_current_id(kr);
 	it->dict_id = dict;
-	if ((rc = record_begin(s->sealer, &p, segment_append_fn, s->seg)) != VL_OK)
+	rc = record_begin(s->sealer, &p, segment_append_fn, s->seg);
+	sodium_memzero(key, sizeof(key));
+	if (rc != VL_OK)
 		goto out;
 	for (uint64_t off = 0; off < it->src.len;) {
 		size_t n = it->src.len - off < STORE_READ_CHUNK ? it->src.len - off
@@ -648,10 +682,10 @@ static enum vl_err
 store_write_receipts(struct store *s, int64_t at_us, char *err)
 {
 	const struct keyring *kr = vault_keyring(s->vault);
+	uint8_t key[32];
 	struct record_params p = {
 		.kind = RECORD_RECEIPT,
-		.key_id = keyring_current_id(kr),
-		.key = keyring_seal_key(kr, keyring_current_id(kr)),
+		.key = key,
 		.zlevel = STORE_RECEIPT_ZLEVEL,
 		.stored_at_us = at_us,
 	};
@@ -678,7 +712,13 @@ store_write_receipts(struct store *s, int64_t at_us, char *err)
 		free(json);
 	}
 	EVP_Digest(lines.data, lines.len, all, NULL, EVP_sha256(), NULL);
-	if ((rc = record_begin(s->sealer, &p, segment_append_fn, s->seg)) == VL_OK &&
+	/* The batch's receipts share one record and so one key: it is destroyed when the last
+	 * message with a receipt in it is disposed (dispose.c). */
+	keyslot_add(s->slots, keyring_seal_key(kr, keyring_current_id(kr)), keyring_current_id(kr),
+		    off, key, &p.key_id);
+	rc = record_begin(s->sealer, &p, segment_append_fn, s->seg);
+	sodium_memzero(key, sizeof(key));
+	if (rc == VL_OK &&
 	    (rc = record_update(s->sealer, lines.data, lines.len)) == VL_OK)
 		rc = record_finish(s->sealer, all, &info);
 	buf_free(&lines);
@@ -1119,8 +1159,7 @@ store_prepare_segment(struct store *s, char *err)
 		if (s->seg) {
 			uint64_t id = segment_id(s->seg);
 
-			segment_close(s->seg);
-			s->seg = NULL;
+			store_close_segment(s);
 			if ((rc = store_abandon(s, id, s->committed_end, err)) != VL_OK)
 				return rc;
 		}
@@ -1148,7 +1187,7 @@ store_seal_segment(struct store *s, char *err)
 	memcpy(payload + 8, hash, 32);
 	if ((rc = store_write_plain(s, RECORD_SEAL, payload, sizeof(payload), hash, at, &off,
 				    err)) != VL_OK ||
-	    (rc = segment_sync(s->seg, err)) != VL_OK)
+	    (rc = store_sync(s, err)) != VL_OK)
 		goto fail;
 	ledger_subject_segment(subject, id, covered, hash);
 	store_ledger_add(s, &w, LEDGER_SEGMENT, at, subject);
@@ -1175,8 +1214,7 @@ store_seal_segment(struct store *s, char *err)
 		log_debug("segment=%llu sealed; immutable flag not available", (unsigned long long)id);
 	log_info("segment=%llu sealed size=%llu", (unsigned long long)id,
 		 (unsigned long long)segment_end(s->seg));
-	segment_close(s->seg);
-	s->seg = NULL;
+	store_close_segment(s);
 	rows_free(&w);
 	return store_new_segment(s, err);
 fail:
@@ -1213,7 +1251,7 @@ store_commit(struct store *s, const struct store_result **results, size_t *n, ch
 		enum vl_err sent = store_rows_send(s, &pipe, &w, at_us, err), synced;
 		char sync_err[VL_ERRLEN] = "";
 
-		synced = segment_sync(s->seg, sync_err);
+		synced = store_sync(s, sync_err);
 		if (synced != VL_OK && sent == VL_OK && err)
 			snprintf(err, VL_ERRLEN, "%s", sync_err);
 		rc = store_rows_finish(s, &pipe, sent, synced, err);
@@ -1300,7 +1338,7 @@ store_train_locked(struct store *s, struct record_params *pp, uint32_t id, const
 	if ((rc = record_begin(s->sealer, &p, segment_append_fn, s->seg)) != VL_OK ||
 	    (rc = record_update(s->sealer, dict, dlen)) != VL_OK ||
 	    (rc = record_finish(s->sealer, sha, &info)) != VL_OK ||
-	    (rc = segment_sync(s->seg, err)) != VL_OK ||
+	    (rc = store_sync(s, err)) != VL_OK ||
 	    (rc = store_commit_dictionary(s, id, off, dlen, n, sha, p.stored_at_us, err)) != VL_OK) {
 		s->seg_unclean = 1;
 		s->head_stale = 1;

@@ -1,6 +1,7 @@
 /* vault - the read side of the sealed store. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "keyslot.h"
 #include "segment.h"
 #include "vault.h"
 
@@ -26,18 +28,62 @@ struct vault {
 	struct record_keys keys;
 	struct vault_dict dicts[VAULT_MAX_DICTS];
 	size_t ndicts;
-	struct {
-		uint64_t id;
-		int fd;
-	} fds[VAULT_FD_CACHE];
-	unsigned next_fd;
-	char seg_dir[CONFIG_PATH_MAX];
+	struct vault_fds {
+		struct {
+			uint64_t id;
+			int fd;
+		} e[VAULT_FD_CACHE];
+		unsigned next;
+	} segs, slots;
+	/* The record being opened, for a key that is the record's own (keyslot.h). */
+	uint64_t cur_seg, cur_off;
+	uint8_t *slot_key; /* sodium_malloc'd, 32 bytes, wiped after each read */
+	char slot_err[VL_ERRLEN];
+	char seg_dir[CONFIG_PATH_MAX], slot_dir[CONFIG_PATH_MAX];
 };
+
+static int vault_cached_fd(struct vault_fds *c, uint64_t id, const char *path, int flags);
+
+/* vault_slot_key - the record's own key from its slot; NULL (the reason in slot_err) when the
+ * slot is missing, damaged, or destroyed by disposal. */
+static const uint8_t *
+vault_slot_key(struct vault *v, uint32_t key_id)
+{
+	struct keyslot_entry e;
+	char path[CONFIG_PATH_MAX + 32];
+	const uint8_t *master;
+	int fd;
+
+	keyslot_path(path, sizeof(path), v->slot_dir, v->cur_seg);
+	fd = vault_cached_fd(&v->slots, v->cur_seg, path, O_RDONLY);
+	if (fd < 0) {
+		snprintf(v->slot_err, sizeof(v->slot_err), "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (keyslot_find(fd, v->cur_seg, v->cur_off, &e, v->slot_err) != VL_OK)
+		return NULL;
+	if (e.state == KEYSLOT_DESTROYED) {
+		snprintf(v->slot_err, sizeof(v->slot_err), "destroyed by disposal");
+		return NULL;
+	}
+	if (e.key_id != (key_id & ~KEYSLOT_ID_FLAG) ||
+	    (master = keyring_seal_key(v->kr, e.key_id)) == NULL) {
+		snprintf(v->slot_err, sizeof(v->slot_err), "keyring key %u missing", e.key_id);
+		return NULL;
+	}
+	keyslot_derive(master, v->cur_seg, &e, v->slot_key);
+	sodium_memzero(&e, sizeof(e));
+	return v->slot_key;
+}
 
 static const uint8_t *
 vault_key_cb(void *arg, uint32_t key_id)
 {
-	return keyring_seal_key(((struct vault *)arg)->kr, key_id);
+	struct vault *v = arg;
+
+	if (key_id & KEYSLOT_ID_FLAG)
+		return vault_slot_key(v, key_id);
+	return keyring_seal_key(v->kr, key_id);
 }
 
 static const ZSTD_DDict *
@@ -87,8 +133,13 @@ vault_open(struct vault **out, const struct vl_config *cfg, PGconn *conn, char *
 	*out = NULL;
 	v->cfg = cfg;
 	for (int i = 0; i < VAULT_FD_CACHE; i++)
-		v->fds[i].fd = -1;
+		v->segs.e[i].fd = v->slots.e[i].fd = -1;
 	config_path(v->seg_dir, cfg, "store/segments");
+	config_path(v->slot_dir, cfg, KEYSLOT_DIR);
+	if ((v->slot_key = sodium_malloc(32)) == NULL) {
+		rc = vl_err_set(err, VL_ERR_NOMEM, "sodium_malloc");
+		goto fail;
+	}
 	config_path(path, cfg, "keys/keyring");
 	if ((rc = keyring_load(&v->kr, path, err)) != VL_OK)
 		goto fail;
@@ -114,9 +165,13 @@ vault_free(struct vault *v)
 		ZSTD_freeCDict(v->dicts[i].cdict);
 		ZSTD_freeDDict(v->dicts[i].ddict);
 	}
-	for (int i = 0; i < VAULT_FD_CACHE; i++)
-		if (v->fds[i].fd >= 0)
-			close(v->fds[i].fd);
+	for (int i = 0; i < VAULT_FD_CACHE; i++) {
+		if (v->segs.e[i].fd >= 0)
+			close(v->segs.e[i].fd);
+		if (v->slots.e[i].fd >= 0)
+			close(v->slots.e[i].fd);
+	}
+	sodium_free(v->slot_key);
 	record_reader_free(v->reader);
 	keyring_free(v->kr);
 	free(v);
@@ -183,36 +238,83 @@ vault_newest_dict(const struct vault *v)
 	return v->ndicts ? v->dicts[v->ndicts - 1].id : 0;
 }
 
-/* vault_fd - a read-only fd for segment id, from a small cache (owned by the vault). */
+/* vault_cached_fd - an fd for file id at path from a small cache (owned by the vault), or -1. */
+static int
+vault_cached_fd(struct vault_fds *c, uint64_t id, const char *path, int flags)
+{
+	unsigned slot;
+	int fd;
+
+	for (int i = 0; i < VAULT_FD_CACHE; i++)
+		if (c->e[i].fd >= 0 && c->e[i].id == id)
+			return c->e[i].fd;
+	slot = c->next++ % VAULT_FD_CACHE;
+	if ((fd = open(path, flags | O_CLOEXEC)) < 0)
+		return -1;
+	if (c->e[slot].fd >= 0)
+		close(c->e[slot].fd);
+	c->e[slot].id = id;
+	c->e[slot].fd = fd;
+	return fd;
+}
+
+/* vault_fd - a read-only fd for segment id, and its size now (an open segment grows). */
 static int
 vault_fd(struct vault *v, uint64_t id, off_t *size)
 {
 	char path[CONFIG_PATH_MAX];
 	struct stat st;
-	int fd = -1;
+	int fd;
 
-	for (int i = 0; i < VAULT_FD_CACHE; i++)
-		if (v->fds[i].fd >= 0 && v->fds[i].id == id) {
-			fd = v->fds[i].fd;
-			break;
-		}
-	if (fd < 0) {
-		unsigned slot = v->next_fd++ % VAULT_FD_CACHE;
-
-		vault_segment_path(v, path, id);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -1;
-		if (v->fds[slot].fd >= 0)
-			close(v->fds[slot].fd);
-		v->fds[slot].id = id;
-		v->fds[slot].fd = fd;
-	}
-	/* Size is read every time: an open segment grows. */
-	if (fstat(fd, &st) != 0)
+	vault_segment_path(v, path, id);
+	if ((fd = vault_cached_fd(&v->segs, id, path, O_RDONLY)) < 0 || fstat(fd, &st) != 0)
 		return -1;
 	*size = st.st_size;
 	return fd;
+}
+
+/* vault_open_record - record_open with the record's location known to the key callback. */
+static enum vl_err
+vault_open_record(struct vault *v, int fd, uint64_t segment_id, uint64_t offset, off_t size,
+		  record_write_fn fn, void *arg, struct record_info *info, char *err)
+{
+	enum vl_err rc;
+
+	v->cur_seg = segment_id;
+	v->cur_off = offset;
+	v->slot_err[0] = 0;
+	rc = record_open(v->reader, fd, (off_t)offset, size, &v->keys, fn, arg, info, err);
+	sodium_memzero(v->slot_key, 32);
+	if (rc == VL_ERR_NOKEY && v->slot_err[0])
+		vl_err_set(err, rc, "segment %llu offset %llu: the record's key: %s",
+			   (unsigned long long)segment_id, (unsigned long long)offset, v->slot_err);
+	return rc;
+}
+
+enum vl_err
+vault_slot_state(struct vault *v, uint64_t segment_id, uint64_t offset, int *state, char *err)
+{
+	struct keyslot_entry e;
+	char path[CONFIG_PATH_MAX + 32];
+	enum vl_err rc;
+	int fd;
+
+	*state = 0;
+	keyslot_path(path, sizeof(path), v->slot_dir, segment_id);
+	if ((fd = vault_cached_fd(&v->slots, segment_id, path, O_RDONLY)) < 0)
+		return errno == ENOENT ? VL_OK : vl_err_set(err, VL_ERR_IO, "%s: %s", path,
+							      strerror(errno));
+	rc = keyslot_find(fd, segment_id, offset, &e, err);
+	if (rc == VL_OK)
+		*state = (int)e.state;
+	if (rc == VL_OK && e.state == KEYSLOT_DESTROYED) {
+		const uint8_t *master = keyring_seal_key(v->kr, e.key_id);
+
+		if (master == NULL || !keyslot_mark_ok(master, segment_id, &e))
+			*state = KEYSLOT_WIPED;
+	}
+	sodium_memzero(&e, sizeof(e));
+	return rc == VL_ERR_NOTFOUND ? VL_OK : rc;
 }
 
 static enum vl_err
@@ -234,7 +336,7 @@ vault_read_buf(struct vault *v, uint64_t segment_id, uint64_t offset, struct buf
 	if (fd < 0)
 		return vl_err_set(err, errno == ENOENT ? VL_ERR_NOTFOUND : VL_ERR_IO,
 				  "segment %llu: %s", (unsigned long long)segment_id, strerror(errno));
-	rc = record_open(v->reader, fd, (off_t)offset, size, &v->keys, vault_buf_fn, out, info, err);
+	rc = vault_open_record(v, fd, segment_id, offset, size, vault_buf_fn, out, info, err);
 	if (rc != VL_OK)
 		out->len = start; /* no partial output */
 	return rc;
@@ -279,9 +381,9 @@ vault_read(struct vault *v, uint64_t segment_id, uint64_t offset, const uint8_t 
 	}
 	/* Large: authenticate and hash everything first, then decode again for output. The
 	 * segment is write-once, so the second pass reads the bytes the first pass checked. */
-	if ((rc = record_open(v->reader, fd, (off_t)offset, size, &v->keys, NULL, NULL, info,
-			      err)) != VL_OK ||
+	if ((rc = vault_open_record(v, fd, segment_id, offset, size, NULL, NULL, info, err)) !=
+		    VL_OK ||
 	    (rc = vault_check_sha(info, want_sha256, segment_id, offset, err)) != VL_OK || !fn)
 		return rc;
-	return record_open(v->reader, fd, (off_t)offset, size, &v->keys, fn, arg, info, err);
+	return vault_open_record(v, fd, segment_id, offset, size, fn, arg, info, err);
 }

@@ -1,6 +1,7 @@
 /* vault - the read side of the sealed store: keys, dictionaries, and whole-record reads.
- * Owns: the loaded keyring, the zstd dictionaries (read from their sealed records), an open-fd
- * cache of segments, and reading a record with no partial output on failure.
+ * Owns: the loaded keyring, the zstd dictionaries (read from their sealed records), open-fd
+ * caches of segments and key slot files, the record keys found through them (keyslot.h), and
+ * reading a record with no partial output on failure.
  * Not: writing (store), deciding what to read (cat, verify, rebuild). */
 #ifndef VL_VAULT_H
 #define VL_VAULT_H
@@ -48,6 +49,12 @@ uint32_t vault_newest_dict(const struct vault *v);
 enum vl_err vault_read(struct vault *v, uint64_t segment_id, uint64_t offset,
 		       const uint8_t *want_sha256, record_write_fn fn, void *arg,
 		       struct record_info *info, char *err) VL_MUST_CHECK;
+
+/* vault_slot_state - the state of the key slot of the record at (segment, offset):
+ * KEYSLOT_LIVE, KEYSLOT_DESTROYED (by disposal: its mark checks), KEYSLOT_WIPED (destroyed
+ * without a valid mark), or 0 when it has none (sealed under a keyring key). */
+enum vl_err vault_slot_state(struct vault *v, uint64_t segment_id, uint64_t offset, int *state,
+			     char *err) VL_MUST_CHECK;
 
 /* vault_read_buf - the same into out (appended); for records known to be small. */
 enum vl_err vault_read_buf(struct vault *v, uint64_t segment_id, uint64_t offset, struct buf *out,

@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "buf.h"
 #include "fsutil.h"
+#include "keyslot.h"
 #include "ledger.h"
 #include "record.h"
 #include "segment.h"
@@ -27,6 +28,9 @@ struct verify {
 	struct vault *vault;
 	int problems;
 	uint64_t records, segments, decrypted;
+	int64_t rebuilt_us; /* the newest rebuild-index that skipped disposed records, or 0 */
+	uint64_t checkpoints_before_rebuild;
+	uint64_t disposed_before_rebuild; /* records with destroyed keys and no tombstone */
 };
 
 static void
@@ -155,6 +159,7 @@ struct known {
 	uint8_t subject[32]; /* address for blobs; zero when not checked */
 	char what[48];
 	int seen;
+	int disposed; /* nothing the archive keeps refers to it: its key must be destroyed */
 };
 
 static int
@@ -177,16 +182,16 @@ verify_known_offsets(struct verify *v, uint64_t id, size_t *n)
 	snprintf(ids, sizeof(ids), "%llu", (unsigned long long)id);
 	r = PQexecParams(v->conn,
 			 "SELECT record_offset, encode(address, 'hex'), 'message ' || coalesce((SELECT"
-			 " m.id::text FROM messages m WHERE m.address = b.address), '?')"
+			 " m.id::text FROM messages m WHERE m.address = b.address), '?'), false"
 			 " FROM blobs b WHERE segment_id = $1"
-			 " UNION ALL SELECT record_offset, encode(address, 'hex'), 'disposed message'"
-			 " FROM disposed_records WHERE segment_id = $1 AND kind = 'message'"
-			 " UNION ALL SELECT DISTINCT record_offset, NULL, 'receipts record' FROM"
-			 " (SELECT record_offset FROM receipts WHERE segment_id = $1 UNION ALL"
-			 " SELECT record_offset FROM disposed_records WHERE segment_id = $1"
-			 " AND kind = 'receipt') rr"
-			 " UNION ALL SELECT record_offset, NULL, 'dictionary ' || id FROM dictionaries"
-			 " WHERE segment_id = $1",
+			 " UNION ALL SELECT record_offset, encode(address, 'hex'), 'disposed message',"
+			 " true FROM disposed_records WHERE segment_id = $1 AND kind = 'message'"
+			 " UNION ALL SELECT record_offset, NULL, 'receipts record', NOT bool_or(live)"
+			 " FROM (SELECT record_offset, true AS live FROM receipts WHERE segment_id = $1"
+			 " UNION ALL SELECT record_offset, false FROM disposed_records"
+			 " WHERE segment_id = $1 AND kind = 'receipt') rr GROUP BY record_offset"
+			 " UNION ALL SELECT record_offset, NULL, 'dictionary ' || id, false"
+			 " FROM dictionaries WHERE segment_id = $1",
 			 1, NULL, vals, NULL, NULL, 0);
 	*n = PQresultStatus(r) == PGRES_TUPLES_OK ? (size_t)PQntuples(r) : 0;
 	k = xcalloc(*n + 1, sizeof(*k));
@@ -195,6 +200,7 @@ verify_known_offsets(struct verify *v, uint64_t id, size_t *n)
 		if (!PQgetisnull(r, (int)i, 1))
 			hex_decode(k[i].subject, 32, PQgetvalue(r, (int)i, 1));
 		snprintf(k[i].what, sizeof(k[i].what), "%s", PQgetvalue(r, (int)i, 2));
+		k[i].disposed = PQgetvalue(r, (int)i, 3)[0] == 't';
 	}
 	PQclear(r);
 	qsort(k, *n, sizeof(*k), known_cmp);
@@ -248,14 +254,91 @@ verify_checkpoint(struct verify *v, uint64_t seg, uint64_t off)
 	const char *vals[] = {seqs};
 	PGresult *r = PQexecParams(v->conn, "SELECT entry_hash FROM ledger WHERE seq = $1::int8", 1,
 				   NULL, vals, NULL, NULL, 1);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+	int found = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+	int same = found && PQgetlength(r, 0, 0) == 32 &&
+		   memcmp(PQgetvalue(r, 0, 0), b.data + 8, 32) == 0;
+	if (!same && info.stored_at_us < v->rebuilt_us)
+		/* The ledger was rebuilt after disposal since: this checkpoint is of the old one. */
+		v->checkpoints_before_rebuild++;
+	else if (!found)
 		problem(v, "segment %llu offset %llu: checkpoint names ledger entry %s, which is "
 			"missing", (unsigned long long)seg, (unsigned long long)off, seqs);
-	else if (PQgetlength(r, 0, 0) != 32 || memcmp(PQgetvalue(r, 0, 0), b.data + 8, 32) != 0)
+	else if (!same)
 		problem(v, "ledger entry %s differs from the checkpoint written in segment %llu "
 			"(the ledger was rewritten)", seqs, (unsigned long long)seg);
 	PQclear(r);
 	buf_free(&b);
+}
+
+/* verify_shredded - a record sealed under its own key: disposed records' keys are destroyed
+ * (or queued for it), every other record's key is there. */
+static void
+verify_shredded(struct verify *v, uint64_t seg, uint64_t off, const struct known *kn)
+{
+	char err[VL_ERRLEN], sv[24], ov[24];
+	int state;
+
+	if (vault_slot_state(v->vault, seg, off, &state, err) != VL_OK) {
+		problem(v, "segment %llu offset %llu: key slot: %s", (unsigned long long)seg,
+			(unsigned long long)off, err);
+		return;
+	}
+	if (!kn->disposed && state != KEYSLOT_LIVE) {
+		problem(v, "%s: the key of its record at segment %llu offset %llu is %s, but it was "
+			"never disposed", kn->what, (unsigned long long)seg, (unsigned long long)off,
+			state == 0 ? "missing" : "destroyed");
+		return;
+	}
+	if (state == KEYSLOT_WIPED) {
+		problem(v, "%s at segment %llu offset %llu: its key was wiped without disposal's "
+			"mark", kn->what, (unsigned long long)seg, (unsigned long long)off);
+		return;
+	}
+	if (!kn->disposed || state == KEYSLOT_DESTROYED)
+		return;
+	snprintf(sv, sizeof(sv), "%llu", (unsigned long long)seg);
+	snprintf(ov, sizeof(ov), "%llu", (unsigned long long)off);
+	const char *vals[] = {sv, ov};
+	PGresult *r = PQexecParams(v->conn, "SELECT 1 FROM shred_queue WHERE segment_id = $1"
+					    " AND record_offset = $2", 2, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		fprintf(v->out, "note: %s at segment %s offset %s: its key is queued for destruction; "
+				"the next `vellum dispose` destroys it\n", kn->what, sv, ov);
+	else
+		problem(v, "%s at segment %s offset %s: disposed, but its key was not destroyed "
+			"(the record is still readable)", kn->what, sv, ov);
+	PQclear(r);
+}
+
+/* verify_rebuilt - when the newest rebuild-index skipped disposed records and so could not
+ * rebuild the ledger the older checkpoints name. */
+static void
+verify_rebuilt(struct verify *v)
+{
+	PGresult *r = PQexec(v->conn, "SELECT coalesce(max(vellum_us(at)), 0) FROM rebuilds"
+				      " WHERE records_skipped > 0");
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK)
+		v->rebuilt_us = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	else
+		problem(v, "rebuilds: %s", PQerrorMessage(v->conn));
+	PQclear(r);
+}
+
+/* verify_disposed_unknown - a record no row or tombstone names, whose key disposal destroyed
+ * (its mark checks): the database was rebuilt after the disposal, which the tombstone was in. */
+static int
+verify_disposed_unknown(struct verify *v, uint64_t seg, off_t off, const struct record_info *info)
+{
+	char err[VL_ERRLEN];
+	int state = 0;
+
+	if (!(info->key_id & KEYSLOT_ID_FLAG) ||
+	    vault_slot_state(v->vault, seg, (uint64_t)off, &state, err) != VL_OK ||
+	    state != KEYSLOT_DESTROYED)
+		return 0;
+	v->disposed_before_rebuild++;
+	return 1;
 }
 
 struct seg_row {
@@ -311,6 +394,11 @@ verify_segment(struct verify *v, const struct seg_row *row)
 			if (!sodium_is_zero(kn->subject, 32) && memcmp(kn->subject, info.subject, 32))
 				problem(v, "%s: the record at segment %llu offset %lld is another "
 					"message", kn->what, (unsigned long long)row->id, (long long)off);
+			if (info.key_id & KEYSLOT_ID_FLAG)
+				verify_shredded(v, row->id, (uint64_t)off, kn);
+		} else if ((info.kind == RECORD_MESSAGE || info.kind == RECORD_RECEIPT) &&
+			   (uint64_t)off < row->size && verify_disposed_unknown(v, row->id, off, &info)) {
+			/* disposed before the database was rebuilt: counted, not a problem */
 		} else if ((info.kind == RECORD_MESSAGE || info.kind == RECORD_RECEIPT ||
 			    info.kind == RECORD_DICT) && (uint64_t)off < row->size) {
 			problem(v, "segment %llu offset %lld: committed %s record missing from the "
@@ -515,7 +603,17 @@ verify_run(const struct vl_config *cfg, PGconn *conn, const struct verify_opts *
 		goto out;
 	verify_index(&v);
 	verify_index_queue(&v);
+	verify_rebuilt(&v);
 	verify_segments(&v);
+	if (v.disposed_before_rebuild)
+		fprintf(out, "note: %llu records were disposed (their keys destroyed, with disposal's "
+			     "mark) before the database was rebuilt\n",
+			(unsigned long long)v.disposed_before_rebuild);
+	if (v.checkpoints_before_rebuild)
+		fprintf(out, "note: %llu checkpoints were written before the ledger was rebuilt "
+			     "without the records disposal had destroyed; they are of the old ledger "
+			     "and not compared\n",
+			(unsigned long long)v.checkpoints_before_rebuild);
 	if (o->decrypt_all) {
 		verify_decrypt_messages(&v);
 		verify_decrypt_receipts(&v);

@@ -59,8 +59,10 @@ cmd_dispose(struct cli *c, int argc, char **argv)
 		return 1;
 	}
 	if (!o.dry_run)
-		printf("disposed %lld messages, %lld blobs, %lld ledger entries%s%s\n",
+		printf("disposed %lld messages, %lld blobs, %lld ledger entries, %llu record keys "
+		       "destroyed%s%s\n",
 		       (long long)res.messages, (long long)res.blobs, (long long)res.records,
+		       (unsigned long long)res.keys_destroyed,
 		       res.report[0] ? "; report " : "", res.report);
 	return 0;
 }

@@ -160,6 +160,10 @@ cmd_rebuild_index(struct cli *c, int argc, char **argv)
 	       (unsigned long long)n.segments, (unsigned long long)n.messages,
 	       (unsigned long long)n.receipts, (unsigned long long)n.dictionaries,
 	       (unsigned long long)n.ledger);
+	if (n.shredded || n.receipts_skipped)
+		printf("disposed before: %llu records whose keys were destroyed, %llu receipts of "
+		       "disposed messages; not restored\n",
+		       (unsigned long long)n.shredded, (unsigned long long)n.receipts_skipped);
 	db_close(db);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "fsutil.h"
 #include "hold.h"
 #include "keyring.h"
+#include "keyslot.h"
 #include "ledger.h"
 #include "pgarray.h"
 
@@ -39,6 +40,12 @@ static const struct {
 	 " SELECT r.sha256, 'receipt', r.segment_id, r.record_offset, now() FROM receipts r"
 	 " WHERE r.message_id = ANY($1::int8[]) AND $2::text IS NOT NULL"
 	 " ON CONFLICT DO NOTHING RETURNING encode(subject, 'hex')", 1},
+	/* A receipts record is shared by its batch: its key goes with its last receipt. */
+	{"INSERT INTO shred_queue (segment_id, record_offset, kind) SELECT DISTINCT r.segment_id,"
+	 " r.record_offset, 'receipt' FROM receipts r WHERE r.message_id = ANY($1::int8[])"
+	 " AND $2::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM receipts o WHERE"
+	 " o.segment_id = r.segment_id AND o.record_offset = r.record_offset"
+	 " AND o.message_id <> ALL($1::int8[])) ON CONFLICT DO NOTHING", 0},
 	{"DELETE FROM envelope_recipients e USING receipts r WHERE e.receipt_id = r.id"
 	 " AND r.message_id = ANY($1::int8[]) AND $2::text IS NOT NULL", 0},
 	{"DELETE FROM receipts WHERE message_id = ANY($1::int8[]) AND $2::text IS NOT NULL", 0},
@@ -60,11 +67,24 @@ static const struct {
 	 " WHERE b.refcount = 0 AND $2::text IS NOT NULL AND $1::int8[] IS NOT NULL"
 	 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.address = b.address)"
 	 " ON CONFLICT DO NOTHING RETURNING encode(subject, 'hex')", 1},
+	{"INSERT INTO shred_queue (segment_id, record_offset, kind) SELECT b.segment_id,"
+	 " b.record_offset, 'message' FROM blobs b WHERE b.refcount = 0 AND $2::text IS NOT NULL"
+	 " AND $1::int8[] IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages m WHERE"
+	 " m.address = b.address) ON CONFLICT DO NOTHING", 0},
 	{"DELETE FROM blobs b WHERE b.refcount = 0 AND $2::text IS NOT NULL"
 	 " AND $1::int8[] IS NOT NULL"
 	 " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.address = b.address)", 0},
 };
 #define STEP_BLOBS (sizeof(steps) / sizeof(steps[0]) - 1)
+
+/* The keys still to destroy, a bounded slice at a time, by segment. */
+#define SHRED_SLICE 5000
+static const char shred_next_sql[] =
+	"SELECT segment_id, record_offset FROM shred_queue ORDER BY segment_id, record_offset"
+	" LIMIT $1::int8";
+static const char shred_done_sql[] =
+	"DELETE FROM shred_queue q USING unnest($1::int8[], $2::int8[]) AS t(s, o)"
+	" WHERE q.segment_id = t.s AND q.record_offset = t.o";
 
 static const char ledger_sql[] =
 	"INSERT INTO ledger (seq, kind, at, subject, prev_hash, entry_hash)"
@@ -79,6 +99,7 @@ struct run {
 	const char *name; /* the report's file name */
 	json_t *all;	  /* every message disposed, for the report */
 	struct ledger_head head;
+	struct keyring *kr; /* for disposal's mark in destroyed key slots */
 };
 
 static int64_t
@@ -129,6 +150,70 @@ dispose_ledger(struct run *r, PGresult *const *tomb, size_t ntomb, char *err)
 	pgarr_free(&su);
 	pgarr_free(&prev);
 	pgarr_free(&hash);
+	return rc;
+}
+
+static const uint8_t *
+dispose_master(void *arg, uint32_t key_id)
+{
+	return keyring_seal_key(arg, key_id);
+}
+
+/* dispose_shred_slice - destroy the keys of one slice of the queue, segment by segment, then
+ * forget the slice. *n: how many rows the slice had. */
+static enum vl_err
+dispose_shred_slice(const struct vl_config *cfg, struct run *r, int *n, char *err)
+{
+	char dir[CONFIG_PATH_MAX];
+	struct pgarr segs = {0}, offs = {0};
+	PGresult *q = NULL;
+	uint64_t *o;
+	char slice[24];
+	const char *lim[] = {slice};
+	enum vl_err rc;
+
+	snprintf(slice, sizeof(slice), "%d", SHRED_SLICE);
+	rc = db_query(r->c, shred_next_sql, 1, lim, &q, err);
+
+	*n = rc == VL_OK ? PQntuples(q) : 0;
+	if (*n == 0) {
+		PQclear(q);
+		return rc;
+	}
+	config_path(dir, cfg, KEYSLOT_DIR);
+	o = xcalloc((size_t)*n, sizeof(*o));
+	for (int i = 0, start = 0; rc == VL_OK && i < *n; i++) {
+		uint64_t seg = strtoull(PQgetvalue(q, i, 0), NULL, 10);
+
+		o[i] = strtoull(PQgetvalue(q, i, 1), NULL, 10);
+		pgarr_int64(&segs, (int64_t)seg);
+		pgarr_int64(&offs, (int64_t)o[i]);
+		if (i + 1 < *n && strtoull(PQgetvalue(q, i + 1, 0), NULL, 10) == seg)
+			continue;
+		rc = keyslot_destroy(dir, seg, o + start, (size_t)(i + 1 - start), dispose_master,
+				     r->kr, &r->res->keys_destroyed, &r->res->unkeyed, err);
+		start = i + 1;
+	}
+	const char *vals[] = {pgarr_str(&segs), pgarr_str(&offs)};
+	if (rc == VL_OK)
+		rc = db_exec(r->c, shred_done_sql, 2, vals, err);
+	pgarr_free(&segs);
+	pgarr_free(&offs);
+	free(o);
+	PQclear(q);
+	return rc;
+}
+
+/* dispose_shred - destroy the keys of every record disposal has let go (this run's and any a
+ * crash left), after the rows that referred to them are gone for good. */
+static enum vl_err
+dispose_shred(const struct vl_config *cfg, struct run *r, char *err)
+{
+	enum vl_err rc = VL_OK;
+	int n = 1;
+
+	while (rc == VL_OK && n > 0)
+		rc = dispose_shred_slice(cfg, r, &n, err);
 	return rc;
 }
 
@@ -299,10 +384,12 @@ dispose_report(const struct vl_config *cfg, struct run *r, const char *clock, ch
 		return rc;
 	snprintf(path, sizeof(path), "%s/%s", dir, r->name);
 	hex_encode(head, r->head.hash, LEDGER_HASH_LEN);
-	rep = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:{s:I, s:s}, s:O}", "kind",
-			"vellum-disposal-report", "report", r->name, "actor", r->actor, "clock",
-			clock, "messages_disposed", (json_int_t)r->res->messages, "blobs_removed",
-			(json_int_t)r->res->blobs, "ledger_entries", (json_int_t)r->res->records,
+	rep = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:s}, s:O}",
+			"kind", "vellum-disposal-report", "report", r->name, "actor", r->actor,
+			"clock", clock, "messages_disposed", (json_int_t)r->res->messages,
+			"blobs_removed", (json_int_t)r->res->blobs, "record_keys_destroyed",
+			(json_int_t)r->res->keys_destroyed, "records_without_own_key",
+			(json_int_t)r->res->unkeyed, "ledger_entries", (json_int_t)r->res->records,
 			"ledger_head", "seq", (json_int_t)r->head.seq, "hash", head, "messages",
 			r->all);
 	text = json_dumps(rep, JSON_INDENT(1) | JSON_SORT_KEYS);
@@ -335,7 +422,7 @@ enum vl_err
 dispose_run(const struct vl_config *cfg, PGconn *c, const char *actor,
 	    const struct dispose_opts *o, struct dispose_result *res, char *err)
 {
-	char name[96], *clock = NULL;
+	char name[96], *clock = NULL, kpath[CONFIG_PATH_MAX];
 	struct run r = {.c = c, .o = o, .res = res, .actor = actor, .name = name};
 	time_t t = time(NULL);
 	struct tm tm;
@@ -349,15 +436,23 @@ dispose_run(const struct vl_config *cfg, PGconn *c, const char *actor,
 		 (long)getpid());
 	if ((rc = dispose_clock(c, o->now, &clock, err)) != VL_OK)
 		goto out;
+	config_path(kpath, cfg, "keys/keyring");
+	if (!o->dry_run && (rc = keyring_load(&r.kr, kpath, err)) != VL_OK)
+		goto out;
 	r.all = json_array();
+	if (!o->dry_run)
+		rc = dispose_shred(cfg, &r, err);
 	while (rc == VL_OK && n != 0) {
 		rc = dispose_batch(&r, &n, err);
 		if (o->dry_run)
 			break;
+		if (rc == VL_OK && n > 0)
+			rc = dispose_shred(cfg, &r, err);
 	}
 	if (rc == VL_OK && !o->dry_run && res->messages > 0)
 		rc = dispose_report(cfg, &r, clock, err);
 out:
+	keyring_free(r.kr);
 	json_decref(r.all);
 	free(clock);
 	return rc;

@@ -8,9 +8,11 @@
  * (DATA/reports/disposal-*.json, Ed25519 over its bytes in *.json.sig).
  * Not: the guard (schema 0005's trigger refuses any early or held delete whoever asks).
  *
- * Records stay in the WORM segments: they are not crypto-shredded yet (FORMAT.md's per-bucket
- * keys are not implemented), so disposal removes what the archive knows and serves about a
- * message, not the sealed bytes. Each batch holds the ledger lock (LEDGER_LOCK_KEY) that the
+ * The sealed bytes stay in the WORM segments but become unreadable: after each batch commits,
+ * the keys of its message records, and of receipts records none of whose receipts remain, are
+ * destroyed in their key slots (keyslot.h) through a queue that a crash cannot lose (schema
+ * 0008 shred_queue). Records sealed before key slots existed keep their keyring key; they are
+ * counted, not shredded. Each batch holds the ledger lock (LEDGER_LOCK_KEY) that the
  * store writer takes per batch, so disposal runs beside `serve` (and inside it, upkeep.h). */
 #ifndef VL_DISPOSE_H
 #define VL_DISPOSE_H
@@ -34,6 +36,8 @@ struct dispose_opts {
 
 struct dispose_result {
 	int64_t messages, blobs, records;
+	uint64_t keys_destroyed; /* record keys destroyed (messages and receipts records) */
+	uint64_t unkeyed;	 /* disposed records sealed under a keyring key: still readable */
 	char report[CONFIG_PATH_MAX]; /* "" when nothing went or dry run */
 };
 
