@@ -91,7 +91,7 @@ index_progress(double t0, int final)
 static enum vl_err
 index_upkeep(struct cli *c, PGconn *conn, char *err)
 {
-	struct retention_opts o = {0};
+	struct retention_opts o = {.cfg = &c->cfg};
 	struct retention_result res;
 	struct policy_set *s = NULL;
 	int64_t held = 0;

@@ -148,7 +148,7 @@ no_query(void *arg, size_t i, const char *q)
 }
 
 static enum vl_err
-retention_test(PGconn *c, const struct policy_set *s, const char *what, char *err)
+retention_test(struct cli *cl, PGconn *c, const struct policy_set *s, const char *what, char *err)
 {
 	struct policy_result pr;
 	enum vl_err rc = VL_OK;
@@ -157,7 +157,7 @@ retention_test(PGconn *c, const struct policy_set *s, const char *what, char *er
 	for (const char *p = what; *p; p++)
 		isid &= isdigit((unsigned char)*p) != 0;
 	if (isid) {
-		rc = retention_explain(c, s, what, &pr, err);
+		rc = retention_explain(&cl->cfg, c, s, what, &pr, err);
 	} else {
 		struct file_facts *f = calloc(1, sizeof(*f));
 
@@ -182,7 +182,7 @@ static enum vl_err
 retention_cmd_apply(struct cli *cl, PGconn *c, const struct policy_set *s, int argc,
 		    char **argv, char *err)
 {
-	struct retention_opts o = {0};
+	struct retention_opts o = {.cfg = &cl->cfg};
 	struct retention_result res;
 	int shorten = 0;
 	enum vl_err rc;
@@ -233,7 +233,7 @@ retention_run(struct cli *cl, const struct policy_set *s, int argc, char **argv,
 	}
 	if ((rc = db_connect(&cl->cfg, &db, err)) == VL_OK)
 		rc = strcmp(argv[1], "test") == 0
-			     ? retention_test(db_conn(db), s, argv[2], err)
+			     ? retention_test(cl, db_conn(db), s, argv[2], err)
 			     : retention_cmd_apply(cl, db_conn(db), s, argc, argv, err);
 	db_close(db);
 	return rc;

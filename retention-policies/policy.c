@@ -247,6 +247,27 @@ headers_match(json_t *h, const struct policy_msg *m)
 	return 1;
 }
 
+int
+policy_needs_header(const struct policy_set *s, const char *const *have, size_t nhave)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		json_t *h = s->p[i].match ? json_object_get(s->p[i].match, "header") : NULL;
+		const char *name;
+		json_t *v;
+
+		json_object_foreach(h, name, v) {
+			size_t k = 0;
+
+			(void)v;
+			while (k < nhave && strcasecmp(have[k], name) != 0)
+				k++;
+			if (k == nhave)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 /* criterion - one key of match against m: the matching value, or NULL. */
 static const char *
 criterion(const char *key, json_t *v, const struct policy_msg *m)

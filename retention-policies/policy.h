@@ -72,6 +72,10 @@ char *policy_set_canonical(const struct policy_set *s);
 int policy_match(const struct policy_set *s, size_t i, const struct policy_msg *m,
 		 policy_query_fn q, void *arg, char *why, size_t whylen);
 
+/* policy_needs_header - whether some policy matches on a header not among have[0..nhave)
+ * (case-insensitive names): the caller must then read the message's own headers. */
+int policy_needs_header(const struct policy_set *s, const char *const *have, size_t nhave);
+
 /* policy_eval - every policy against m, longest wins. */
 void policy_eval(const struct policy_set *s, const struct policy_msg *m, policy_query_fn q,
 		 void *arg, struct policy_result *out);

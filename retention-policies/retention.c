@@ -1,4 +1,5 @@
 /* retention - the site's policy set applied to the archive: retain-until per message. */
+#include <gmime/gmime.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "pgarray.h"
 #include "query.h"
 #include "retention.h"
+#include "vault.h"
 
 #define SEP "\x1f"
 
@@ -28,8 +30,10 @@ static const char facts_sql[] =
 	" (r.listener), (r.source)) v(x) WHERE r.message_id = m.id AND x <> ''), ''),"
 	" coalesce(m.hdr_subject, ''), coalesce(m.hdr_from, ''), coalesce(m.hdr_to, ''),"
 	" coalesce(m.hdr_cc, ''), coalesce(m.hdr_message_id, ''),"
-	" coalesce(vellum_us(m.retain_until), 0), coalesce(m.retention_mode, '')"
+	" coalesce(vellum_us(m.retain_until), 0), coalesce(m.retention_mode, ''),"
+	" b.segment_id, b.record_offset, encode(m.sha256, 'hex')"
 	" FROM messages m JOIN message_index mi ON mi.message_id = m.id"
+	" JOIN blobs b ON b.address = m.address"
 	" WHERE m.id > $1::int8 AND ($2::boolean OR m.retain_until IS NULL)";
 #define FACTS_ORDER " ORDER BY m.id LIMIT 1000"
 
@@ -173,17 +177,82 @@ split(char *s, const char **out, size_t max)
 
 #define FACTS_MAX 4096
 
+/* The headers the database keeps (messages.hdr_*), in facts_sql's column order from 7. */
+static const char *const stored_headers[] = {"Subject", "From", "To", "Cc", "Message-ID"};
+#define STORED_HEADERS 5
+
 struct facts {
 	const char *snd[FACTS_MAX], *rcp[FACTS_MAX], *cus[256], *lis[64];
-	struct policy_header hdr[5];
+	struct policy_header hdr[STORED_HEADERS + RETENTION_HEADERS_MAX];
 	struct policy_msg m;
+	GMimeMessage *own; /* the message's own headers, when read */
 };
 
-static void
-facts_row(struct facts *f, PGresult *r, int i)
-{
-	static const char *const names[] = {"Subject", "From", "To", "Cc", "Message-ID"};
+/* What reads messages' own headers for a run, when a policy needs one the database lacks. */
+struct hdr_reader {
+	struct vault *vault; /* NULL: not needed */
+	struct buf head;
+	int64_t *reads;
+};
 
+static enum vl_err
+head_fn(void *arg, const uint8_t *p, size_t n)
+{
+	struct buf *b = arg;
+
+	if (b->len < RETENTION_HEADER_BYTES)
+		buf_append(b, p, n < RETENTION_HEADER_BYTES - b->len ? n : RETENTION_HEADER_BYTES - b->len);
+	return VL_OK;
+}
+
+/* facts_own_headers - add the message's own header fields (row i's record) to f, read and
+ * parsed with GMime as `vellum retention test` reads a file. A message that cannot be read
+ * keeps the stored headers only (logged in err, not fatal: the others still get retention). */
+static void
+facts_own_headers(struct facts *f, struct hdr_reader *h, PGresult *r, int i)
+{
+	uint8_t sha[32];
+	struct record_info info;
+	char err[VL_ERRLEN];
+	GMimeStream *st;
+	GMimeParser *p;
+	GMimeHeaderList *hl;
+
+	h->head.len = 0;
+	if (h->vault == NULL || hex_decode(sha, 32, PQgetvalue(r, i, 16)) != 0 ||
+	    vault_read(h->vault, strtoull(PQgetvalue(r, i, 14), NULL, 10),
+		       strtoull(PQgetvalue(r, i, 15), NULL, 10), sha, head_fn, &h->head, &info,
+		       err) != VL_OK)
+		return;
+	(*h->reads)++;
+	st = g_mime_stream_mem_new_with_buffer((const char *)h->head.data, h->head.len);
+	p = g_mime_parser_new_with_stream(st);
+	f->own = g_mime_parser_construct_message(p, NULL);
+	g_object_unref(p);
+	g_object_unref(st);
+	if (f->own == NULL)
+		return;
+	hl = g_mime_object_get_header_list(GMIME_OBJECT(f->own));
+	for (int k = 0; k < g_mime_header_list_get_count(hl) && k < RETENTION_HEADERS_MAX; k++) {
+		GMimeHeader *gh = g_mime_header_list_get_header_at(hl, k);
+
+		f->hdr[f->m.nheaders].name = g_mime_header_get_name(gh);
+		f->hdr[f->m.nheaders++].value = g_mime_header_get_value(gh);
+	}
+}
+
+static void
+facts_clear(struct facts *f)
+{
+	if (f->own)
+		g_object_unref(f->own);
+	f->own = NULL;
+}
+
+static void
+facts_row(struct facts *f, struct hdr_reader *h, PGresult *r, int i)
+{
+	facts_clear(f);
 	memset(&f->m, 0, sizeof(f->m));
 	f->m.received_us = strtoll(PQgetvalue(r, i, 1), NULL, 10);
 	f->m.sent_us = strtoll(PQgetvalue(r, i, 2), NULL, 10);
@@ -195,12 +264,33 @@ facts_row(struct facts *f, PGresult *r, int i)
 	f->m.ncustodians = split(PQgetvalue(r, i, 5), f->cus, 256);
 	f->m.listeners = f->lis;
 	f->m.nlisteners = split(PQgetvalue(r, i, 6), f->lis, 64);
-	for (int k = 0; k < 5; k++) {
-		f->hdr[k].name = names[k];
+	for (int k = 0; k < STORED_HEADERS; k++) {
+		f->hdr[k].name = stored_headers[k];
 		f->hdr[k].value = PQgetvalue(r, i, 7 + k);
 	}
 	f->m.headers = f->hdr;
-	f->m.nheaders = 5;
+	f->m.nheaders = STORED_HEADERS;
+	if (h && h->vault)
+		facts_own_headers(f, h, r, i);
+}
+
+/* hdr_reader_open - a vault when the set matches on a header the database does not keep. */
+static enum vl_err
+hdr_reader_open(struct hdr_reader *h, PGconn *c, const struct policy_set *s,
+		const struct retention_opts *o, int64_t *reads, char *err)
+{
+	memset(h, 0, sizeof(*h));
+	h->reads = reads;
+	if (o->cfg == NULL || !policy_needs_header(s, stored_headers, STORED_HEADERS))
+		return VL_OK;
+	return vault_open(&h->vault, o->cfg, c, err);
+}
+
+static void
+hdr_reader_close(struct hdr_reader *h)
+{
+	vault_free(h->vault);
+	buf_free(&h->head);
 }
 
 struct upd {
@@ -237,7 +327,8 @@ decide(const struct policy_set *s, const struct policy_result *pr, int64_t old,
 /* apply_batch - the next batch after *last; *n rows examined. */
 static enum vl_err
 apply_batch(PGconn *c, const struct policy_set *s, const struct retention_opts *o,
-	    struct qhits *q, int64_t *last, int *n, struct retention_result *res, char *err)
+	    struct hdr_reader *h, struct qhits *q, int64_t *last, int *n,
+	    struct retention_result *res, char *err)
 {
 	char lasts[24], *sql = xasprintf("%s%s", facts_sql, FACTS_ORDER);
 	const char *vals[] = {lasts, o->all ? "true" : "false"};
@@ -259,7 +350,7 @@ apply_batch(PGconn *c, const struct policy_set *s, const struct retention_opts *
 		struct policy_result pr;
 
 		*last = q->current = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-		facts_row(f, r, i);
+		facts_row(f, h, r, i);
 		policy_eval(s, &f->m, qhit, q, &pr);
 		res->examined++;
 		if (!decide(s, &pr, strtoll(PQgetvalue(r, i, 12), NULL, 10), PQgetvalue(r, i, 13),
@@ -283,6 +374,7 @@ apply_batch(PGconn *c, const struct policy_set *s, const struct retention_opts *
 	pgarr_free(&u.policy);
 	pgarr_free(&u.mode);
 	PQclear(r);
+	facts_clear(f);
 	free(f);
 	free(sql);
 	return rc;
@@ -295,28 +387,34 @@ retention_apply(PGconn *c, const char *actor, const struct policy_set *s,
 	struct qhits q = {xcalloc(policy_count(s) + 1, sizeof(int64_t *)),
 			  xcalloc(policy_count(s) + 1, sizeof(size_t)), 0};
 	const char *reason[] = {o->shorten_reason ? o->shorten_reason : ""};
+	struct hdr_reader h;
 	int64_t last = 0;
 	int n = 1;
 	enum vl_err rc;
 	char *details;
 
 	memset(res, 0, sizeof(*res));
-	rc = retention_record_set(c, actor, s, res, err);
+	rc = hdr_reader_open(&h, c, s, o, &res->headers_read, err);
+	if (rc == VL_OK)
+		rc = retention_record_set(c, actor, s, res, err);
 	if (rc == VL_OK)
 		rc = db_exec(c, "SELECT set_config('vellum.shorten_reason', $1, false)", 1, reason,
 			     err);
 	while (rc == VL_OK && n > 0)
-		rc = apply_batch(c, s, o, &q, &last, &n, res, err);
+		rc = apply_batch(c, s, o, &h, &q, &last, &n, res, err);
+	hdr_reader_close(&h);
 	free(q.ids);
 	free(q.n);
 	if (rc != VL_OK || (res->examined == 0 && res->version == 0))
 		return rc; /* nothing to say: no message examined, the set unchanged */
-	json_t *d = json_pack("{s:s, s:b, s:s?, s:I, s:I, s:I, s:I, s:I, s:I}", "policy_set",
+	/* Reading messages' own headers is a read of evidence: the row says how many. */
+	json_t *d = json_pack("{s:s, s:b, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "policy_set",
 			      res->sha256, "all", o->all, "shorten_reason", o->shorten_reason,
 			      "examined", (json_int_t)res->examined, "set", (json_int_t)res->set,
 			      "extended", (json_int_t)res->extended, "kept", (json_int_t)res->kept,
 			      "shortened", (json_int_t)res->shortened, "unmatched",
-			      (json_int_t)res->unmatched);
+			      (json_int_t)res->unmatched, "messages_headers_read",
+			      (json_int_t)res->headers_read);
 	details = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(d);
 	rc = audit_append(c, actor, NULL, res->shortened ? "retention.shorten" : "retention.apply",
@@ -326,14 +424,17 @@ retention_apply(PGconn *c, const char *actor, const struct policy_set *s,
 }
 
 enum vl_err
-retention_explain(PGconn *c, const struct policy_set *s, const char *id, struct policy_result *out,
-		  char *err)
+retention_explain(const struct vl_config *cfg, PGconn *c, const struct policy_set *s,
+		  const char *id, struct policy_result *out, char *err)
 {
 	struct qhits q = {xcalloc(policy_count(s) + 1, sizeof(int64_t *)),
 			  xcalloc(policy_count(s) + 1, sizeof(size_t)), 0};
 	char *sql = xasprintf("%s AND m.id = $3::int8", facts_sql), *ids = xasprintf("{%s}", id);
 	const char *vals[] = {"0", "true", id};
 	struct facts *f = xcalloc(1, sizeof(*f));
+	int64_t reads = 0;
+	struct hdr_reader h;
+	struct retention_opts ho = {.cfg = cfg};
 	PGresult *r = NULL;
 	enum vl_err rc = db_query(c, sql, 3, vals, &r, err);
 
@@ -341,11 +442,15 @@ retention_explain(PGconn *c, const struct policy_set *s, const char *id, struct 
 		rc = vl_err_set(err, VL_ERR_NOTFOUND, "no indexed message %.32s", id);
 	if (rc == VL_OK)
 		rc = qhits_load(c, s, ids, &q, err);
+	if (rc == VL_OK)
+		rc = hdr_reader_open(&h, c, s, &ho, &reads, err);
 	if (rc == VL_OK) {
 		q.current = strtoll(id, NULL, 10);
-		facts_row(f, r, 0);
+		facts_row(f, &h, r, 0);
 		policy_eval(s, &f->m, qhit, &q, out);
+		hdr_reader_close(&h);
 	}
+	facts_clear(f);
 	qhits_reset(&q, policy_count(s));
 	free(q.ids);
 	free(q.n);

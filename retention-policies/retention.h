@@ -25,10 +25,20 @@
 struct retention_opts {
 	int all;		    /* every indexed message, not only those without retention */
 	const char *shorten_reason; /* governance mode: shorten (the caller is an admin) */
+	/* The data folder, to read a message's own headers when a policy matches on one the
+	 * database does not keep (Subject, From, To, Cc and Message-ID are kept); NULL: a
+	 * criterion on another header matches nothing. */
+	const struct vl_config *cfg;
 };
+
+/* Of a message's own headers, read only for such policies: the first bytes of the message
+ * (its header block, cut here) and at most this many header fields. */
+#define RETENTION_HEADER_BYTES (256 * 1024)
+#define RETENTION_HEADERS_MAX 256
 
 struct retention_result {
 	int64_t examined, set, extended, kept, shortened, unmatched;
+	int64_t headers_read; /* messages whose own headers were read (audited) */
 	int64_t version;
 	char sha256[65];
 };
@@ -49,8 +59,9 @@ enum vl_err retention_apply(PGconn *c, const char *actor, const struct policy_se
 			    const struct retention_opts *o, struct retention_result *res,
 			    char *err) VL_MUST_CHECK;
 
-/* retention_explain - which policy applies to archived message id and why. */
-enum vl_err retention_explain(PGconn *c, const struct policy_set *s, const char *id,
-			      struct policy_result *out, char *err) VL_MUST_CHECK;
+/* retention_explain - which policy applies to archived message id and why (cfg: as in
+ * retention_opts; the message's own headers are read when a policy needs them). */
+enum vl_err retention_explain(const struct vl_config *cfg, PGconn *c, const struct policy_set *s,
+			      const char *id, struct policy_result *out, char *err) VL_MUST_CHECK;
 
 #endif

@@ -53,7 +53,7 @@ upkeep_once(struct upkeep *u)
 static void
 upkeep_retention(struct upkeep *u)
 {
-	struct retention_opts o = {0};
+	struct retention_opts o = {.cfg = u->cfg};
 	struct retention_result res;
 	struct policy_set *s = NULL;
 	char err[VL_ERRLEN];

@@ -313,5 +313,25 @@ v verify --all >"$W/verify3.out" 2>&1
 [ $? -ne 0 ] && grep -q "without a message row" "$W/verify3.out"
 verdict "verify fails when a message is removed outside disposal" $? "$(excerpt "$W/verify3.out")"
 
+# --- A policy on a header the database does not keep reads the message's own headers -----------
+cat >"$D/retention/policies.json" <<'JSON'
+{"comment": "t95 headers",
+ "policies": [
+  {"name": "default", "retain": {"years": 1}, "from": "sent"},
+  {"name": "classified", "retain": {"years": 10}, "match": {"header": {"X-Classification": "confidential"}}}
+ ]}
+JSON
+mk "$M/x1.eml" alice@corp.example bob@client.example "quarterly figures" "Mon, 05 Jan 2026 10:00:00 +0000"
+sed -i '1i X-Classification: Strictly Confidential' "$M/x1.eml"
+mk "$M/x2.eml" alice@corp.example bob@client.example "lunch menu" "Mon, 05 Jan 2026 11:00:00 +0000"
+v store "$M/x1.eml" "$M/x2.eml" >/dev/null 2>&1 && v index >"$W/index2.out" 2>&1
+[ "$(ru 'quarterly figures')" = "classified 2036-01-05 compliance" ] && [ "$(ru 'lunch menu')" = "default 2027-01-05 compliance" ]
+verdict "a policy on an archived message's own header (X-Classification) matches it alone" $? "$(ru 'quarterly figures') / $(ru 'lunch menu') $(excerpt "$W/index2.out")"
+v retention test "$(sql "SELECT id FROM messages WHERE hdr_subject = 'quarterly figures'")" >"$W/test2.out" 2>&1
+grep -q '^policy classified$' "$W/test2.out" && grep -q 'headers' "$W/test2.out"
+verdict "retention test ID explains a match on the message's own header" $? "$(excerpt "$W/test2.out")"
+sql "SELECT details FROM audit WHERE action = 'retention.apply' ORDER BY seq DESC LIMIT 1" | grep -q '"messages_headers_read": *[1-9]'
+verdict "reading messages' own headers for retention is audited" $? "$(sql "SELECT details FROM audit WHERE action = 'retention.apply' ORDER BY seq DESC LIMIT 1")"
+
 it_summary
 [ "$IT_FAILED" -eq 0 ]
