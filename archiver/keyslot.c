@@ -219,6 +219,12 @@ keyslot_sync(struct keyslot_file *f, char *err)
 	return VL_OK;
 }
 
+int
+keyslot_pending(const struct keyslot_file *f)
+{
+	return f->pend.len > 0;
+}
+
 void
 keyslot_close(struct keyslot_file *f)
 {

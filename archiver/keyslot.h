@@ -66,6 +66,8 @@ void keyslot_add(struct keyslot_file *f, const uint8_t master[32], uint32_t key_
 /* keyslot_sync - write the buffered entries and fdatasync: every key of a durable record is
  * durable before the record is acknowledged. */
 enum vl_err keyslot_sync(struct keyslot_file *f, char *err) VL_MUST_CHECK;
+/* keyslot_pending - whether entries wait for keyslot_sync. */
+int keyslot_pending(const struct keyslot_file *f);
 /* keyslot_close - close without syncing; NULL is a no-op. */
 void keyslot_close(struct keyslot_file *f);
 

@@ -1,6 +1,7 @@
 /* store - the write side of the sealed store: dedup, sealing, group commit, the ledger. */
 #include <errno.h>
 #include <glib.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -168,13 +169,44 @@ store_close_segment(struct store *s)
 	s->slots = NULL;
 }
 
-/* store_sync - make every appended record and its key durable (the batch's one wait). */
+struct slot_sync {
+	struct keyslot_file *slots;
+	enum vl_err rc;
+	char err[VL_ERRLEN];
+};
+
+static void *
+slot_sync_main(void *arg)
+{
+	struct slot_sync *ss = arg;
+
+	ss->rc = keyslot_sync(ss->slots, ss->err);
+	return NULL;
+}
+
+/* store_sync - make every appended record and its key durable (the batch's one wait). The
+ * two files' fdatasyncs run at once, so a batch waits for about one flush, not two (measured:
+ * one after the other made a lone session about 25% slower). */
 static enum vl_err
 store_sync(struct store *s, char *err)
 {
-	enum vl_err rc = keyslot_sync(s->slots, err);
+	struct slot_sync ss = {.slots = s->slots};
+	pthread_t t;
+	int threaded = keyslot_pending(s->slots) &&
+		       pthread_create(&t, NULL, slot_sync_main, &ss) == 0;
+	enum vl_err rc;
 
-	return rc != VL_OK ? rc : segment_sync(s->seg, err);
+	if (!threaded)
+		ss.rc = keyslot_sync(s->slots, ss.err);
+	rc = segment_sync(s->seg, err);
+	if (threaded)
+		pthread_join(t, NULL);
+	if (rc == VL_OK && ss.rc != VL_OK) {
+		rc = ss.rc;
+		if (err)
+			snprintf(err, VL_ERRLEN, "%s", ss.err);
+	}
+	return rc;
 }
 
 static enum vl_err
