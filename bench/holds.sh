@@ -166,6 +166,8 @@ l_disp=$(load1)
 disp=$(t v dispose --now "$CLOCK")
 gone=$(sed -n 's/^disposed \([0-9]*\) messages.*/\1/p' "$W/last.out")
 kept=$(sql "SELECT count(*) FROM messages WHERE retain_until < timestamptz '$CLOCK'")
+[ "$gone" = $((N / 10)) ] && [ "$kept" = $((N / 20)) ] ||
+	{ echo "holds.sh: disposed $gone (want $((N / 10))), kept $kept held expired (want $((N / 20)))" >&2; exit 1; }
 batch=$(sql "SELECT count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d)::numeric, 1),
                     round(percentile_cont(0.9) WITHIN GROUP (ORDER BY d)::numeric, 1), round(max(d)::numeric, 1)
              FROM (SELECT extract(epoch FROM at - lag(at) OVER (ORDER BY seq)) * 1000 AS d
