@@ -4,8 +4,9 @@
 #
 #	sh bench/holds.sh                            1,000,000 messages (hold on 100,000; dispose 100,000)
 #	HOLD_BENCH_MESSAGES=100000 sh bench/holds.sh a tenth of it
-#	HOLD_BENCH_PROFILE=1 ...                     also log every statement's duration and the
-#	                                             plans of the slow ones (auto_explain), summed
+#	HOLD_BENCH_PROFILE=1 ...                     also log every statement's duration, and sum
+#	                                             them by statement (2: with the plans of those
+#	                                             over 200 ms, auto_explain, which slows them)
 #
 # The rows are synthetic, made in SQL (generate_series), but shaped like the indexer's and the
 # store's: message i was received in 2025 (ids rise with time, so twelve monthly partitions
@@ -142,13 +143,15 @@ sql "CHECKPOINT"
 t3=$(date +%s.%N)
 size=$(sql "SELECT pg_size_pretty(pg_database_size(current_database()))")
 
-if [ "$PROFILE" = 1 ]; then
+if [ "$PROFILE" = 2 ]; then
 	v db psql -X -q -v ON_ERROR_STOP=1 -c "LOAD 'auto_explain'" \
-		-c "ALTER SYSTEM SET log_min_duration_statement = 0" \
 		-c "ALTER SYSTEM SET session_preload_libraries = 'auto_explain'" \
 		-c "ALTER SYSTEM SET auto_explain.log_min_duration = '200ms'" \
 		-c "ALTER SYSTEM SET auto_explain.log_analyze = on" \
 		-c "ALTER SYSTEM SET auto_explain.log_nested_statements = on" >/dev/null
+fi
+if [ "$PROFILE" != 0 ]; then
+	sql "ALTER SYSTEM SET log_min_duration_statement = 0"
 	sql "SELECT pg_reload_conf()" >/dev/null
 fi
 
@@ -204,7 +207,7 @@ echo
 echo "Per disposal batch (from the audit rows' times): median $(echo "$batch" | cut -d'|' -f2) ms," \
 	"p90 $(echo "$batch" | cut -d'|' -f3) ms, max $(echo "$batch" | cut -d'|' -f4) ms."
 
-if [ "$PROFILE" = 1 ]; then
+if [ "$PROFILE" != 0 ]; then
 	# Statement durations of the whole run, summed by statement (parameters stripped).
 	log=$D/run/postgresql.log
 	echo
