@@ -18,11 +18,20 @@
 #include "ledger.h"
 #include "pgarray.h"
 
-/* Candidates: indexed (so every hold's query has had its chance), expired, not held. */
+/* Candidates: indexed (so every hold's query has had its chance), expired, not held; in
+ * (retain_until, id) order after the run's cursor ($2, $3: the last candidate of the previous
+ * batch, NULL at first), which the second column returns. The cursor keeps expired mail that
+ * is held from being looked at again by every batch (a run of B batches over H such
+ * messages looked at about H x B/2 of them: 0.65 s a batch with 50,000 held at 1M); what it
+ * stepped over is looked at again by the next run. */
 static const char candidates_sql[] =
-	"SELECT coalesce(array_agg(id ORDER BY id)::text, '{}') FROM (SELECT m.id FROM messages m"
+	"SELECT coalesce(array_agg(id ORDER BY id)::text, '{}'),"
+	" (array_agg(retain_until::text || ' ' || id ORDER BY retain_until DESC, id DESC))[1]"
+	" FROM (SELECT m.id, m.retain_until FROM messages m"
 	" WHERE m.retain_until < vellum_now() AND m.indexed_at IS NOT NULL"
-	" AND NOT vellum_hold_active(m.id) ORDER BY m.retain_until LIMIT $1::int8) s";
+	" AND m.retain_until >= coalesce($2::timestamptz, '-infinity')"
+	" AND ($2::timestamptz IS NULL OR m.retain_until > $2::timestamptz OR m.id > $3::int8)"
+	" AND NOT vellum_hold_active(m.id) ORDER BY m.retain_until, m.id LIMIT $1::int8) s";
 static const char unheld_sql[] =
 	"SELECT coalesce(array_agg(id ORDER BY id)::text, '{}') FROM unnest($1::int8[]) id"
 	" WHERE NOT vellum_hold_active(id)";
@@ -55,10 +64,15 @@ static const struct {
 	{"INSERT INTO disposals (message_id, received_at, sha256, policy, retain_until,"
 	 " disposed_at, report) SELECT id, received_at, sha256, retention_policy, retain_until,"
 	 " now(), $2 FROM messages WHERE id = ANY($1::int8[])", 0},
-	/* A blob no other message references is released before its message goes. */
-	{"UPDATE blobs b SET refcount = 0 FROM messages m WHERE m.id = ANY($1::int8[])"
-	 " AND b.address = m.address AND $2::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
-	 " messages o WHERE o.address = m.address AND o.id <> ALL($1::int8[]))", 0},
+	/* A blob no other message references is released before its message goes. OFFSET 0
+	 * keeps the NOT EXISTS a per-row probe of each partition's address index (as an anti
+	 * join, PostgreSQL hashed every message of the archive for each batch: 1.3 s at 1M),
+	 * and the addresses as one array make the blobs a lookup by key, whatever the planner
+	 * guesses of the batch's size (at 100k it chose to scan every blob). */
+	{"UPDATE blobs b SET refcount = 0 WHERE $2::text IS NOT NULL AND b.address = ANY(ARRAY("
+	 "SELECT m.address FROM messages m WHERE m.id = ANY($1::int8[]) AND NOT EXISTS (SELECT 1"
+	 " FROM messages o WHERE o.address = m.address AND o.id <> ALL($1::int8[]) OFFSET 0)))",
+	 0},
 	{"DELETE FROM messages WHERE id = ANY($1::int8[]) AND $2::text IS NOT NULL", 0},
 	{"INSERT INTO disposed_records (subject, kind, address, segment_id, record_offset,"
 	 " disposed_at) SELECT sha256('message'::bytea || b.address || b.sha256 ||"
@@ -100,6 +114,7 @@ struct run {
 	json_t *all;	  /* every message disposed, for the report */
 	struct ledger_head head;
 	struct keyring *kr; /* for disposal's mark in destroyed key slots */
+	char *after;	    /* the candidates' cursor: "retain_until id" of the last one, or NULL */
 };
 
 static int64_t
@@ -283,6 +298,31 @@ query_text(PGconn *c, const char *sql, const char *v, char **out, char *err)
 	return rc;
 }
 
+/* dispose_candidates - the next batch's candidates (*ids, an int8[] text; caller frees), and
+ * the run's cursor moved past them. */
+static enum vl_err
+dispose_candidates(struct run *r, const char *limit, char **ids, char *err)
+{
+	char *at = r->after ? xstrdup(r->after) : NULL, *sp = at ? strrchr(at, ' ') : NULL;
+	const char *vals[] = {limit, at, sp ? sp + 1 : NULL};
+	PGresult *res = NULL;
+	enum vl_err rc;
+
+	if (sp)
+		*sp = '\0';
+	rc = db_query(r->c, candidates_sql, 3, vals, &res, err);
+	if (rc == VL_OK) {
+		*ids = xstrdup(PQgetvalue(res, 0, 0));
+		if (!PQgetisnull(res, 0, 1)) {
+			free(r->after);
+			r->after = xstrdup(PQgetvalue(res, 0, 1));
+		}
+	}
+	PQclear(res);
+	free(at);
+	return rc;
+}
+
 /* dispose_batch - one transaction: candidates, hold sweep over them, removal, audit.
  * *n: messages disposed (0: nothing left). */
 static enum vl_err
@@ -306,7 +346,7 @@ dispose_batch(struct run *r, int *n, char *err)
 		rc = db_exec(r->c, "SELECT pg_advisory_xact_lock(" HOLD_LOCK_KEY ")", 0, NULL,
 			     err);
 	if (rc == VL_OK)
-		rc = query_text(r->c, candidates_sql, limit, &cand, err);
+		rc = dispose_candidates(r, limit, &cand, err);
 	if (rc == VL_OK && strcmp(cand, "{}") != 0 && (rc = hold_sweep(r->c, cand, NULL, err)) == VL_OK)
 		rc = query_text(r->c, unheld_sql, cand, &ids, err);
 	if (rc == VL_OK && ids && strcmp(ids, "{}") != 0)
@@ -454,6 +494,7 @@ dispose_run(const struct vl_config *cfg, PGconn *c, const char *actor,
 out:
 	keyring_free(r.kr);
 	json_decref(r.all);
+	free(r.after);
 	free(clock);
 	return rc;
 }
