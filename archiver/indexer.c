@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "db.h"
@@ -29,7 +30,8 @@ static const char queue_sql[] =
 	"SELECT m.id, vellum_us(m.received_at), b.segment_id, b.record_offset,"
 	" encode(b.sha256, 'hex'), b.raw_size"
 	" FROM messages m JOIN blobs b ON b.address = m.address"
-	" WHERE m.indexed_at IS NULL ORDER BY m.id LIMIT $1::int8 FOR UPDATE OF m SKIP LOCKED";
+	" WHERE m.indexed_at IS NULL AND b.raw_size <= $2::int8"
+	" ORDER BY m.id LIMIT $1::int8 FOR UPDATE OF m SKIP LOCKED";
 
 /* Re-indexing replaces: attachments first (their number may change), then the index row. */
 static const char delete_att_sql[] = "DELETE FROM attachments WHERE message_id = ANY($1::int8[])";
@@ -605,10 +607,11 @@ out:
 }
 
 enum vl_err
-indexer_run_batch(struct vault *v, PGconn *conn, size_t max, size_t *done, char *err)
+indexer_run_batch(struct vault *v, PGconn *conn, size_t max, uint64_t max_raw, size_t *done,
+		  char *err)
 {
-	char lim[24];
-	const char *vals[] = {lim};
+	char lim[24], raw[24];
+	const char *vals[] = {lim, raw};
 	struct row *rows = NULL;
 	PGresult *q = NULL;
 	size_t n = 0, bytes = 0;
@@ -617,9 +620,11 @@ indexer_run_batch(struct vault *v, PGconn *conn, size_t max, size_t *done, char 
 
 	*done = 0;
 	snprintf(lim, sizeof(lim), "%zu", max);
+	snprintf(raw, sizeof(raw), "%llu",
+		 (unsigned long long)(max_raw > INT64_MAX ? INT64_MAX : max_raw));
 	if ((rc = db_begin(conn, err)) != VL_OK)
 		return rc;
-	if ((rc = db_query(conn, queue_sql, 1, vals, &q, err)) != VL_OK)
+	if ((rc = db_query(conn, queue_sql, 2, vals, &q, err)) != VL_OK)
 		goto fail;
 	nq = PQntuples(q);
 	rows = xcalloc((size_t)nq + 1, sizeof(*rows));
@@ -690,21 +695,34 @@ indexer_requeue_all(PGconn *conn, int64_t *n, char *err)
 
 /* ---- the background thread ---- */
 
-struct indexer {
-	const struct vl_config *cfg;
+/* One worker thread: its own connection and vault. Worker 0 takes any message; the others
+ * only those up to INDEXER_HELPER_RAW_MAX, so at most one worker holds a large message's
+ * bytes and parse (serve's memory bound stays one large message). */
+struct indexer_worker {
+	struct indexer *ix;
+	int no;
 	struct db *db;
 	struct vault *v;
 	pthread_t thread;
+	uint64_t seen_kicks; /* under ix->mu */
+};
+
+struct indexer {
+	const struct vl_config *cfg;
+	struct indexer_worker w[INDEXER_THREADS_MAX];
+	int nw;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int stop, kicked; /* under mu */
+	int stop;	    /* under mu */
+	uint64_t kicks;	    /* under mu: every worker wakes once per kick */
 	atomic_uint_fast64_t indexed;
 };
 
 /* indexer_wait - sleep ms, or until kicked or stopped. Returns non-zero when stopping. */
 static int
-indexer_wait(struct indexer *ix, unsigned ms)
+indexer_wait(struct indexer_worker *w, unsigned ms)
 {
+	struct indexer *ix = w->ix;
 	struct timespec until;
 	int stop;
 
@@ -716,10 +734,10 @@ indexer_wait(struct indexer *ix, unsigned ms)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&ix->mu);
-	while (!ix->stop && !ix->kicked)
+	while (!ix->stop && ix->kicks == w->seen_kicks)
 		if (pthread_cond_timedwait(&ix->cv, &ix->mu, &until) == ETIMEDOUT)
 			break;
-	ix->kicked = 0;
+	w->seen_kicks = ix->kicks;
 	stop = ix->stop;
 	pthread_mutex_unlock(&ix->mu);
 	return stop;
@@ -739,15 +757,17 @@ indexer_stopping(struct indexer *ix)
 static void *
 indexer_main(void *arg)
 {
-	struct indexer *ix = arg;
-	PGconn *conn = db_conn(ix->db);
+	struct indexer_worker *w = arg;
+	struct indexer *ix = w->ix;
+	PGconn *conn = db_conn(w->db);
 	char err[VL_ERRLEN];
 	unsigned backoff = 0;
 	int reopened = 0; /* the vault was reopened for the VL_ERR_NOKEY just seen */
+	uint64_t max_raw = w->no == 0 ? UINT64_MAX : INDEXER_HELPER_RAW_MAX;
 
 	while (!indexer_stopping(ix)) {
 		size_t done = 0;
-		enum vl_err rc = indexer_run_batch(ix->v, conn, INDEXER_BATCH, &done, err);
+		enum vl_err rc = indexer_run_batch(w->v, conn, INDEXER_BATCH, max_raw, &done, err);
 
 		atomic_fetch_add(&ix->indexed, done);
 		if (rc == VL_ERR_NOKEY && !reopened) {
@@ -756,8 +776,8 @@ indexer_main(void *arg)
 			/* Keys rotated or a dictionary trained since the vault was read: read it
 			 * again and retry at once. */
 			if ((rc = vault_open(&nv, ix->cfg, conn, err)) == VL_OK) {
-				vault_free(ix->v);
-				ix->v = nv;
+				vault_free(w->v);
+				w->v = nv;
 				reopened = 1;
 				continue;
 			}
@@ -765,7 +785,7 @@ indexer_main(void *arg)
 		reopened = 0;
 		if (rc == VL_OK) {
 			backoff = 0;
-			if (done == 0 && indexer_wait(ix, INDEXER_IDLE_MS))
+			if (done == 0 && indexer_wait(w, INDEXER_IDLE_MS))
 				break;
 			continue;
 		}
@@ -778,58 +798,85 @@ indexer_main(void *arg)
 		backoff = backoff ? backoff * 2 : 1000;
 		if (backoff > INDEXER_BACKOFF_MAX_MS)
 			backoff = INDEXER_BACKOFF_MAX_MS;
-		if (indexer_wait(ix, backoff))
+		if (indexer_wait(w, backoff))
 			break;
 	}
 	return NULL;
+}
+
+/* indexer_threads - one worker per CPU, at least 1, at most INDEXER_THREADS_MAX: indexing is
+ * CPU work, split between the worker (MIME, tokenizing) and its PostgreSQL backend. */
+static int
+indexer_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > INDEXER_THREADS_MAX ? INDEXER_THREADS_MAX : (int)n;
+}
+
+static void
+indexer_free(struct indexer *ix)
+{
+	for (int i = 0; i < INDEXER_THREADS_MAX; i++) {
+		vault_free(ix->w[i].v);
+		db_close(ix->w[i].db);
+	}
+	free(ix);
 }
 
 enum vl_err
 indexer_start(struct indexer **out, const struct vl_config *cfg, char *err)
 {
 	struct indexer *ix = xcalloc(1, sizeof(*ix));
+	int want = indexer_threads();
 	pthread_condattr_t ca;
 	sigset_t all, old;
-	enum vl_err rc;
-	int e;
+	enum vl_err rc = VL_OK;
+	int e = 0;
 
 	*out = NULL;
 	ix->cfg = cfg;
 	atomic_init(&ix->indexed, 0);
-	if ((rc = db_connect(cfg, &ix->db, err)) != VL_OK ||
-	    (rc = vault_open(&ix->v, cfg, db_conn(ix->db), err)) != VL_OK)
-		goto fail;
+	for (int i = 0; i < want && rc == VL_OK; i++) {
+		ix->w[i].ix = ix;
+		ix->w[i].no = i;
+		if ((rc = db_connect(cfg, &ix->w[i].db, err)) == VL_OK)
+			rc = vault_open(&ix->w[i].v, cfg, db_conn(ix->w[i].db), err);
+	}
+	if (rc != VL_OK) {
+		indexer_free(ix);
+		return rc;
+	}
 	pthread_mutex_init(&ix->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&ix->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	/* Signals stay with the threads that wait for them: this one blocks them all. */
+	/* Signals stay with the threads that wait for them: these block them all. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	e = pthread_create(&ix->thread, NULL, indexer_main, ix);
+	for (ix->nw = 0; ix->nw < want; ix->nw++)
+		if ((e = pthread_create(&ix->w[ix->nw].thread, NULL, indexer_main, &ix->w[ix->nw])) !=
+		    0)
+			break;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (e != 0) {
+	if (ix->nw == 0) {
 		rc = vl_err_set(err, VL_ERR_INTERNAL, "indexer thread: %s", strerror(e));
 		pthread_cond_destroy(&ix->cv);
 		pthread_mutex_destroy(&ix->mu);
-		goto fail;
+		indexer_free(ix);
+		return rc;
 	}
 	*out = ix;
 	return VL_OK;
-fail:
-	vault_free(ix->v);
-	db_close(ix->db);
-	free(ix);
-	return rc;
 }
 
 void
 indexer_kick(struct indexer *ix)
 {
 	pthread_mutex_lock(&ix->mu);
-	ix->kicked = 1;
-	pthread_cond_signal(&ix->cv);
+	ix->kicks++;
+	pthread_cond_broadcast(&ix->cv);
 	pthread_mutex_unlock(&ix->mu);
 }
 
@@ -846,12 +893,11 @@ indexer_stop(struct indexer *ix)
 		return;
 	pthread_mutex_lock(&ix->mu);
 	ix->stop = 1;
-	pthread_cond_signal(&ix->cv);
+	pthread_cond_broadcast(&ix->cv);
 	pthread_mutex_unlock(&ix->mu);
-	pthread_join(ix->thread, NULL);
+	for (int i = 0; i < ix->nw; i++)
+		pthread_join(ix->w[i].thread, NULL);
 	pthread_cond_destroy(&ix->cv);
 	pthread_mutex_destroy(&ix->mu);
-	vault_free(ix->v);
-	db_close(ix->db);
-	free(ix);
+	indexer_free(ix);
 }

@@ -24,8 +24,11 @@
 #define INDEXER_REQUEUE_ROWS 50000	   /* messages queued again per transaction (--all) */
 #define INDEXER_TERM_MAX 512		   /* bytes of an addr_terms value after "f:a:"; longer: left out */
 #define INDEXER_MSGID_MAX 1000		   /* bytes of a Message-ID kept in msgid; longer: NULL */
+#define INDEXER_THREADS_MAX 4		   /* serve's indexer workers: one per CPU, up to this */
+#define INDEXER_HELPER_RAW_MAX (1u << 20)  /* workers but the first index messages up to this */
 
-/* indexer_run_batch - index up to max waiting messages, oldest id first, in one transaction
+/* indexer_run_batch - index up to max waiting messages of at most max_raw bytes (UINT64_MAX:
+ * any), oldest id first, in one transaction
  * on conn (which must be idle), reading their exact bytes through v. *done counts the messages
  * marked indexed (0: nothing waiting that another indexer had not locked). A message whose
  * bytes cannot be read (damaged, missing segment) or whose rows the database refuses is still
@@ -38,8 +41,8 @@
  * again (a vault just opened that still lacks it means the keyring is damaged: report it,
  * never mark evidence unreadable). VL_ERR_DB when the database fails: the batch was rolled
  * back. */
-enum vl_err indexer_run_batch(struct vault *v, PGconn *conn, size_t max, size_t *done,
-			      char *err) VL_MUST_CHECK;
+enum vl_err indexer_run_batch(struct vault *v, PGconn *conn, size_t max, uint64_t max_raw,
+			      size_t *done, char *err) VL_MUST_CHECK;
 
 /* indexer_lag - how many messages wait to be indexed. VL_ERR_DB. */
 enum vl_err indexer_lag(PGconn *conn, int64_t *unindexed, char *err) VL_MUST_CHECK;
@@ -51,8 +54,9 @@ enum vl_err indexer_requeue_all(PGconn *conn, int64_t *n, char *err) VL_MUST_CHE
 /* The background indexer of `vellum serve`. */
 struct indexer;
 
-/* indexer_start - open the indexer's own database connection (db_connect) and vault, then
- * start a thread that runs batches of INDEXER_BATCH until the queue is empty, then sleeps
+/* indexer_start - start one worker per CPU (at most INDEXER_THREADS_MAX), each with its own
+ * database connection (db_connect) and vault, that runs batches of INDEXER_BATCH (workers but
+ * the first: of messages up to INDEXER_HELPER_RAW_MAX) until the queue is empty, then sleeps
  * INDEXER_IDLE_MS (or until indexer_kick or indexer_stop). A failing batch is logged and
  * retried after a back-off of up to INDEXER_BACKOFF_MAX_MS; a lost connection is reset, and on
  * VL_ERR_NOKEY the vault is read again first (keys rotated, a dictionary trained). cfg is

@@ -55,7 +55,7 @@ index_job_main(void *arg)
 	size_t done;
 
 	for (;;) {
-		j->rc = indexer_run_batch(j->v, conn, INDEXER_BATCH, &done, j->err);
+		j->rc = indexer_run_batch(j->v, conn, INDEXER_BATCH, UINT64_MAX, &done, j->err);
 		atomic_fetch_add(&index_total, done);
 		if (done > 0)
 			fresh = 0;
