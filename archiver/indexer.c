@@ -2,8 +2,8 @@
  *
  * One batch is one transaction: take the oldest waiting messages with FOR UPDATE SKIP LOCKED
  * (row locks held until commit keep a second indexer off them), read and extract each one,
- * read their envelopes (one query), build each tsvector in C (fts), write every row with three
- * unnest() statements, mark the messages indexed, commit. If the batch's rows are refused,
+ * read their envelopes (one query), build each tsvector and the grouped address terms in C (fts),
+ * write every row with three unnest() statements, mark the messages indexed, commit. If the batch's rows are refused,
  * each message is retried alone under a savepoint, and one that is still refused gets a row
  * without text, address terms or Message-ID, and parse_error: the queue always moves. */
 #include <errno.h>
@@ -35,29 +35,21 @@ static const char queue_sql[] =
 static const char delete_att_sql[] = "DELETE FROM attachments WHERE message_id = ANY($1::int8[])";
 
 /* The tsvector arrives as a ready literal built by fts (archiver/fts.c): PostgreSQL only reads
- * it, which costs a fraction of to_tsvector's parse (PERF-NOTES). */
+ * it, which costs a fraction of to_tsvector's parse (PERF-NOTES). No body text is stored: a
+ * snippet is cut from the message itself (search/snippet.c). */
 static const char insert_index_sql[] =
-	"INSERT INTO message_index (message_id, received_at, sender, reply_to, hdr_bcc,"
-	" in_reply_to, refs, from_addrs, to_addrs, cc_addrs, bcc_addrs, has_attachment,"
-	" attachment_names, body, tsv, sent_at, size, msgid, addr_terms)"
-	" SELECT u.id, vellum_ts(u.rat), u.sender, u.reply_to, u.bcc, u.irt, u.refs,"
-	" u.fa::text[], u.ta::text[], u.ca::text[], u.ba::text[], u.ha, u.names::text[], u.body,"
-	" u.tsv::tsvector, vellum_ts(u.sat), u.size, u.msgid, u.terms::text[]"
-	" FROM unnest($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[],"
-	" $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bool[],"
-	" $13::text[], $14::text[], $15::text[], $16::int8[], $17::int8[], $18::text[],"
-	" $19::text[])"
-	" AS u(id, rat, sender, reply_to, bcc, irt, refs, fa, ta, ca, ba, ha, names, body,"
-	" tsv, sat, size, msgid, terms)"
+	"INSERT INTO message_index (message_id, received_at, has_attachment, attachment_names,"
+	" tsv, sent_at, size, msgid, addrs)"
+	" SELECT u.id, vellum_ts(u.rat), u.ha, u.names::text[], u.tsv::tsvector,"
+	" vellum_ts(u.sat), u.size, u.msgid, u.addrs::text[]"
+	" FROM unnest($1::int8[], $2::int8[], $3::bool[], $4::text[], $5::text[], $6::int8[],"
+	" $7::int8[], $8::text[], $9::text[])"
+	" AS u(id, rat, ha, names, tsv, sat, size, msgid, addrs)"
 	" ON CONFLICT (message_id) DO UPDATE SET received_at = EXCLUDED.received_at,"
-	" sender = EXCLUDED.sender, reply_to = EXCLUDED.reply_to, hdr_bcc = EXCLUDED.hdr_bcc,"
-	" in_reply_to = EXCLUDED.in_reply_to, refs = EXCLUDED.refs,"
-	" from_addrs = EXCLUDED.from_addrs, to_addrs = EXCLUDED.to_addrs,"
-	" cc_addrs = EXCLUDED.cc_addrs, bcc_addrs = EXCLUDED.bcc_addrs,"
 	" has_attachment = EXCLUDED.has_attachment,"
-	" attachment_names = EXCLUDED.attachment_names, body = EXCLUDED.body, tsv = EXCLUDED.tsv,"
+	" attachment_names = EXCLUDED.attachment_names, tsv = EXCLUDED.tsv,"
 	" sent_at = EXCLUDED.sent_at, size = EXCLUDED.size, msgid = EXCLUDED.msgid,"
-	" addr_terms = EXCLUDED.addr_terms";
+	" addrs = EXCLUDED.addrs";
 
 /* The envelopes of a batch: every receipt's MAIL FROM and recipients, one row per recipient
  * (or one with NULL recipient for a receipt without any), ordered by message. */
@@ -83,10 +75,10 @@ static const char requeue_sql[] =
 	" WHERE m.id = s.id AND m.received_at = s.received_at RETURNING m.id)"
 	" SELECT count(*), coalesce(max(id), 0) FROM u";
 
-#define INDEX_COLS 19
+#define INDEX_COLS 9
 
-/* One envelope address of a message: field 'e' (MAIL FROM), 'r' (a recipient) or 'b' (a
- * recipient in the role bcc, also listed as 'r'). */
+/* One envelope address of a message: field 'e' (MAIL FROM), 'r' (a recipient) or 'x' (a
+ * recipient in the role bcc, searched as b, also listed as 'r'). */
 struct env_addr {
 	char field;
 	char *addr; /* lower-case, owned */
@@ -115,15 +107,6 @@ row_free(struct row *r)
 }
 
 /* ---- building the statements ---- */
-
-static void
-arr_of_addrs(struct pgarr *outer, struct pgarr *inner, const struct mime_addrs *a)
-{
-	pgarr_reset(inner);
-	for (size_t i = 0; i < a->n; i++)
-		pgarr_text(inner, a->addrs[i]);
-	pgarr_text(outer, pgarr_str(inner));
-}
 
 /* ---- the tsvector ---- */
 
@@ -158,13 +141,23 @@ row_tsv(struct fts_vec *v, struct buf *tmp, const struct mime_meta *m)
 	return fts_vec_literal(v, NULL);
 }
 
-/* ---- address terms (schema/0003_search.sql) ---- */
+/* ---- address terms (schema/0003_search.sql, stored grouped as 0007_index_size.sql's addrs) ---- */
 
-/* The terms of one message, deduplicated by sorting before they are written. */
+/* The terms of one message, "<field>:<kind>:<value>", grouped by value before they are
+ * written (arr_addrs). */
 struct terms {
 	char **v;
 	size_t n, cap;
 };
+
+/* searched_as - the field a query names for field f: s (Sender) is searched as f, x (an
+ * envelope recipient in the role bcc) as b. They stay apart only in the whole address (kind
+ * a), for retention, which tells From from Sender and the Bcc header from the envelope. */
+static char
+searched_as(char f)
+{
+	return f == 's' ? 'f' : f == 'x' ? 'b' : f;
+}
 
 static void
 terms_add(struct terms *t, char field, char kind, const char *s, size_t len)
@@ -227,6 +220,7 @@ terms_addr(struct terms *t, char field, const char *a)
 	if (*a == 0)
 		return;
 	terms_add(t, field, 'a', a, strlen(a));
+	field = searched_as(field);
 	if (at == NULL) {
 		terms_words(t, field, a, strlen(a));
 		return;
@@ -274,36 +268,97 @@ terms_names(struct terms *t, char field, const char *text)
 static void
 terms_field(struct terms *t, char field, const struct mime_addrs *a)
 {
-	terms_names(t, field, a->text);
+	terms_names(t, searched_as(field), a->text);
 	for (size_t i = 0; i < a->n; i++)
 		terms_addr(t, field, a->addrs[i]);
 }
 
+/* cmp_term - "<field>:<kind>:<value>" by value, then kind, then field: the order of the groups
+ * of arr_addrs. */
 static int
-cmp_str(const void *a, const void *b)
+cmp_term(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	int c = strcmp(x + 4, y + 4);
+
+	if (c == 0)
+		c = x[2] - y[2];
+	return c != 0 ? c : x[0] - y[0];
 }
 
-/* arr_terms - the message's addr_terms as one array literal element of outer. */
+/* One kind of a value, and the fields it is found in. */
+struct kind_fields {
+	char kind;
+	char fields[INDEXER_FIELDS + 1];
+};
+
+/* value_groups - the terms t->v[from..to) (one value, sorted by kind then field) as elements
+ * "<fields>:<kinds>:<value>" of inner: one per distinct set of fields, its kinds together. A
+ * whole address found in both f and s is f alone, in both b and x b alone: the apart letters
+ * matter only where the searched one is not. */
 static void
-arr_terms(struct pgarr *outer, struct pgarr *inner, const struct row *r)
+value_groups(struct pgarr *inner, struct buf *tmp, char **v, size_t from, size_t to)
+{
+	struct kind_fields kf[4];
+	size_t nk = 0;
+
+	for (size_t i = from; i < to && nk < 4; i++) {
+		size_t len;
+
+		if (nk == 0 || kf[nk - 1].kind != v[i][2])
+			kf[nk++] = (struct kind_fields){.kind = v[i][2]};
+		len = strlen(kf[nk - 1].fields);
+		if (len < INDEXER_FIELDS && (len == 0 || kf[nk - 1].fields[len - 1] != v[i][0]))
+			kf[nk - 1].fields[len] = v[i][0];
+	}
+	for (size_t k = 0; k < nk; k++) {
+		for (const char *p = "sx"; *p; p++) {
+			char *x = strchr(kf[k].fields, *p);
+
+			if (x && strchr(kf[k].fields, searched_as(*p)))
+				memmove(x, x + 1, strlen(x));
+		}
+	}
+	for (size_t k = 0; k < nk; k++) {
+		if (kf[k].kind == 0) /* merged into an earlier kind */
+			continue;
+		buf_reset(tmp);
+		buf_appendf(tmp, "%s:%c", kf[k].fields, kf[k].kind);
+		for (size_t m = k + 1; m < nk; m++) {
+			if (kf[m].kind != 0 && strcmp(kf[m].fields, kf[k].fields) == 0) {
+				buf_append(tmp, &kf[m].kind, 1);
+				kf[m].kind = 0;
+			}
+		}
+		buf_appendf(tmp, ":%s", v[from] + 4);
+		pgarr_text(inner, (const char *)tmp->data);
+	}
+}
+
+/* arr_addrs - the message's addrs (0007_index_size.sql) as one array literal element of
+ * outer: its address terms, without duplicates, grouped by value. */
+static void
+arr_addrs(struct pgarr *outer, struct pgarr *inner, struct buf *tmp, const struct row *r)
 {
 	const struct mime_meta *m = &r->m;
 	struct terms t = {0};
 
 	terms_field(&t, 'f', &m->from);
-	terms_field(&t, 'f', &m->sender);
+	terms_field(&t, 's', &m->sender);
 	terms_field(&t, 't', &m->to);
 	terms_field(&t, 'c', &m->cc);
 	terms_field(&t, 'b', &m->bcc);
 	for (size_t i = 0; i < r->nenv; i++)
 		terms_addr(&t, r->env[i].field, r->env[i].addr);
-	qsort(t.v, t.n, sizeof(*t.v), cmp_str);
+	qsort(t.v, t.n, sizeof(*t.v), cmp_term);
 	pgarr_reset(inner);
-	for (size_t i = 0; i < t.n; i++)
-		if (i == 0 || strcmp(t.v[i], t.v[i - 1]) != 0)
-			pgarr_text(inner, t.v[i]);
+	for (size_t i = 0, from = 0; i <= t.n; i++) {
+		if (i < t.n && strcmp(t.v[i] + 4, t.v[from] + 4) == 0)
+			continue;
+		if (i > from)
+			value_groups(inner, tmp, t.v, from, i);
+		from = i;
+	}
 	pgarr_text(outer, pgarr_str(inner));
 	terms_free(&t);
 }
@@ -338,27 +393,17 @@ insert_rows(PGconn *conn, const struct row *rows, size_t n, char *err)
 
 		pgarr_int64(&c[0], rows[r].id);
 		pgarr_int64(&c[1], rows[r].rat_us);
-		pgarr_text(&c[2], m->sender.text);
-		pgarr_text(&c[3], m->reply_to.text);
-		pgarr_text(&c[4], m->bcc.text);
-		pgarr_text(&c[5], m->in_reply_to);
-		pgarr_text(&c[6], m->references);
-		arr_of_addrs(&c[7], &inner, &m->from);
-		arr_of_addrs(&c[8], &inner, &m->to);
-		arr_of_addrs(&c[9], &inner, &m->cc);
-		arr_of_addrs(&c[10], &inner, &m->bcc);
-		pgarr_text(&c[11], m->has_attachment ? "t" : "f");
+		pgarr_text(&c[2], m->has_attachment ? "t" : "f");
 		pgarr_reset(&inner);
 		for (size_t i = 0; i < m->nattachments; i++)
 			if (m->attachments[i].filename)
 				pgarr_text(&inner, m->attachments[i].filename);
-		pgarr_text(&c[12], pgarr_str(&inner));
-		pgarr_text(&c[13], m->body);
-		pgarr_text(&c[14], row_tsv(tsv, &tmp, m));
-		pgarr_int64(&c[15], m->date_us != 0 ? m->date_us : rows[r].rat_us);
-		pgarr_int64(&c[16], rows[r].size);
-		pgarr_text(&c[17], msgid(&tmp, m->message_id));
-		arr_terms(&c[18], &inner, &rows[r]);
+		pgarr_text(&c[3], pgarr_str(&inner));
+		pgarr_text(&c[4], row_tsv(tsv, &tmp, m));
+		pgarr_int64(&c[5], m->date_us != 0 ? m->date_us : rows[r].rat_us);
+		pgarr_int64(&c[6], rows[r].size);
+		pgarr_text(&c[7], msgid(&tmp, m->message_id));
+		arr_addrs(&c[8], &inner, &tmp, &rows[r]);
 		for (size_t i = 0; i < m->nattachments; i++) {
 			pgarr_int64(&att[0], rows[r].id);
 			pgarr_int64(&att[1], (int64_t)i);
@@ -479,7 +524,7 @@ row_by_id(struct row *rows, size_t n, int64_t id)
 	return NULL;
 }
 
-/* load_envelopes - every receipt's MAIL FROM (e) and recipients (r, and b for the role bcc)
+/* load_envelopes - every receipt's MAIL FROM (e) and recipients (r, and x for the role bcc)
  * of rows[0..n), in one query. A message stored twice has two receipts: both count, duplicates
  * go when the terms are sorted. VL_ERR_DB. */
 static enum vl_err
@@ -508,7 +553,7 @@ load_envelopes(PGconn *conn, struct row *rows, size_t n, char *err)
 			continue;
 		row_env_add(r, 'r', PQgetvalue(q, i, 2));
 		if (strcmp(PQgetvalue(q, i, 3), "bcc") == 0)
-			row_env_add(r, 'b', PQgetvalue(q, i, 2));
+			row_env_add(r, 'x', PQgetvalue(q, i, 2));
 	}
 out:
 	PQclear(q);

@@ -8,6 +8,10 @@
 #include "pgarray.h"
 #include "query_field.h"
 
+/* A message's address terms: computed from its grouped addrs (schema/0007_index_size.sql),
+ * written exactly as the GIN expression index message_index_addr is, so that && uses it. */
+#define ADDR_TERMS "vellum_addr_terms(mi.addrs)"
+
 int
 qparams_add(struct qparams *p, char *value)
 {
@@ -101,11 +105,11 @@ sql_addr_word(struct qparams *e, const struct qnode *n, const char *w, bool pref
 	}
 	if (prefix)
 		buf_appendf(out,
-			    "EXISTS (SELECT 1 FROM unnest(mi.addr_terms) t WHERE t LIKE ANY "
+			    "EXISTS (SELECT 1 FROM unnest(" ADDR_TERMS ") t WHERE t LIKE ANY "
 			    "($%d::text[]))",
 			    qparams_add(e, xstrdup(pgarr_str(&a))));
 	else
-		buf_appendf(out, "mi.addr_terms && $%d::text[]",
+		buf_appendf(out, ADDR_TERMS " && $%d::text[]",
 			    qparams_add(e, xstrdup(pgarr_str(&a))));
 	pgarr_free(&a);
 	free(v);
@@ -191,7 +195,7 @@ sql_custodian(struct qparams *e, const struct qnode *n, struct buf *out, char *e
 	if (v == NULL)
 		return query_err(err, VL_ERR_PARSE, n->pos, "custodian: needs a name");
 	buf_appendf(out,
-		    "mi.addr_terms && ARRAY(SELECT f || ':a:' || ca.address FROM "
+		    ADDR_TERMS " && ARRAY(SELECT f || ':a:' || ca.address FROM "
 		    "custodian_addresses ca "
 		    "CROSS JOIN unnest(ARRAY['f','t','c','b','e','r']) f WHERE ca.custodian = $%d)",
 		    qparams_add(e, v));
