@@ -527,6 +527,8 @@ handle_search(struct handler_ctx *ctx)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = search_page_get(pool_conn(ctx->slot), search_vault(ctx), &who, query, (size_t)limit,
 			     cursor, &page, err);
+	if (page.stale_vault)
+		pool_vault_reset(ctx->slot);
 	if (rc == VL_OK && json_is_true(json_object_get(in, "count")))
 		rc = search_total_get(pool_conn(ctx->slot), &who, query, 0, &total, err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -2,8 +2,8 @@
  *
  * One batch is one transaction: take the oldest waiting messages with FOR UPDATE SKIP LOCKED
  * (row locks held until commit keep a second indexer off them), read and extract each one,
- * read their envelopes (one query), build each tsvector and the grouped address terms in C (fts),
- * write every row with three unnest() statements, mark the messages indexed, commit. If the batch's rows are refused,
+ * read their envelopes (one query), build each tsvector in C (fts), write every row with three
+ * unnest() statements, mark the messages indexed, commit. If the batch's rows are refused,
  * each message is retried alone under a savepoint, and one that is still refused gets a row
  * without text, address terms or Message-ID, and parse_error: the queue always moves. */
 #include <errno.h>
@@ -39,17 +39,17 @@ static const char delete_att_sql[] = "DELETE FROM attachments WHERE message_id =
  * snippet is cut from the message itself (search/snippet.c). */
 static const char insert_index_sql[] =
 	"INSERT INTO message_index (message_id, received_at, has_attachment, attachment_names,"
-	" tsv, sent_at, size, msgid, addrs)"
+	" tsv, sent_at, size, msgid, addr_terms)"
 	" SELECT u.id, vellum_ts(u.rat), u.ha, u.names::text[], u.tsv::tsvector,"
-	" vellum_ts(u.sat), u.size, u.msgid, u.addrs::text[]"
+	" vellum_ts(u.sat), u.size, u.msgid, u.terms::text[]"
 	" FROM unnest($1::int8[], $2::int8[], $3::bool[], $4::text[], $5::text[], $6::int8[],"
 	" $7::int8[], $8::text[], $9::text[])"
-	" AS u(id, rat, ha, names, tsv, sat, size, msgid, addrs)"
+	" AS u(id, rat, ha, names, tsv, sat, size, msgid, terms)"
 	" ON CONFLICT (message_id) DO UPDATE SET received_at = EXCLUDED.received_at,"
 	" has_attachment = EXCLUDED.has_attachment,"
 	" attachment_names = EXCLUDED.attachment_names, tsv = EXCLUDED.tsv,"
 	" sent_at = EXCLUDED.sent_at, size = EXCLUDED.size, msgid = EXCLUDED.msgid,"
-	" addrs = EXCLUDED.addrs";
+	" addr_terms = EXCLUDED.addr_terms";
 
 /* The envelopes of a batch: every receipt's MAIL FROM and recipients, one row per recipient
  * (or one with NULL recipient for a receipt without any), ordered by message. */
@@ -106,8 +106,6 @@ row_free(struct row *r)
 	r->nenv = 0;
 }
 
-/* ---- building the statements ---- */
-
 /* ---- the tsvector ---- */
 
 /* row_tsv - the message's tsvector literal in v: subject (weight A), attachment names (B; a
@@ -141,18 +139,18 @@ row_tsv(struct fts_vec *v, struct buf *tmp, const struct mime_meta *m)
 	return fts_vec_literal(v, NULL);
 }
 
-/* ---- address terms (schema/0003_search.sql, stored grouped as 0007_index_size.sql's addrs) ---- */
+/* ---- address terms (schema/0003_search.sql, with s and x of 0007_index_size.sql) ---- */
 
-/* The terms of one message, "<field>:<kind>:<value>", grouped by value before they are
- * written (arr_addrs). */
+/* The terms of one message, deduplicated by sorting before they are written. */
 struct terms {
 	char **v;
 	size_t n, cap;
 };
 
-/* searched_as - the field a query names for field f: s (Sender) is searched as f, x (an
- * envelope recipient in the role bcc) as b. They stay apart only in the whole address (kind
- * a), for retention, which tells From from Sender and the Bcc header from the envelope. */
+/* searched_as - the field of every kind but the whole address for field f: s (Sender) is f, x
+ * (an envelope recipient in the role bcc) is b. They stay apart only in the whole address
+ * (kind a), for retention, which tells From from Sender and the Bcc header from the envelope;
+ * a query for the address asks for both letters (query_field.c). */
 static char
 searched_as(char f)
 {
@@ -273,72 +271,32 @@ terms_field(struct terms *t, char field, const struct mime_addrs *a)
 		terms_addr(t, field, a->addrs[i]);
 }
 
-/* cmp_term - "<field>:<kind>:<value>" by value, then kind, then field: the order of the groups
- * of arr_addrs. */
 static int
-cmp_term(const void *a, const void *b)
+cmp_str(const void *a, const void *b)
 {
-	const char *x = *(char *const *)a, *y = *(char *const *)b;
-	int c = strcmp(x + 4, y + 4);
-
-	if (c == 0)
-		c = x[2] - y[2];
-	return c != 0 ? c : x[0] - y[0];
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* One kind of a value, and the fields it is found in. */
-struct kind_fields {
-	char kind;
-	char fields[INDEXER_FIELDS + 1];
-};
-
-/* value_groups - the terms t->v[from..to) (one value, sorted by kind then field) as elements
- * "<fields>:<kinds>:<value>" of inner: one per distinct set of fields, its kinds together. A
- * whole address found in both f and s is f alone, in both b and x b alone: the apart letters
- * matter only where the searched one is not. */
-static void
-value_groups(struct pgarr *inner, struct buf *tmp, char **v, size_t from, size_t to)
+/* redundant - whether term v[i] is an s:a: or x:a: term whose searched twin (f:a:, b:a: of the
+ * same address) is among the n sorted terms: the twin already says it all. */
+static int
+redundant(char *const *v, size_t n, size_t i)
 {
-	struct kind_fields kf[4];
-	size_t nk = 0;
+	char *twin, *const *hit;
 
-	for (size_t i = from; i < to && nk < 4; i++) {
-		size_t len;
-
-		if (nk == 0 || kf[nk - 1].kind != v[i][2])
-			kf[nk++] = (struct kind_fields){.kind = v[i][2]};
-		len = strlen(kf[nk - 1].fields);
-		if (len < INDEXER_FIELDS && (len == 0 || kf[nk - 1].fields[len - 1] != v[i][0]))
-			kf[nk - 1].fields[len] = v[i][0];
-	}
-	for (size_t k = 0; k < nk; k++) {
-		for (const char *p = "sx"; *p; p++) {
-			char *x = strchr(kf[k].fields, *p);
-
-			if (x && strchr(kf[k].fields, searched_as(*p)))
-				memmove(x, x + 1, strlen(x));
-		}
-	}
-	for (size_t k = 0; k < nk; k++) {
-		if (kf[k].kind == 0) /* merged into an earlier kind */
-			continue;
-		buf_reset(tmp);
-		buf_appendf(tmp, "%s:%c", kf[k].fields, kf[k].kind);
-		for (size_t m = k + 1; m < nk; m++) {
-			if (kf[m].kind != 0 && strcmp(kf[m].fields, kf[k].fields) == 0) {
-				buf_append(tmp, &kf[m].kind, 1);
-				kf[m].kind = 0;
-			}
-		}
-		buf_appendf(tmp, ":%s", v[from] + 4);
-		pgarr_text(inner, (const char *)tmp->data);
-	}
+	if ((v[i][0] != 's' && v[i][0] != 'x') || v[i][2] != 'a')
+		return 0;
+	twin = xstrdup(v[i]);
+	twin[0] = searched_as(twin[0]);
+	hit = bsearch(&twin, v, n, sizeof(*v), cmp_str);
+	free(twin);
+	return hit != NULL;
 }
 
-/* arr_addrs - the message's addrs (0007_index_size.sql) as one array literal element of
- * outer: its address terms, without duplicates, grouped by value. */
+/* arr_terms - the message's addr_terms as one array literal element of outer: sorted, without
+ * duplicates. */
 static void
-arr_addrs(struct pgarr *outer, struct pgarr *inner, struct buf *tmp, const struct row *r)
+arr_terms(struct pgarr *outer, struct pgarr *inner, const struct row *r)
 {
 	const struct mime_meta *m = &r->m;
 	struct terms t = {0};
@@ -350,15 +308,11 @@ arr_addrs(struct pgarr *outer, struct pgarr *inner, struct buf *tmp, const struc
 	terms_field(&t, 'b', &m->bcc);
 	for (size_t i = 0; i < r->nenv; i++)
 		terms_addr(&t, r->env[i].field, r->env[i].addr);
-	qsort(t.v, t.n, sizeof(*t.v), cmp_term);
+	qsort(t.v, t.n, sizeof(*t.v), cmp_str);
 	pgarr_reset(inner);
-	for (size_t i = 0, from = 0; i <= t.n; i++) {
-		if (i < t.n && strcmp(t.v[i] + 4, t.v[from] + 4) == 0)
-			continue;
-		if (i > from)
-			value_groups(inner, tmp, t.v, from, i);
-		from = i;
-	}
+	for (size_t i = 0; i < t.n; i++)
+		if ((i == 0 || strcmp(t.v[i], t.v[i - 1]) != 0) && !redundant(t.v, t.n, i))
+			pgarr_text(inner, t.v[i]);
 	pgarr_text(outer, pgarr_str(inner));
 	terms_free(&t);
 }
@@ -403,7 +357,7 @@ insert_rows(PGconn *conn, const struct row *rows, size_t n, char *err)
 		pgarr_int64(&c[5], m->date_us != 0 ? m->date_us : rows[r].rat_us);
 		pgarr_int64(&c[6], rows[r].size);
 		pgarr_text(&c[7], msgid(&tmp, m->message_id));
-		arr_addrs(&c[8], &inner, &tmp, &rows[r]);
+		arr_terms(&c[8], &inner, &rows[r]);
 		for (size_t i = 0; i < m->nattachments; i++) {
 			pgarr_int64(&att[0], rows[r].id);
 			pgarr_int64(&att[1], (int64_t)i);

@@ -2,8 +2,9 @@
  * Owns: the queue (messages.indexed_at IS NULL, taken with FOR UPDATE SKIP LOCKED so indexers
  * never collide), reading each message's exact bytes through the vault, writing message_index
  * and attachments rows (schema/0002_index.sql, 0003_search.sql, 0007_index_size.sql: the
- * tsvector, address terms from headers and envelopes grouped by value) in one transaction per
- * batch, and the background thread `vellum serve` runs. Not: what is extracted (mime_extract), what a word is (fts). */
+ * tsvector, address terms from headers and envelopes) in one transaction per batch, and the
+ * background thread `vellum serve` runs. Not: what is extracted (mime_extract), what a word is
+ * (fts). */
 #ifndef VL_INDEXER_H
 #define VL_INDEXER_H
 
@@ -22,8 +23,7 @@
 #define INDEXER_IDLE_MS 200		   /* the thread's sleep when nothing is waiting */
 #define INDEXER_BACKOFF_MAX_MS 30000	   /* the thread's longest wait after a failure */
 #define INDEXER_REQUEUE_ROWS 50000	   /* messages queued again per transaction (--all) */
-#define INDEXER_TERM_MAX 512		   /* bytes of an address term's value after "f:a:"; longer: left out */
-#define INDEXER_FIELDS 8		   /* address fields of a term: f s t c b x e r (0007_index_size.sql) */
+#define INDEXER_TERM_MAX 512		   /* bytes of an addr_terms value after "f:a:"; longer: left out */
 #define INDEXER_MSGID_MAX 1000		   /* bytes of a Message-ID kept in msgid; longer: NULL */
 
 /* indexer_run_batch - index up to max waiting messages, oldest id first, in one transaction

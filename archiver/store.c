@@ -915,8 +915,8 @@ static const char SQL_RECEIPTS[] =
 static const char SQL_RCPTS[] =
 	"INSERT INTO envelope_recipients (receipt_id, position, address, role)"
 	" SELECT * FROM unnest($1::int8[], $2::int4[], $3::text[], $4::text[])";
-/* The same content again, with another envelope: its address terms (schema/0003_search.sql:
- * e, r, b from every receipt) must be built again, in this transaction so that no index run can miss
+/* The same content again, with another envelope: its addr_terms (schema/0003_search.sql: e, r,
+ * b from every receipt) must be built again, in this transaction so that no index run can miss
  * the new receipt. Only duplicates pay for it: new messages wait already. */
 static const char SQL_REQUEUE[] =
 	"UPDATE messages SET indexed_at = NULL WHERE id = ANY($1::int8[]) AND indexed_at IS NOT NULL";

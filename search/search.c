@@ -166,10 +166,16 @@ hit_snippets(struct vault *v, struct search_page *p, const PGresult *r, const st
 		buf_reset(&text);
 		if (v != NULL && src.raw_size <= budget &&
 		    hex_decode(src.sha256, 32, PQgetvalue(r, (int)i, P_SHA)) == 0) {
+			enum vl_err rc = snippet_text(v, &src, &text, err);
+
 			budget -= src.raw_size;
-			if (snippet_text(v, &src, &text, err) != VL_OK)
+			if (rc != VL_OK)
 				log_warnx("search: message=%lld: no snippet: %s", (long long)h->id,
 					  err);
+			if (rc == VL_ERR_NOKEY) { /* keys rotated since v was opened: no more */
+				p->stale_vault = 1;
+				v = NULL;
+			}
 		}
 		h->snippet = search_snippet_dup(text.data ? (const char *)text.data : "", text.len,
 						s->highlight, s->nhighlight);

@@ -37,6 +37,8 @@ struct search_page {
 	struct search_hit *hits;
 	size_t n;
 	char next[SEARCH_CURSOR_MAX]; /* pass as after_cursor for the next page; "" on the last */
+	int stale_vault; /* the vault lacked a key or dictionary (rotated, trained since it was
+			  * opened): snippets stopped there; open it again for the next page */
 };
 
 struct search_total {

@@ -6,9 +6,8 @@
 #  2. awkward messages (quotes, backslashes, invalid UTF-8, NUL, CJK, fullwidth, overlong
 #     words, 20,000 words, one word 300 times, 222 KB of distinct words) are indexed without
 #     parse_error or a refused batch, and are found by the lexemes fts gives;
-#  3. address terms (vellum_addr_terms of the grouped addrs, 0007_index_size.sql) from headers
-#     and from the SMTP envelope, and a second receipt of the same content (another envelope)
-#     puts the message back in the queue so its terms grow;
+#  3. addr_terms from headers and from the SMTP envelope, and a second receipt of the same
+#     content (another envelope) puts the message back in the queue so its terms grow;
 #  4. enron-skilling-j: every body_word / subject_word count of KNOWN_ANSWERS.tsv (Python's
 #     case-insensitive \bTERM\b over the decoded text parts) equals the count of messages
 #     whose tsvector holds the word with weight D (body) / A (subject).
@@ -92,7 +91,7 @@ got=$(sql "select length(tsv) from message_index where msgid = 'distinct.t35@exa
 verdict "6,000 distinct words (222 KB) are all there" $? "got $got lexemes"
 
 # --- 3. address terms -----------------------------------------------------------------------
-got=$(sql "select array_to_string(vellum_addr_terms(addrs), ' ') from message_index where msgid = 'quotes.t35@example.com'")
+got=$(sql "select array_to_string(addr_terms, ' ') from message_index where msgid = 'quotes.t35@example.com'")
 miss=
 for t in f:a:jeff.skilling@mail.enron.com f:l:jeff.skilling f:d:mail.enron.com f:d:enron.com \
 	f:d:com f:w:jeff f:w:skilling t:a:kenneth.lay@enron.com t:w:lay t:w:kenneth t:d:enron.com \
@@ -101,10 +100,10 @@ for t in f:a:jeff.skilling@mail.enron.com f:l:jeff.skilling f:d:mail.enron.com f
 done
 [ -z "$miss" ]
 verdict "header address terms (a, l, d and parents, w of names and local parts)" $? "missing:$miss in [$got]"
-got=$(sql "select count(*) from message_index where cardinality(vellum_addr_terms(addrs)) <>
-	(select count(distinct t) from unnest(vellum_addr_terms(addrs)) t)")
+got=$(sql "select count(*) from message_index
+	where cardinality(addr_terms) <> (select count(distinct t) from unnest(addr_terms) t)")
 [ "$got" = 0 ]
-verdict "address terms hold no duplicates" $? "$got rows with duplicates"
+verdict "addr_terms hold no duplicates" $? "$got rows with duplicates"
 
 serve_ports
 serve_start
@@ -118,7 +117,7 @@ while [ "$(sql "select count(*) from messages where indexed_at is null")" -gt 0 
 	k=$((k + 1))
 done
 serve_stop_check "serve exits cleanly"
-got=$(sql "select array_to_string(vellum_addr_terms(addrs), ' ') from message_index where msgid = 'quotes.t35@example.com'")
+got=$(sql "select array_to_string(addr_terms, ' ') from message_index where msgid = 'quotes.t35@example.com'")
 miss=
 for t in e:a:env.sender@bounce.example e:d:bounce.example e:w:env r:a:alice@x.example \
 	r:a:bob@y.example r:d:y.example r:a:carol@x.example e:a:other@z.example f:w:skilling; do

@@ -19,10 +19,10 @@ struct good_case {
 	const char *params; /* joined with " | " */
 };
 
-#define ADDR_ANY "EXISTS (SELECT 1 FROM unnest(vellum_addr_terms(mi.addrs)) t WHERE t LIKE ANY ($1::text[]))"
+#define ADDR_ANY "EXISTS (SELECT 1 FROM unnest(mi.addr_terms) t WHERE t LIKE ANY ($1::text[]))"
 #define CUSTODIAN                                                                                  \
-	"vellum_addr_terms(mi.addrs) && ARRAY(SELECT f || ':a:' || ca.address FROM custodian_addresses ca "     \
-	"CROSS JOIN unnest(ARRAY['f','t','c','b','e','r']) f WHERE ca.custodian = $1)"
+	"mi.addr_terms && ARRAY(SELECT f || ':a:' || ca.address FROM custodian_addresses ca "     \
+	"CROSS JOIN unnest(ARRAY['f','s','t','c','b','x','e','r']) f WHERE ca.custodian = $1)"
 #define HOLD                                                                                       \
 	"EXISTS (SELECT 1 FROM hold_messages hm JOIN holds h ON h.id = hm.hold_id WHERE h.name = " \
 	"$1 AND hm.message_id = mi.message_id)"
@@ -69,24 +69,31 @@ static const struct good_case good[] = {
 	{"subject:a NEAR/1 b", TS1, "'a':A <1> 'b' | 'b' <1> 'a':A"},
 	{"x (a NEAR/1 b)", TS1, "'x' & ('a' <1> 'b' | 'b' <1> 'a')"},
 	/* address fields and kinds */
-	{"from:jeff@enron.com", "vellum_addr_terms(mi.addrs) && $1::text[]", "{\"f:a:jeff@enron.com\"}"},
-	{"FROM:Jeff@Enron.COM", "vellum_addr_terms(mi.addrs) && $1::text[]", "{\"f:a:jeff@enron.com\"}"},
-	{"from:enron.com", "vellum_addr_terms(mi.addrs) && $1::text[]", "{\"f:l:enron.com\",\"f:d:enron.com\"}"},
-	{"to:@enron.com", "vellum_addr_terms(mi.addrs) && $1::text[]", "{\"t:d:enron.com\"}"},
-	{"cc:jeff.skilling@", "vellum_addr_terms(mi.addrs) && $1::text[]", "{\"c:l:jeff.skilling\"}"},
-	{"bcc:jeff", "vellum_addr_terms(mi.addrs) && $1::text[]", "{\"b:w:jeff\",\"b:l:jeff\",\"b:d:jeff\"}"},
-	{"participants:jeff@enron.com", "vellum_addr_terms(mi.addrs) && $1::text[]",
-	 "{\"f:a:jeff@enron.com\",\"t:a:jeff@enron.com\",\"c:a:jeff@enron.com\","
-	 "\"b:a:jeff@enron.com\",\"e:a:jeff@enron.com\",\"r:a:jeff@enron.com\"}"},
-	{"from:\"Jeff Skilling\"", "vellum_addr_terms(mi.addrs) && $1::text[] AND vellum_addr_terms(mi.addrs) && $2::text[]",
+	/* the whole address of From is also s: (Sender), of Bcc also x: (envelope bcc) */
+	{"from:jeff@enron.com", "mi.addr_terms && $1::text[]",
+	 "{\"f:a:jeff@enron.com\",\"s:a:jeff@enron.com\"}"},
+	{"FROM:Jeff@Enron.COM", "mi.addr_terms && $1::text[]",
+	 "{\"f:a:jeff@enron.com\",\"s:a:jeff@enron.com\"}"},
+	{"bcc:jeff@enron.com", "mi.addr_terms && $1::text[]",
+	 "{\"b:a:jeff@enron.com\",\"x:a:jeff@enron.com\"}"},
+	{"from:enron.com", "mi.addr_terms && $1::text[]", "{\"f:l:enron.com\",\"f:d:enron.com\"}"},
+	{"to:@enron.com", "mi.addr_terms && $1::text[]", "{\"t:d:enron.com\"}"},
+	{"cc:jeff.skilling@", "mi.addr_terms && $1::text[]", "{\"c:l:jeff.skilling\"}"},
+	{"bcc:jeff", "mi.addr_terms && $1::text[]", "{\"b:w:jeff\",\"b:l:jeff\",\"b:d:jeff\"}"},
+	{"participants:jeff@enron.com", "mi.addr_terms && $1::text[]",
+	 "{\"f:a:jeff@enron.com\",\"s:a:jeff@enron.com\",\"t:a:jeff@enron.com\","
+	 "\"c:a:jeff@enron.com\",\"b:a:jeff@enron.com\",\"x:a:jeff@enron.com\","
+	 "\"e:a:jeff@enron.com\",\"r:a:jeff@enron.com\"}"},
+	{"from:\"Jeff Skilling\"", "mi.addr_terms && $1::text[] AND mi.addr_terms && $2::text[]",
 	 "{\"f:w:jeff\",\"f:l:jeff\",\"f:d:jeff\"} | {\"f:w:skilling\",\"f:l:skilling\","
 	 "\"f:d:skilling\"}"},
 	{"from:jeff*", ADDR_ANY, "{\"f:w:jeff%\",\"f:l:jeff%\",\"f:d:jeff%\"}"},
 	{"to:@enr*", ADDR_ANY, "{\"t:d:enr%\"}"},
 	{"from:a_b%*", ADDR_ANY,
 	 "{\"f:w:a\\\\_b\\\\%%\",\"f:l:a\\\\_b\\\\%%\",\"f:d:a\\\\_b\\\\%%\"}"},
-	{"from:\"a\\\"b\\\\c@x\"", "vellum_addr_terms(mi.addrs) && $1::text[]", "{\"f:a:a\\\"b\\\\c@x\"}"},
-	{"from:\xc3\x89lise@", "vellum_addr_terms(mi.addrs) && $1::text[]", "{\"f:l:\xc3\xa9lise\"}"}, /* Élise */
+	{"from:\"a\\\"b\\\\c@x\"", "mi.addr_terms && $1::text[]",
+	 "{\"f:a:a\\\"b\\\\c@x\",\"s:a:a\\\"b\\\\c@x\"}"},
+	{"from:\xc3\x89lise@", "mi.addr_terms && $1::text[]", "{\"f:l:\xc3\xa9lise\"}"}, /* Élise */
 	/* id, custodian, hold, has */
 	{"id:<ABC.123@Mail.Enron.com>", "mi.msgid = $1", "abc.123@mail.enron.com"},
 	{"id:abc@x", "mi.msgid = $1", "abc@x"},
@@ -114,30 +121,30 @@ static const struct good_case good[] = {
 	 "2001-02-28 00:00:00+00 | 2001-03-01 00:00:00+00"},
 	{"received:..2001-01-01", "mi.received_at < $1::timestamptz", "2001-01-02 00:00:00+00"},
 	/* mixed: full-text kids merged into one tsquery in place of the first */
-	{"from:jeff lunch budget", "vellum_addr_terms(mi.addrs) && $1::text[] AND mi.tsv @@ $2::tsquery",
+	{"from:jeff lunch budget", "mi.addr_terms && $1::text[] AND mi.tsv @@ $2::tsquery",
 	 "{\"f:w:jeff\",\"f:l:jeff\",\"f:d:jeff\"} | 'lunch' & 'budget'"},
 	{"lunch from:jeff@x -budget has:attachment",
-	 "mi.tsv @@ $1::tsquery AND vellum_addr_terms(mi.addrs) && $2::text[] AND mi.has_attachment",
-	 "'lunch' & !'budget' | {\"f:a:jeff@x\"}"},
+	 "mi.tsv @@ $1::tsquery AND mi.addr_terms && $2::text[] AND mi.has_attachment",
+	 "'lunch' & !'budget' | {\"f:a:jeff@x\",\"s:a:jeff@x\"}"},
 	{"from:a@x OR to:a@x lunch",
-	 "vellum_addr_terms(mi.addrs) && $1::text[] OR (vellum_addr_terms(mi.addrs) && $2::text[] AND mi.tsv @@ $3::tsquery)",
-	 "{\"f:a:a@x\"} | {\"t:a:a@x\"} | 'lunch'"},
-	{"-(from:a@x lunch)", "NOT (vellum_addr_terms(mi.addrs) && $1::text[] AND mi.tsv @@ $2::tsquery)",
-	 "{\"f:a:a@x\"} | 'lunch'"},
+	 "mi.addr_terms && $1::text[] OR (mi.addr_terms && $2::text[] AND mi.tsv @@ $3::tsquery)",
+	 "{\"f:a:a@x\",\"s:a:a@x\"} | {\"t:a:a@x\"} | 'lunch'"},
+	{"-(from:a@x lunch)", "NOT (mi.addr_terms && $1::text[] AND mi.tsv @@ $2::tsquery)",
+	 "{\"f:a:a@x\",\"s:a:a@x\"} | 'lunch'"},
 	{"-has:attachment", "NOT (mi.has_attachment)", ""},
 	{"lunch (date:2001-01-01 OR larger:1M)",
 	 "mi.tsv @@ $1::tsquery AND ((mi.sent_at >= $2::timestamptz AND mi.sent_at < "
 	 "$3::timestamptz) OR mi.size > $4::bigint)",
 	 "'lunch' | 2001-01-01 00:00:00+00 | 2001-01-02 00:00:00+00 | 1048576"},
 	{"(a OR from:b@x) (c OR from:d@x)",
-	 "(mi.tsv @@ $1::tsquery OR vellum_addr_terms(mi.addrs) && $2::text[]) AND (mi.tsv @@ $3::tsquery OR "
-	 "vellum_addr_terms(mi.addrs) && $4::text[])",
-	 "'a' | {\"f:a:b@x\"} | 'c' | {\"f:a:d@x\"}"},
+	 "(mi.tsv @@ $1::tsquery OR mi.addr_terms && $2::text[]) AND (mi.tsv @@ $3::tsquery OR "
+	 "mi.addr_terms && $4::text[])",
+	 "'a' | {\"f:a:b@x\",\"s:a:b@x\"} | 'c' | {\"f:a:d@x\",\"s:a:d@x\"}"},
 	/* hostile values stay in parameters */
 	{"subject:\"'); DROP TABLE x;--\"", TS1, "'drop':A <-> 'table':A <-> 'x':A"},
 	{"id:\"'); DROP TABLE x;--\"", "mi.msgid = $1", "'); drop table x;--"},
 	{"custodian:\"x'); DROP TABLE y;--\"", CUSTODIAN, "x'); drop table y;--"},
-	{"from:\"'\\\\\"", "vellum_addr_terms(mi.addrs) && $1::text[]",
+	{"from:\"'\\\\\"", "mi.addr_terms && $1::text[]",
 	 "{\"f:w:'\\\\\",\"f:l:'\\\\\",\"f:d:'\\\\\"}"},
 };
 
@@ -370,7 +377,7 @@ test_first_param(void)
 	struct query_sql s;
 
 	CHECK(query_compile(&s, "from:a@x date:2001-01-01 lunch", 3, err) == VL_OK, "first_param 3");
-	CHECK(strcmp(s.where, "vellum_addr_terms(mi.addrs) && $3::text[] AND (mi.sent_at >= $4::timestamptz AND "
+	CHECK(strcmp(s.where, "mi.addr_terms && $3::text[] AND (mi.sent_at >= $4::timestamptz AND "
 			      "mi.sent_at < $5::timestamptz) AND mi.tsv @@ $6::tsquery") == 0,
 	      s.where);
 	CHECK(s.nparams == 4, "four parameters");
