@@ -39,7 +39,7 @@ INSERT INTO messages (id, received_at, address, sha256, size, hdr_from, hdr_subj
   FROM generate_series(1, $N) i;
 INSERT INTO receipts (message_id, received_at, source, segment_id, record_offset, record_index, sha256)
   SELECT i, now(), 'import', 900000, i, 0, sha256('r'::bytea || int8send(i)) FROM generate_series(1, $N) i;
-INSERT INTO message_index (message_id, received_at, sent_at, size, addrs)
+INSERT INTO message_index (message_id, received_at, sent_at, size, addr_terms)
   SELECT i, now(), now(), 100, ARRAY['f:a:user' || (i % 10) || '@corp.example', 'f:d:corp.example']
   FROM generate_series(1, $N) i;
 ANALYZE;")

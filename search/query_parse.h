@@ -13,7 +13,7 @@
 /* What a field's value is matched against; query.c compiles each class. */
 enum qclass {
 	QC_TEXT,      /* full text; arg: the tsvector weight ("" for any) */
-	QC_ADDR,      /* address terms; arg: the field letters searched */
+	QC_ADDR,      /* addr_terms; arg: the field letters searched */
 	QC_ID,	      /* msgid, exact */
 	QC_CUSTODIAN, /* every address of a custodian */
 	QC_HAS,	      /* has:attachment */
