@@ -463,6 +463,21 @@ hit_json(const struct search_hit *h)
 			 "snippet", jstr(h->snippet));
 }
 
+/* search_vault - the slot's vault, for the snippets; NULL (every snippet "") when it cannot be
+ * opened: the search itself needs only the database. */
+static struct vault *
+search_vault(struct handler_ctx *ctx)
+{
+	struct vault *v = NULL;
+	char err[VL_ERRLEN];
+
+	if (pool_vault(ctx->slot, &v, err) != VL_OK) {
+		log_warnx("search: no snippets: %s", err);
+		return NULL;
+	}
+	return v;
+}
+
 /* search_error - the engine's refusal as a 400, or a failure of ours. */
 static void
 search_error(struct handler_ctx *ctx, enum vl_err rc, const char *err)
@@ -510,7 +525,10 @@ handle_search(struct handler_ctx *ctx)
 	const char *query = json_string_value(json_object_get(in, "query"));
 	const char *cursor = json_string_value(json_object_get(in, "cursor"));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = search_page_get(pool_conn(ctx->slot), &who, query, (size_t)limit, cursor, &page, err);
+	rc = search_page_get(pool_conn(ctx->slot), search_vault(ctx), &who, query, (size_t)limit,
+			     cursor, &page, err);
+	if (page.stale_vault)
+		pool_vault_reset(ctx->slot);
 	if (rc == VL_OK && json_is_true(json_object_get(in, "count")))
 		rc = search_total_get(pool_conn(ctx->slot), &who, query, 0, &total, err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -37,27 +37,19 @@ static const char queue_sql[] =
 static const char delete_att_sql[] = "DELETE FROM attachments WHERE message_id = ANY($1::int8[])";
 
 /* The tsvector arrives as a ready literal built by fts (archiver/fts.c): PostgreSQL only reads
- * it, which costs a fraction of to_tsvector's parse (PERF-NOTES). */
+ * it, which costs a fraction of to_tsvector's parse (PERF-NOTES). No body text is stored: a
+ * snippet is cut from the message itself (search/snippet.c). */
 static const char insert_index_sql[] =
-	"INSERT INTO message_index (message_id, received_at, sender, reply_to, hdr_bcc,"
-	" in_reply_to, refs, from_addrs, to_addrs, cc_addrs, bcc_addrs, has_attachment,"
-	" attachment_names, body, tsv, sent_at, size, msgid, addr_terms)"
-	" SELECT u.id, vellum_ts(u.rat), u.sender, u.reply_to, u.bcc, u.irt, u.refs,"
-	" u.fa::text[], u.ta::text[], u.ca::text[], u.ba::text[], u.ha, u.names::text[], u.body,"
-	" u.tsv::tsvector, vellum_ts(u.sat), u.size, u.msgid, u.terms::text[]"
-	" FROM unnest($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[],"
-	" $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bool[],"
-	" $13::text[], $14::text[], $15::text[], $16::int8[], $17::int8[], $18::text[],"
-	" $19::text[])"
-	" AS u(id, rat, sender, reply_to, bcc, irt, refs, fa, ta, ca, ba, ha, names, body,"
-	" tsv, sat, size, msgid, terms)"
+	"INSERT INTO message_index (message_id, received_at, has_attachment, attachment_names,"
+	" tsv, sent_at, size, msgid, addr_terms)"
+	" SELECT u.id, vellum_ts(u.rat), u.ha, u.names::text[], u.tsv::tsvector,"
+	" vellum_ts(u.sat), u.size, u.msgid, u.terms::text[]"
+	" FROM unnest($1::int8[], $2::int8[], $3::bool[], $4::text[], $5::text[], $6::int8[],"
+	" $7::int8[], $8::text[], $9::text[])"
+	" AS u(id, rat, ha, names, tsv, sat, size, msgid, terms)"
 	" ON CONFLICT (message_id) DO UPDATE SET received_at = EXCLUDED.received_at,"
-	" sender = EXCLUDED.sender, reply_to = EXCLUDED.reply_to, hdr_bcc = EXCLUDED.hdr_bcc,"
-	" in_reply_to = EXCLUDED.in_reply_to, refs = EXCLUDED.refs,"
-	" from_addrs = EXCLUDED.from_addrs, to_addrs = EXCLUDED.to_addrs,"
-	" cc_addrs = EXCLUDED.cc_addrs, bcc_addrs = EXCLUDED.bcc_addrs,"
 	" has_attachment = EXCLUDED.has_attachment,"
-	" attachment_names = EXCLUDED.attachment_names, body = EXCLUDED.body, tsv = EXCLUDED.tsv,"
+	" attachment_names = EXCLUDED.attachment_names, tsv = EXCLUDED.tsv,"
 	" sent_at = EXCLUDED.sent_at, size = EXCLUDED.size, msgid = EXCLUDED.msgid,"
 	" addr_terms = EXCLUDED.addr_terms";
 
@@ -85,10 +77,10 @@ static const char requeue_sql[] =
 	" WHERE m.id = s.id AND m.received_at = s.received_at RETURNING m.id)"
 	" SELECT count(*), coalesce(max(id), 0) FROM u";
 
-#define INDEX_COLS 19
+#define INDEX_COLS 9
 
-/* One envelope address of a message: field 'e' (MAIL FROM), 'r' (a recipient) or 'b' (a
- * recipient in the role bcc, also listed as 'r'). */
+/* One envelope address of a message: field 'e' (MAIL FROM), 'r' (a recipient) or 'x' (a
+ * recipient in the role bcc, searched as b, also listed as 'r'). */
 struct env_addr {
 	char field;
 	char *addr; /* lower-case, owned */
@@ -114,17 +106,6 @@ row_free(struct row *r)
 	free(r->env);
 	r->env = NULL;
 	r->nenv = 0;
-}
-
-/* ---- building the statements ---- */
-
-static void
-arr_of_addrs(struct pgarr *outer, struct pgarr *inner, const struct mime_addrs *a)
-{
-	pgarr_reset(inner);
-	for (size_t i = 0; i < a->n; i++)
-		pgarr_text(inner, a->addrs[i]);
-	pgarr_text(outer, pgarr_str(inner));
 }
 
 /* ---- the tsvector ---- */
@@ -160,13 +141,23 @@ row_tsv(struct fts_vec *v, struct buf *tmp, const struct mime_meta *m)
 	return fts_vec_literal(v, NULL);
 }
 
-/* ---- address terms (schema/0003_search.sql) ---- */
+/* ---- address terms (schema/0003_search.sql, with s and x of 0007_index_size.sql) ---- */
 
 /* The terms of one message, deduplicated by sorting before they are written. */
 struct terms {
 	char **v;
 	size_t n, cap;
 };
+
+/* searched_as - the field of every kind but the whole address for field f: s (Sender) is f, x
+ * (an envelope recipient in the role bcc) is b. They stay apart only in the whole address
+ * (kind a), for retention, which tells From from Sender and the Bcc header from the envelope;
+ * a query for the address asks for both letters (query_field.c). */
+static char
+searched_as(char f)
+{
+	return f == 's' ? 'f' : f == 'x' ? 'b' : f;
+}
 
 static void
 terms_add(struct terms *t, char field, char kind, const char *s, size_t len)
@@ -229,6 +220,7 @@ terms_addr(struct terms *t, char field, const char *a)
 	if (*a == 0)
 		return;
 	terms_add(t, field, 'a', a, strlen(a));
+	field = searched_as(field);
 	if (at == NULL) {
 		terms_words(t, field, a, strlen(a));
 		return;
@@ -276,7 +268,7 @@ terms_names(struct terms *t, char field, const char *text)
 static void
 terms_field(struct terms *t, char field, const struct mime_addrs *a)
 {
-	terms_names(t, field, a->text);
+	terms_names(t, searched_as(field), a->text);
 	for (size_t i = 0; i < a->n; i++)
 		terms_addr(t, field, a->addrs[i]);
 }
@@ -287,7 +279,24 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* arr_terms - the message's addr_terms as one array literal element of outer. */
+/* redundant - whether term v[i] is an s:a: or x:a: term whose searched twin (f:a:, b:a: of the
+ * same address) is among the n sorted terms: the twin already says it all. */
+static int
+redundant(char *const *v, size_t n, size_t i)
+{
+	char *twin, *const *hit;
+
+	if ((v[i][0] != 's' && v[i][0] != 'x') || v[i][2] != 'a')
+		return 0;
+	twin = xstrdup(v[i]);
+	twin[0] = searched_as(twin[0]);
+	hit = bsearch(&twin, v, n, sizeof(*v), cmp_str);
+	free(twin);
+	return hit != NULL;
+}
+
+/* arr_terms - the message's addr_terms as one array literal element of outer: sorted, without
+ * duplicates. */
 static void
 arr_terms(struct pgarr *outer, struct pgarr *inner, const struct row *r)
 {
@@ -295,7 +304,7 @@ arr_terms(struct pgarr *outer, struct pgarr *inner, const struct row *r)
 	struct terms t = {0};
 
 	terms_field(&t, 'f', &m->from);
-	terms_field(&t, 'f', &m->sender);
+	terms_field(&t, 's', &m->sender);
 	terms_field(&t, 't', &m->to);
 	terms_field(&t, 'c', &m->cc);
 	terms_field(&t, 'b', &m->bcc);
@@ -304,7 +313,7 @@ arr_terms(struct pgarr *outer, struct pgarr *inner, const struct row *r)
 	qsort(t.v, t.n, sizeof(*t.v), cmp_str);
 	pgarr_reset(inner);
 	for (size_t i = 0; i < t.n; i++)
-		if (i == 0 || strcmp(t.v[i], t.v[i - 1]) != 0)
+		if ((i == 0 || strcmp(t.v[i], t.v[i - 1]) != 0) && !redundant(t.v, t.n, i))
 			pgarr_text(inner, t.v[i]);
 	pgarr_text(outer, pgarr_str(inner));
 	terms_free(&t);
@@ -340,27 +349,17 @@ insert_rows(PGconn *conn, const struct row *rows, size_t n, char *err)
 
 		pgarr_int64(&c[0], rows[r].id);
 		pgarr_int64(&c[1], rows[r].rat_us);
-		pgarr_text(&c[2], m->sender.text);
-		pgarr_text(&c[3], m->reply_to.text);
-		pgarr_text(&c[4], m->bcc.text);
-		pgarr_text(&c[5], m->in_reply_to);
-		pgarr_text(&c[6], m->references);
-		arr_of_addrs(&c[7], &inner, &m->from);
-		arr_of_addrs(&c[8], &inner, &m->to);
-		arr_of_addrs(&c[9], &inner, &m->cc);
-		arr_of_addrs(&c[10], &inner, &m->bcc);
-		pgarr_text(&c[11], m->has_attachment ? "t" : "f");
+		pgarr_text(&c[2], m->has_attachment ? "t" : "f");
 		pgarr_reset(&inner);
 		for (size_t i = 0; i < m->nattachments; i++)
 			if (m->attachments[i].filename)
 				pgarr_text(&inner, m->attachments[i].filename);
-		pgarr_text(&c[12], pgarr_str(&inner));
-		pgarr_text(&c[13], m->body);
-		pgarr_text(&c[14], row_tsv(tsv, &tmp, m));
-		pgarr_int64(&c[15], m->date_us != 0 ? m->date_us : rows[r].rat_us);
-		pgarr_int64(&c[16], rows[r].size);
-		pgarr_text(&c[17], msgid(&tmp, m->message_id));
-		arr_terms(&c[18], &inner, &rows[r]);
+		pgarr_text(&c[3], pgarr_str(&inner));
+		pgarr_text(&c[4], row_tsv(tsv, &tmp, m));
+		pgarr_int64(&c[5], m->date_us != 0 ? m->date_us : rows[r].rat_us);
+		pgarr_int64(&c[6], rows[r].size);
+		pgarr_text(&c[7], msgid(&tmp, m->message_id));
+		arr_terms(&c[8], &inner, &rows[r]);
 		for (size_t i = 0; i < m->nattachments; i++) {
 			pgarr_int64(&att[0], rows[r].id);
 			pgarr_int64(&att[1], (int64_t)i);
@@ -481,7 +480,7 @@ row_by_id(struct row *rows, size_t n, int64_t id)
 	return NULL;
 }
 
-/* load_envelopes - every receipt's MAIL FROM (e) and recipients (r, and b for the role bcc)
+/* load_envelopes - every receipt's MAIL FROM (e) and recipients (r, and x for the role bcc)
  * of rows[0..n), in one query. A message stored twice has two receipts: both count, duplicates
  * go when the terms are sorted. VL_ERR_DB. */
 static enum vl_err
@@ -510,7 +509,7 @@ load_envelopes(PGconn *conn, struct row *rows, size_t n, char *err)
 			continue;
 		row_env_add(r, 'r', PQgetvalue(q, i, 2));
 		if (strcmp(PQgetvalue(q, i, 3), "bcc") == 0)
-			row_env_add(r, 'b', PQgetvalue(q, i, 2));
+			row_env_add(r, 'x', PQgetvalue(q, i, 2));
 	}
 out:
 	PQclear(q);

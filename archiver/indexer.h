@@ -1,9 +1,10 @@
 /* indexer - makes archived messages searchable, behind the acknowledgement (issue 3).
  * Owns: the queue (messages.indexed_at IS NULL, taken with FOR UPDATE SKIP LOCKED so indexers
  * never collide), reading each message's exact bytes through the vault, writing message_index
- * and attachments rows (schema/0002_index.sql, 0003_search.sql: the tsvector, address terms
- * from headers and envelopes) in one transaction per batch, and the background thread `vellum
- * serve` runs. Not: what is extracted (mime_extract), what a word is (fts). */
+ * and attachments rows (schema/0002_index.sql, 0003_search.sql, 0007_index_size.sql: the
+ * tsvector, address terms from headers and envelopes) in one transaction per batch, and the
+ * background thread `vellum serve` runs. Not: what is extracted (mime_extract), what a word is
+ * (fts). */
 #ifndef VL_INDEXER_H
 #define VL_INDEXER_H
 
@@ -16,7 +17,7 @@
 #include "vl_err.h"
 
 #define INDEXER_BATCH 200		   /* messages per batch (vellum index, the thread) */
-#define INDEXER_BODY_MAX (256u << 10)	   /* bytes of body text stored and indexed */
+#define INDEXER_BODY_MAX (256u << 10)	   /* bytes of body text indexed (none is stored) */
 #define INDEXER_RAW_MAX (64u << 20)	   /* bytes of a message parsed; the rest is not */
 #define INDEXER_BATCH_BYTES (64u << 20)	   /* a batch also ends at this much raw + text */
 #define INDEXER_IDLE_MS 200		   /* the thread's sleep when nothing is waiting */

@@ -2,7 +2,7 @@
  * Owns: the MIME walk (depth, part and text limits), address lists, attachment names (RFC 2231
  * and 2047), body text converted to UTF-8 from any charset iconv knows, and HTML to text.
  * Not: the database (indexer), the raw bytes (vault), words and the tsvector (fts). Pure:
- * bytes in, struct out. */
+ * bytes in, struct out (iconv modules, once loaded, stay loaded). */
 #ifndef VL_MIME_EXTRACT_H
 #define VL_MIME_EXTRACT_H
 
@@ -19,6 +19,7 @@
 #define MIME_FIELD_MAX 16384	     /* bytes kept of one header's text */
 #define MIME_ADDRS_MAX 1000	     /* bare addresses kept per address field */
 #define MIME_ATTACH_NAME_MAX 1024    /* bytes kept of one attachment's file name */
+#define MIME_ICONV_PINNED 64	     /* charsets whose iconv module stays loaded (mime_extract.c) */
 
 /* One address header: its display text and its bare addresses. */
 struct mime_addrs {
@@ -61,9 +62,9 @@ struct mime_meta {
  * part is walked (its From, Subject and text join the body; its attachments are listed).
  * Attachments: leaves with a file name or an "attachment" disposition, and every other leaf
  * that is not text or message; never signatures (PGP, S/MIME) or the PGP/MIME version part.
- * g_mime_init() must have been called; safe to call from several threads at once (no shared
- * state of ours). A message GMime cannot read is not an error: m->parse_error is set and VL_OK
- * returned. VL_ERR_LIMIT only when len does not fit GMime's memory stream (4 GiB). */
+ * g_mime_init() must have been called; safe to call from several threads at once (the one
+ * shared state, the loaded iconv modules, is locked). A message GMime cannot read is not an
+ * error: m->parse_error is set and VL_OK returned. VL_ERR_LIMIT only when len does not fit GMime's memory stream (4 GiB). */
 enum vl_err mime_extract(struct mime_meta *m, const uint8_t *raw, size_t len, char *err)
 	VL_MUST_CHECK;
 

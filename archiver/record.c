@@ -567,8 +567,8 @@ walk_need(struct walk *w, size_t n, const uint8_t **p)
 		keep = (size_t)(end - w->cur);
 		memmove(r->buf, r->buf + (w->cur - r->base), keep);
 		r->base = w->cur;
+		want = r->len == 0 && n <= RECORD_FIRST_READ ? RECORD_FIRST_READ : RECORD_READ_BUF;
 		r->len = keep;
-		want = RECORD_READ_BUF;
 		if ((off_t)want > w->fsize - end)
 			want = (size_t)(w->fsize - end);
 		if ((rc = fs_pread_full(w->fd, r->buf + keep, want, end)) != VL_OK) {

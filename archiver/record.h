@@ -42,6 +42,10 @@
 /* Reads from the file go through a buffer of this size: a scan walking a segment issues one
  * pread per RECORD_READ_BUF bytes, not one per frame. */
 #define RECORD_READ_BUF (256 * 1024)
+/* The first read of a record is this size (or the bytes its first step needs, if more): most
+ * records are a few KB, and each record is read afresh (the indexer and search snippets read
+ * one record at a time), so a full RECORD_READ_BUF would copy ~100 times the record. */
+#define RECORD_FIRST_READ (16 * 1024)
 
 /* Memory bounds in bytes, whatever the message size, the level (1..RECORD_ZLEVEL_MAX) or the
  * number of records, as record_sealer_sizeof / record_reader_sizeof report them. Not counted:

@@ -1,7 +1,9 @@
 #!/bin/sh
 # search.sh - `make bench-search` (issue 4): load an archive of SEARCH_BENCH_MESSAGES messages,
 # index it, and print p50/p99 latency of a fixed set of queries and the index's size against
-# the compressed blobs it indexes.
+# the compressed blobs it indexes: message_index broken down (heap, TOAST, each index, bytes a
+# message), "index / blobs" counting the whole relation (heap + TOAST + every index), and the
+# GIN indexes alone against the blobs beside it.
 #
 #	sh bench/search.sh                                   1,000,000 messages (about 1 h on 2 cores)
 #	SEARCH_BENCH_MESSAGES=5000 sh bench/search.sh        a quick check of the whole pipeline
@@ -119,11 +121,17 @@ echo "index:    $(rate "$N" "$t0" "$t1") (--jobs 2)"
 # autovacuum on a live archive, and the visibility map lets counts use index-only scans.
 sql 'VACUUM ANALYZE' >/dev/null 2>&1 || die "VACUUM ANALYZE failed"
 sync
+# One row: the whole relation, heap, TOAST (table and its index), all indexes, the GIN indexes,
+# the blobs (compressed, raw), the database. Then one row per index of message_index.
 sizes=$(sql "select pg_total_relation_size('message_index'), pg_relation_size('message_index'),
 	pg_table_size('message_index') - pg_relation_size('message_index'), pg_indexes_size('message_index'),
-	pg_relation_size('message_index_tsv'),
+	(select coalesce(sum(pg_relation_size(i.indexrelid)), 0) from pg_index i join pg_class c on c.oid = i.indexrelid
+		join pg_am a on a.oid = c.relam where i.indrelid = 'message_index'::regclass and a.amname = 'gin'),
 	(select coalesce(sum(record_size), 0) from blobs), (select coalesce(sum(raw_size), 0) from blobs),
 	pg_database_size(current_database())") || die "size query failed"
+sql "select c.relname, a.amname, pg_relation_size(i.indexrelid) from pg_index i
+	join pg_class c on c.oid = i.indexrelid join pg_am a on a.oid = c.relam
+	where i.indrelid = 'message_index'::regclass order by 3 desc" >"$W/indexes" || die "index size query failed"
 store=$(du -s --block-size=1 "$D/store" | cut -f1)
 
 # 4. Queries. Each: one untimed run (its pages come into the cache), then RUNS timed runs.
@@ -183,7 +191,9 @@ awk -v aim="$AIM_P99_MS" -v runs="$RUNS" -v n="$N" -v qf="$W/queries" '
 	END { printf "\nhits: on the first page (at most %d), or the total for --count; %d timed runs each\n", '"$LIMIT"', runs }' "$W/rows"
 echo
 
-echo "$N $import_s $index_s $raw $store $sizes" | tr '|' ' ' | awk '{
+# Byte counts pass 2^31 at a million messages: printed with %.0f (mawk's %d stops at
+# 2147483647), per message with %.0f too.
+echo "$N $import_s $index_s $raw $store $sizes" | tr '|' ' ' | awk -v ixf="$W/indexes" '{
 	n = $1; imp = $2; ix = $3; raw = $4; store = $5
 	total = $6; heap = $7; toast = $8; idx = $9; gin = $10; rec = $11; db = $13
 	printf "%-24s %10.0f msgs/s  (%.1f s)\n", "import (vellum import)", n / imp, imp
@@ -191,12 +201,19 @@ echo "$N $import_s $index_s $raw $store $sizes" | tr '|' ' ' | awk '{
 	printf "%-24s %10.0f msgs/s  (%.1f s)\n", "until searchable", n / (imp + ix), imp + ix
 	printf "\n"
 	printf "raw bytes                %.0f (%.0f messages)\n", raw, n
-	printf "compressed blobs         %.0f bytes (sum of blobs.record_size; %.1f%% of raw)\n", rec, 100 * rec / raw
-	printf "message_index            %.0f bytes (pg_total_relation_size)\n", total
-	printf "  heap / TOAST / indexes %.0f / %.0f / %.0f bytes (GIN on tsv: %.0f)\n", heap, toast, idx, gin
-	printf "index / blobs            %.2f\n", total / rec
-	printf "DATA/store allocated     %.0f bytes (du -s --block-size=1)\n", store
-	printf "PostgreSQL database      %.0f bytes (pg_database_size)\n", db
+	printf "compressed blobs         %14.0f bytes %7.0f B/msg (sum of blobs.record_size; %.1f%% of raw)\n", rec, rec / n, 100 * rec / raw
+	printf "message_index, all of it %14.0f bytes %7.0f B/msg (pg_total_relation_size)\n", total, total / n
+	printf "  heap                   %14.0f bytes %7.0f B/msg\n", heap, heap / n
+	printf "  TOAST (with its index) %14.0f bytes %7.0f B/msg\n", toast, toast / n
+	printf "  indexes                %14.0f bytes %7.0f B/msg\n", idx, idx / n
+	while ((getline line < ixf) > 0) {
+		split(line, f, "|")
+		printf "    %-22s %12.0f bytes %7.0f B/msg (%s)\n", f[1], f[3], f[3] / n, f[2]
+	}
+	printf "DATA/store allocated     %14.0f bytes (du -s --block-size=1)\n", store
+	printf "PostgreSQL database      %14.0f bytes (pg_database_size)\n", db
+	printf "\nindex / blobs            %.2f  (index = the whole message_index: heap, TOAST, every index)\n", total / rec
+	printf "GIN indexes / blobs      %.2f  (the GIN indexes alone: %.0f bytes)\n", gin / rec, gin
 	printf "\naim: index <= compressed blobs (%s)\n", (total <= rec ? "met" : "NOT met")
 }'
 # The aim is for first pages; the count is shown beside it, not counted in.

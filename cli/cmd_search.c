@@ -25,6 +25,21 @@ struct search_opts {
 	int json, count_only, exact;
 };
 
+/* snippet_vault - the vault the snippets are read through; NULL (every snippet "") when it
+ * cannot be opened: the search itself needs only the database. */
+static struct vault *
+snippet_vault(struct cli *c, struct db *db)
+{
+	struct vault *v = NULL;
+	char err[VL_ERRLEN];
+
+	if (vault_open(&v, &c->cfg, db_conn(db), err) != VL_OK) {
+		fprintf(stderr, "vellum search: no snippets: %s\n", err);
+		return NULL;
+	}
+	return v;
+}
+
 static int
 search_usage(void)
 {
@@ -154,6 +169,7 @@ cmd_search(struct cli *c, int argc, char **argv)
 	struct search_total t = {0};
 	struct search_page p = {0};
 	struct db *db = NULL;
+	struct vault *v = NULL;
 	char err[VL_ERRLEN];
 	enum vl_err rc;
 	int status = 1;
@@ -172,7 +188,8 @@ cmd_search(struct cli *c, int argc, char **argv)
 		status = 0;
 		goto out;
 	}
-	if ((rc = search_page_get(db_conn(db), &who, q, o.limit, o.cursor, &p, err)) != VL_OK)
+	v = snippet_vault(c, db);
+	if ((rc = search_page_get(db_conn(db), v, &who, q, o.limit, o.cursor, &p, err)) != VL_OK)
 		goto out;
 	if (o.json)
 		print_json(&o, &t, &p);
@@ -186,6 +203,7 @@ out:
 			status = 2;
 	}
 	search_page_free(&p);
+	vault_free(v);
 	db_close(db);
 	buf_free(&o.query);
 	return status;
@@ -212,8 +230,8 @@ mono_ms(void)
 
 /* bench_once - one timed search: a first page, or with count_only the total. */
 static enum vl_err
-bench_once(PGconn *conn, const struct search_opts *o, double *ms, size_t *hits, int64_t *total,
-	   char *err)
+bench_once(PGconn *conn, struct vault *v, const struct search_opts *o, double *ms, size_t *hits,
+	   int64_t *total, char *err)
 {
 	struct search_who who = {.actor = "bench", .client = NULL};
 	const char *q = (const char *)o->query.data;
@@ -226,7 +244,7 @@ bench_once(PGconn *conn, const struct search_opts *o, double *ms, size_t *hits, 
 		rc = search_total_get(conn, &who, q, o->exact, &t, err);
 		*total = t.n;
 	} else {
-		rc = search_page_get(conn, &who, q, o->limit, NULL, &p, err);
+		rc = search_page_get(conn, v, &who, q, o->limit, NULL, &p, err);
 		*hits = p.n;
 		search_page_free(&p);
 	}
@@ -242,6 +260,7 @@ cmd_bench_search(struct cli *c, int argc, char **argv)
 {
 	struct search_opts o = {0};
 	struct db *db = NULL;
+	struct vault *v = NULL;
 	char err[VL_ERRLEN] = "";
 	double *ms = NULL, dummy;
 	size_t hits = 0;
@@ -262,11 +281,13 @@ cmd_bench_search(struct cli *c, int argc, char **argv)
 		return search_usage();
 	}
 	ms = xcalloc((size_t)runs, sizeof(*ms));
-	if ((rc = db_connect(&c->cfg, &db, err)) != VL_OK ||
-	    (rc = bench_once(db_conn(db), &o, &dummy, &hits, &total, err)) != VL_OK)
+	if ((rc = db_connect(&c->cfg, &db, err)) != VL_OK)
+		goto out;
+	v = snippet_vault(c, db);
+	if ((rc = bench_once(db_conn(db), v, &o, &dummy, &hits, &total, err)) != VL_OK)
 		goto out;
 	for (long i = 0; i < runs && rc == VL_OK; i++)
-		rc = bench_once(db_conn(db), &o, &ms[i], &hits, &total, err);
+		rc = bench_once(db_conn(db), v, &o, &ms[i], &hits, &total, err);
 	if (rc != VL_OK)
 		goto out;
 	qsort(ms, (size_t)runs, sizeof(*ms), cmp_double);
@@ -279,6 +300,7 @@ out:
 	if (rc != VL_OK)
 		fprintf(stderr, "vellum bench-search: %s\n", err);
 	free(ms);
+	vault_free(v);
 	db_close(db);
 	buf_free(&o.query);
 	return rc == VL_OK ? 0 : 1;

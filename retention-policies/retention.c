@@ -16,16 +16,19 @@
 
 #define SEP "\x1f"
 
-/* The facts of a batch of indexed messages; lists joined by SEP. */
+/* The facts of a batch of indexed messages; lists joined by SEP. The header addresses are the
+ * whole addresses of the message's terms (vellum_addr_list, 0007_index_size.sql): f From, t
+ * To, c Cc, b Bcc (the headers; the envelope comes from the receipts here). */
 static const char facts_sql[] =
 	"SELECT m.id, vellum_us(m.received_at), vellum_us(mi.sent_at),"
-	" array_to_string(mi.from_addrs || coalesce((SELECT array_agg(lower(r.mail_from)) FROM"
-	" receipts r WHERE r.message_id = m.id AND r.mail_from <> ''), '{}'), chr(31)),"
-	" array_to_string(mi.to_addrs || mi.cc_addrs || mi.bcc_addrs || coalesce((SELECT"
+	" array_to_string(vellum_addr_list(mi.addr_terms, 'f') || coalesce((SELECT"
+	" array_agg(lower(r.mail_from)) FROM receipts r WHERE r.message_id = m.id AND"
+	" r.mail_from <> ''), '{}'), chr(31)),"
+	" array_to_string(vellum_addr_list(mi.addr_terms, 'tcb') || coalesce((SELECT"
 	" array_agg(lower(e.address)) FROM receipts r JOIN envelope_recipients e ON e.receipt_id ="
 	" r.id WHERE r.message_id = m.id), '{}'), chr(31)),"
 	" coalesce((SELECT string_agg(DISTINCT ca.custodian, chr(31)) FROM custodian_addresses ca"
-	" WHERE ca.address = ANY(mi.from_addrs || mi.to_addrs || mi.cc_addrs || mi.bcc_addrs)), ''),"
+	" WHERE ca.address = ANY(vellum_addr_list(mi.addr_terms, 'ftcb'))), ''),"
 	" coalesce((SELECT string_agg(DISTINCT x, chr(31)) FROM receipts r, LATERAL (VALUES"
 	" (r.listener), (r.source)) v(x) WHERE r.message_id = m.id AND x <> ''), ''),"
 	" coalesce(m.hdr_subject, ''), coalesce(m.hdr_from, ''), coalesce(m.hdr_to, ''),"

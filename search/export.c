@@ -43,8 +43,9 @@
 /* The page is chosen from message_index alone, in the order of its (sent_at, message_id)
  * index, before anything is joined: so each page costs its own rows, not a join and sort of
  * every hit (which would make an export quadratic in its size). A message's addresses are its
- * "field:a:address" terms (0003_search.sql): b is Bcc (header and envelope), ftcber are From,
- * To, Cc, Bcc, envelope sender and envelope recipients. */
+ * "field:a:address" terms (0003_search.sql, vellum_addr_list of 0007_index_size.sql): bx are
+ * Bcc (header and envelope), fstcbxer are From, Sender, To, Cc, Bcc (both), envelope sender
+ * and envelope recipients. */
 static const char page_sql[] =
 	"WITH page AS MATERIALIZED (SELECT mi.message_id, mi.received_at, mi.sent_at,"
 	" mi.addr_terms, mi.attachment_names FROM message_index mi"
@@ -53,15 +54,13 @@ static const char page_sql[] =
 	" ORDER BY mi.sent_at, mi.message_id LIMIT $1::int8)"
 	" SELECT p.message_id, vellum_us(p.sent_at), b.segment_id, b.record_offset,"
 	" encode(b.sha256, 'hex'), m.hdr_from, m.hdr_to, m.hdr_cc,"
-	" array_to_string(array(SELECT DISTINCT substr(t, 5) FROM unnest(p.addr_terms) t"
-	"  WHERE t LIKE 'b:a:%%' ORDER BY 1), '; '),"
+	" array_to_string(vellum_addr_list(p.addr_terms, 'bx'), '; '),"
 	" m.hdr_subject,"
 	" to_char(p.sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 	" to_char(p.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 	" m.hdr_message_id, array_to_string(p.attachment_names, '; '), m.size,"
 	" array_to_string(array(SELECT DISTINCT ca.custodian FROM custodian_addresses ca"
-	"  WHERE ca.address = ANY (array(SELECT substr(t, 5) FROM unnest(p.addr_terms) t"
-	"   WHERE t ~ '^[ftcber]:a:')) ORDER BY 1), ';')"
+	"  WHERE ca.address = ANY (vellum_addr_list(p.addr_terms, 'fstcbxer')) ORDER BY 1), ';')"
 	" FROM page p"
 	" JOIN messages m ON m.id = p.message_id AND m.received_at = p.received_at"
 	" JOIN blobs b ON b.address = m.address"

@@ -72,6 +72,16 @@ like_escape(const char *v)
 	return (char *)b.data;
 }
 
+/* addr_term - "<field>:<kind>:<value>" into a. */
+static void
+addr_term(struct pgarr *a, char field, char kind, const char *v)
+{
+	char *t = xasprintf("%c:%c:%s", field, kind, v);
+
+	pgarr_text(a, t);
+	free(t);
+}
+
 /* sql_addr_word - one address word: && on the exact terms, or LIKE on a prefix. */
 static enum vl_err
 sql_addr_word(struct qparams *e, const struct qnode *n, const char *w, bool prefix, struct buf *out,
@@ -79,7 +89,7 @@ sql_addr_word(struct qparams *e, const struct qnode *n, const char *w, bool pref
 {
 	struct addr_kind k;
 	struct pgarr a = {0};
-	char *v, elem[8];
+	char *v;
 
 	addr_classify(w, &k);
 	if (k.value[0] == 0) {
@@ -91,12 +101,10 @@ sql_addr_word(struct qparams *e, const struct qnode *n, const char *w, bool pref
 	v = prefix ? like_escape(k.value) : xstrdup(k.value);
 	for (const char *f = n->field->arg; *f; f++) {
 		for (const char *kd = k.kinds; *kd; kd++) {
-			char *t;
-
-			snprintf(elem, sizeof(elem), "%c:%c:", *f, *kd);
-			t = xasprintf("%s%s", elem, v);
-			pgarr_text(&a, t);
-			free(t);
+			addr_term(&a, *f, *kd, v);
+			/* The whole address of Sender is s, of an envelope bcc x (0007_index_size.sql). */
+			if (*kd == 'a' && (*f == 'f' || *f == 'b'))
+				addr_term(&a, *f == 'f' ? 's' : 'x', 'a', v);
 		}
 	}
 	if (prefix)
@@ -193,7 +201,8 @@ sql_custodian(struct qparams *e, const struct qnode *n, struct buf *out, char *e
 	buf_appendf(out,
 		    "mi.addr_terms && ARRAY(SELECT f || ':a:' || ca.address FROM "
 		    "custodian_addresses ca "
-		    "CROSS JOIN unnest(ARRAY['f','t','c','b','e','r']) f WHERE ca.custodian = $%d)",
+		    "CROSS JOIN unnest(ARRAY['f','s','t','c','b','x','e','r']) f "
+		    "WHERE ca.custodian = $%d)",
 		    qparams_add(e, v));
 	return VL_OK;
 }

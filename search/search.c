@@ -13,14 +13,16 @@
 #include "audit.h"
 #include "buf.h"
 #include "db.h"
+#include "log.h"
 #include "query.h"
 #include "search.h"
+#include "snippet.h"
 
 #define SEARCH_PAGE_PARAMS 3 /* $1 limit, $2 cursor sent_us, $3 cursor id */
 
 /* Two steps: the page's keys first, from message_index alone (its indexes answer the WHERE and
- * the order), then the columns to show for those rows only, so that no body text or header of
- * a message outside the page is read. */
+ * the order), then the columns to show for those rows only, and where their bytes are (the
+ * snippets are read from the messages themselves: snippet.h). */
 static const char page_sql[] =
 	"WITH page AS MATERIALIZED (SELECT mi.message_id, mi.sent_at, mi.received_at"
 	" FROM message_index mi WHERE (%s) AND ($2::int8 IS NULL"
@@ -28,10 +30,14 @@ static const char page_sql[] =
 	" ORDER BY mi.sent_at DESC, mi.message_id DESC LIMIT $1::int8)"
 	" SELECT p.message_id, vellum_us(p.sent_at), vellum_us(p.received_at), mi.size,"
 	" m.hdr_from, m.hdr_to, m.hdr_subject, m.hdr_message_id,"
-	" array_to_json(mi.attachment_names)::text, left(mi.body, %d)"
+	" array_to_json(mi.attachment_names)::text, b.segment_id, b.record_offset,"
+	" encode(b.sha256, 'hex'), b.raw_size"
 	" FROM page p JOIN message_index mi ON mi.message_id = p.message_id"
 	" JOIN messages m ON m.id = p.message_id AND m.received_at = p.received_at"
+	" JOIN blobs b ON b.address = m.address"
 	" ORDER BY p.sent_at DESC, p.message_id DESC";
+enum { P_ID, P_SENT, P_RECEIVED, P_SIZE, P_FROM, P_TO, P_SUBJECT, P_MSGID, P_ATT, P_SEG, P_OFF,
+       P_SHA, P_RAW };
 
 /* Counting stops one past the bound: a broad query costs SEARCH_COUNT_EXACT_MAX rows at most. */
 static const char count_sql[] =
@@ -124,19 +130,57 @@ hit_attachments(struct search_hit *h, const char *json)
 }
 
 static void
-hit_fill(struct search_hit *h, const PGresult *r, int row, const struct query_sql *s)
+hit_fill(struct search_hit *h, const PGresult *r, int row)
 {
-	h->id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
-	h->sent_us = strtoll(PQgetvalue(r, row, 1), NULL, 10);
-	h->received_us = strtoll(PQgetvalue(r, row, 2), NULL, 10);
-	h->size = strtoll(PQgetvalue(r, row, 3), NULL, 10);
-	h->from = dup_or_null(r, row, 4);
-	h->to = dup_or_null(r, row, 5);
-	h->subject = dup_or_null(r, row, 6);
-	h->message_id = dup_or_null(r, row, 7);
-	hit_attachments(h, PQgetisnull(r, row, 8) ? "[]" : PQgetvalue(r, row, 8));
-	h->snippet = search_snippet_dup(PQgetvalue(r, row, 9), (size_t)PQgetlength(r, row, 9),
-					s->highlight, s->nhighlight);
+	h->id = strtoll(PQgetvalue(r, row, P_ID), NULL, 10);
+	h->sent_us = strtoll(PQgetvalue(r, row, P_SENT), NULL, 10);
+	h->received_us = strtoll(PQgetvalue(r, row, P_RECEIVED), NULL, 10);
+	h->size = strtoll(PQgetvalue(r, row, P_SIZE), NULL, 10);
+	h->from = dup_or_null(r, row, P_FROM);
+	h->to = dup_or_null(r, row, P_TO);
+	h->subject = dup_or_null(r, row, P_SUBJECT);
+	h->message_id = dup_or_null(r, row, P_MSGID);
+	hit_attachments(h, PQgetisnull(r, row, P_ATT) ? "[]" : PQgetvalue(r, row, P_ATT));
+}
+
+/* hit_snippets - each hit's snippet, cut from its message's text read through v, while the
+ * page's SNIPPET_PAGE_RAW_MAX lasts; "" for the rest, for all when v is NULL (no keyring),
+ * and for a message that cannot be read (logged: search goes on, `vellum verify` is the place
+ * for damage). These reads of evidence are covered by the search's audit row (search_audit),
+ * written before the page is returned. */
+static void
+hit_snippets(struct vault *v, struct search_page *p, const PGresult *r, const struct query_sql *s)
+{
+	uint64_t budget = SNIPPET_PAGE_RAW_MAX;
+	struct buf text = {0};
+	char err[VL_ERRLEN];
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct snippet_src src = {
+			.segment_id = strtoull(PQgetvalue(r, (int)i, P_SEG), NULL, 10),
+			.offset = strtoull(PQgetvalue(r, (int)i, P_OFF), NULL, 10),
+			.raw_size = strtoull(PQgetvalue(r, (int)i, P_RAW), NULL, 10),
+		};
+		struct search_hit *h = &p->hits[i];
+
+		buf_reset(&text);
+		if (v != NULL && src.raw_size <= budget &&
+		    hex_decode(src.sha256, 32, PQgetvalue(r, (int)i, P_SHA)) == 0) {
+			enum vl_err rc = snippet_text(v, &src, &text, err);
+
+			budget -= src.raw_size;
+			if (rc != VL_OK)
+				log_warnx("search: message=%lld: no snippet: %s", (long long)h->id,
+					  err);
+			if (rc == VL_ERR_NOKEY) { /* keys rotated since v was opened: no more */
+				p->stale_vault = 1;
+				v = NULL;
+			}
+		}
+		h->snippet = search_snippet_dup(text.data ? (const char *)text.data : "", text.len,
+						s->highlight, s->nhighlight);
+	}
+	buf_free(&text);
 }
 
 /* page_try - run the page's SQL in a transaction with the given planner setting; *canceled
@@ -181,7 +225,7 @@ static enum vl_err
 page_rows(PGconn *c, const struct query_sql *s, const char **vals, int n, PGresult **r,
 	  char *err)
 {
-	char *sql = xasprintf(page_sql, s->where, SEARCH_SNIPPET_SCAN);
+	char *sql = xasprintf(page_sql, s->where);
 	char walk[64];
 	int canceled;
 	enum vl_err rc;
@@ -196,8 +240,8 @@ page_rows(PGconn *c, const struct query_sql *s, const char **vals, int n, PGresu
 }
 
 enum vl_err
-search_page_get(PGconn *c, const struct search_who *who, const char *query, size_t limit,
-		const char *after_cursor, struct search_page *out, char *err)
+search_page_get(PGconn *c, struct vault *v, const struct search_who *who, const char *query,
+		size_t limit, const char *after_cursor, struct search_page *out, char *err)
 {
 	char lim[24], sent[24] = "", id[24] = "";
 	struct query_sql s;
@@ -224,7 +268,8 @@ search_page_get(PGconn *c, const struct search_who *who, const char *query, size
 	rows = PQntuples(r);
 	out->hits = xcalloc(rows ? (size_t)rows : 1, sizeof(*out->hits));
 	for (int i = 0; i < rows; i++)
-		hit_fill(&out->hits[out->n++], r, i, &s);
+		hit_fill(&out->hits[out->n++], r, i);
+	hit_snippets(v, out, r, &s);
 	if (rows == (int)limit)
 		snprintf(out->next, sizeof(out->next), "%" PRId64 ".%" PRId64,
 			 out->hits[rows - 1].sent_us, out->hits[rows - 1].id);

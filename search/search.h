@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vault.h"
 #include "vl_err.h"
 
 #define SEARCH_LIMIT_MAX 1000	     /* hits per page */
@@ -19,7 +20,6 @@
 #define SEARCH_WALK_MS 100	     /* a page's walk down the date index, before the page is
 				      * fetched by the full-text index and sorted (search.c) */
 #define SEARCH_SNIPPET_MAX 240	     /* bytes of a snippet's text around the first match */
-#define SEARCH_SNIPPET_SCAN 65536    /* bytes of body text looked through for a match */
 
 /* One hit. Strings are UTF-8, owned by the page; NULL when the message has no such header. */
 struct search_hit {
@@ -37,6 +37,8 @@ struct search_page {
 	struct search_hit *hits;
 	size_t n;
 	char next[SEARCH_CURSOR_MAX]; /* pass as after_cursor for the next page; "" on the last */
+	int stale_vault; /* the vault lacked a key or dictionary (rotated, trained since it was
+			  * opened): snippets stopped there; open it again for the next page */
 };
 
 struct search_total {
@@ -52,12 +54,13 @@ struct search_who {
 
 /* search_page_get - the page of at most limit (1..SEARCH_LIMIT_MAX) hits for query after
  * after_cursor (NULL or "" for the first page), and one audit row "search" naming the query
- * and how many hits were returned. VL_ERR_PARSE with where and why for a malformed query,
- * VL_ERR_CONFIG for a bad limit or cursor, VL_ERR_DB. The caller frees *out with
- * search_page_free whatever the result. */
-enum vl_err search_page_get(PGconn *c, const struct search_who *who, const char *query,
-			    size_t limit, const char *after_cursor, struct search_page *out,
-			    char *err) VL_MUST_CHECK;
+ * and how many hits were returned. Snippets are cut from the hits' messages read through v
+ * (snippet.h, bounded a page); with v NULL every snippet is "". VL_ERR_PARSE with where and
+ * why for a malformed query, VL_ERR_CONFIG for a bad limit or cursor, VL_ERR_DB. The caller
+ * frees *out with search_page_free whatever the result. */
+enum vl_err search_page_get(PGconn *c, struct vault *v, const struct search_who *who,
+			    const char *query, size_t limit, const char *after_cursor,
+			    struct search_page *out, char *err) VL_MUST_CHECK;
 
 /* search_total_get - how many messages match query: with exact, every match counted (a broad
  * query on a large archive takes seconds: for reports that need the number); else exact up to

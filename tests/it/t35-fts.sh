@@ -41,7 +41,8 @@ def msg(name, subject, body, ctype=b"text/plain; charset=utf-8", extra=b""):
          b"MIME-Version: 1.0\r\nContent-Type: " + ctype + b"\r\n\r\n")
     open(w + "/" + name + ".eml", "wb").write(h + body)
 msg("quotes", b"It's a \\ test \"quoted\"",
-    b"O'Neil's memo: C:\\Temp\\x.doc and 'single' \\\\server\\share\r\n")
+    b"O'Neil's memo: C:\\Temp\\x.doc and 'single' \\\\server\\share\r\n",
+    extra=b"Sender: Sec Retary <secretary@assist.example>\r\n")
 msg("bytes", b"bytes", b"abc\xff\xfedef ghi\x00jkl caf\xc3\xa9\r\n", ctype=b"text/plain; charset=utf-8")
 msg("cjk", b"=?UTF-8?B?5aWR57SE5pu4?=",
     "本契約書の締結 ＨＴＭＬメール kenneth.lay@enron.com houston.rr.com\r\n".encode())
@@ -100,6 +101,14 @@ for t in f:a:jeff.skilling@mail.enron.com f:l:jeff.skilling f:d:mail.enron.com f
 done
 [ -z "$miss" ]
 verdict "header address terms (a, l, d and parents, w of names and local parts)" $? "missing:$miss in [$got]"
+miss=
+for t in s:a:secretary@assist.example f:l:secretary f:d:assist.example f:w:retary; do
+	case " $got " in *" $t "*) ;; *) miss="$miss $t" ;; esac
+done
+case " $got " in *" f:a:secretary@assist.example "*) miss="$miss (f:a: too)" ;; esac
+[ -z "$miss" ] && [ "$(v search --count -- from:secretary@assist.example)" = 1 ]
+verdict "Sender's whole address is s:a: (apart from From, for retention), found by from:" $? \
+	"missing:$miss in [$got]"
 got=$(sql "select count(*) from message_index
 	where cardinality(addr_terms) <> (select count(distinct t) from unnest(addr_terms) t)")
 [ "$got" = 0 ]

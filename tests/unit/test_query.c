@@ -22,7 +22,7 @@ struct good_case {
 #define ADDR_ANY "EXISTS (SELECT 1 FROM unnest(mi.addr_terms) t WHERE t LIKE ANY ($1::text[]))"
 #define CUSTODIAN                                                                                  \
 	"mi.addr_terms && ARRAY(SELECT f || ':a:' || ca.address FROM custodian_addresses ca "     \
-	"CROSS JOIN unnest(ARRAY['f','t','c','b','e','r']) f WHERE ca.custodian = $1)"
+	"CROSS JOIN unnest(ARRAY['f','s','t','c','b','x','e','r']) f WHERE ca.custodian = $1)"
 #define HOLD                                                                                       \
 	"EXISTS (SELECT 1 FROM hold_messages hm JOIN holds h ON h.id = hm.hold_id WHERE h.name = " \
 	"$1 AND hm.message_id = mi.message_id)"
@@ -69,15 +69,21 @@ static const struct good_case good[] = {
 	{"subject:a NEAR/1 b", TS1, "'a':A <1> 'b' | 'b' <1> 'a':A"},
 	{"x (a NEAR/1 b)", TS1, "'x' & ('a' <1> 'b' | 'b' <1> 'a')"},
 	/* address fields and kinds */
-	{"from:jeff@enron.com", "mi.addr_terms && $1::text[]", "{\"f:a:jeff@enron.com\"}"},
-	{"FROM:Jeff@Enron.COM", "mi.addr_terms && $1::text[]", "{\"f:a:jeff@enron.com\"}"},
+	/* the whole address of From is also s: (Sender), of Bcc also x: (envelope bcc) */
+	{"from:jeff@enron.com", "mi.addr_terms && $1::text[]",
+	 "{\"f:a:jeff@enron.com\",\"s:a:jeff@enron.com\"}"},
+	{"FROM:Jeff@Enron.COM", "mi.addr_terms && $1::text[]",
+	 "{\"f:a:jeff@enron.com\",\"s:a:jeff@enron.com\"}"},
+	{"bcc:jeff@enron.com", "mi.addr_terms && $1::text[]",
+	 "{\"b:a:jeff@enron.com\",\"x:a:jeff@enron.com\"}"},
 	{"from:enron.com", "mi.addr_terms && $1::text[]", "{\"f:l:enron.com\",\"f:d:enron.com\"}"},
 	{"to:@enron.com", "mi.addr_terms && $1::text[]", "{\"t:d:enron.com\"}"},
 	{"cc:jeff.skilling@", "mi.addr_terms && $1::text[]", "{\"c:l:jeff.skilling\"}"},
 	{"bcc:jeff", "mi.addr_terms && $1::text[]", "{\"b:w:jeff\",\"b:l:jeff\",\"b:d:jeff\"}"},
 	{"participants:jeff@enron.com", "mi.addr_terms && $1::text[]",
-	 "{\"f:a:jeff@enron.com\",\"t:a:jeff@enron.com\",\"c:a:jeff@enron.com\","
-	 "\"b:a:jeff@enron.com\",\"e:a:jeff@enron.com\",\"r:a:jeff@enron.com\"}"},
+	 "{\"f:a:jeff@enron.com\",\"s:a:jeff@enron.com\",\"t:a:jeff@enron.com\","
+	 "\"c:a:jeff@enron.com\",\"b:a:jeff@enron.com\",\"x:a:jeff@enron.com\","
+	 "\"e:a:jeff@enron.com\",\"r:a:jeff@enron.com\"}"},
 	{"from:\"Jeff Skilling\"", "mi.addr_terms && $1::text[] AND mi.addr_terms && $2::text[]",
 	 "{\"f:w:jeff\",\"f:l:jeff\",\"f:d:jeff\"} | {\"f:w:skilling\",\"f:l:skilling\","
 	 "\"f:d:skilling\"}"},
@@ -85,7 +91,8 @@ static const struct good_case good[] = {
 	{"to:@enr*", ADDR_ANY, "{\"t:d:enr%\"}"},
 	{"from:a_b%*", ADDR_ANY,
 	 "{\"f:w:a\\\\_b\\\\%%\",\"f:l:a\\\\_b\\\\%%\",\"f:d:a\\\\_b\\\\%%\"}"},
-	{"from:\"a\\\"b\\\\c@x\"", "mi.addr_terms && $1::text[]", "{\"f:a:a\\\"b\\\\c@x\"}"},
+	{"from:\"a\\\"b\\\\c@x\"", "mi.addr_terms && $1::text[]",
+	 "{\"f:a:a\\\"b\\\\c@x\",\"s:a:a\\\"b\\\\c@x\"}"},
 	{"from:\xc3\x89lise@", "mi.addr_terms && $1::text[]", "{\"f:l:\xc3\xa9lise\"}"}, /* Élise */
 	/* id, custodian, hold, has */
 	{"id:<ABC.123@Mail.Enron.com>", "mi.msgid = $1", "abc.123@mail.enron.com"},
@@ -118,12 +125,12 @@ static const struct good_case good[] = {
 	 "{\"f:w:jeff\",\"f:l:jeff\",\"f:d:jeff\"} | 'lunch' & 'budget'"},
 	{"lunch from:jeff@x -budget has:attachment",
 	 "mi.tsv @@ $1::tsquery AND mi.addr_terms && $2::text[] AND mi.has_attachment",
-	 "'lunch' & !'budget' | {\"f:a:jeff@x\"}"},
+	 "'lunch' & !'budget' | {\"f:a:jeff@x\",\"s:a:jeff@x\"}"},
 	{"from:a@x OR to:a@x lunch",
 	 "mi.addr_terms && $1::text[] OR (mi.addr_terms && $2::text[] AND mi.tsv @@ $3::tsquery)",
-	 "{\"f:a:a@x\"} | {\"t:a:a@x\"} | 'lunch'"},
+	 "{\"f:a:a@x\",\"s:a:a@x\"} | {\"t:a:a@x\"} | 'lunch'"},
 	{"-(from:a@x lunch)", "NOT (mi.addr_terms && $1::text[] AND mi.tsv @@ $2::tsquery)",
-	 "{\"f:a:a@x\"} | 'lunch'"},
+	 "{\"f:a:a@x\",\"s:a:a@x\"} | 'lunch'"},
 	{"-has:attachment", "NOT (mi.has_attachment)", ""},
 	{"lunch (date:2001-01-01 OR larger:1M)",
 	 "mi.tsv @@ $1::tsquery AND ((mi.sent_at >= $2::timestamptz AND mi.sent_at < "
@@ -132,7 +139,7 @@ static const struct good_case good[] = {
 	{"(a OR from:b@x) (c OR from:d@x)",
 	 "(mi.tsv @@ $1::tsquery OR mi.addr_terms && $2::text[]) AND (mi.tsv @@ $3::tsquery OR "
 	 "mi.addr_terms && $4::text[])",
-	 "'a' | {\"f:a:b@x\"} | 'c' | {\"f:a:d@x\"}"},
+	 "'a' | {\"f:a:b@x\",\"s:a:b@x\"} | 'c' | {\"f:a:d@x\",\"s:a:d@x\"}"},
 	/* hostile values stay in parameters */
 	{"subject:\"'); DROP TABLE x;--\"", TS1, "'drop':A <-> 'table':A <-> 'x':A"},
 	{"id:\"'); DROP TABLE x;--\"", "mi.msgid = $1", "'); drop table x;--"},
