@@ -53,12 +53,14 @@ static const char insert_index_sql[] =
 	" sent_at = EXCLUDED.sent_at, size = EXCLUDED.size, msgid = EXCLUDED.msgid,"
 	" addr_terms = EXCLUDED.addr_terms";
 
-/* The envelopes of a batch: every receipt's MAIL FROM and recipients, one row per recipient
- * (or one with NULL recipient for a receipt without any), ordered by message. */
+/* The envelopes of a batch: every receipt's MAIL FROM and recipients, one row per distinct
+ * recipient (or one with NULL recipient for a receipt without any), ordered by message. A
+ * message journaled thousands of times has thousands of receipts with the same few addresses:
+ * DISTINCT keeps the rows to what the terms need. */
 static const char envelope_sql[] =
-	"SELECT r.message_id, lower(r.mail_from), lower(e.address), e.role"
+	"SELECT DISTINCT r.message_id, lower(r.mail_from), lower(e.address), e.role"
 	" FROM receipts r LEFT JOIN envelope_recipients e ON e.receipt_id = r.id"
-	" WHERE r.message_id = ANY($1::int8[]) ORDER BY r.message_id";
+	" WHERE r.message_id = ANY($1::int8[]) ORDER BY 1";
 
 static const char insert_att_sql[] =
 	"INSERT INTO attachments (message_id, position, filename, content_type, size)"

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "fsutil.h"
+#include "indexer.h"
 #include "keyslot.h"
 #include "ledger.h"
 #include "log.h"
@@ -82,7 +83,9 @@ struct store_rows {
 		r_listener, r_off, r_idx, r_sha, r_report;
 	struct pgarr e_rid, e_pos, e_addr, e_role;
 	struct pgarr l_seq, l_kind, l_at, l_subj, l_prev, l_hash;
-	struct pgarr q_id; /* messages archived before that got a receipt: index them again */
+	/* messages archived before that got a receipt: each envelope address of the receipt as
+	 * (message, field e/r/x, address), to index the message again if one is new to it */
+	struct pgarr q_id, q_field, q_addr;
 };
 
 int64_t
@@ -871,6 +874,18 @@ rows_add_message(struct store_rows *w, const struct store_item *it,
 	pgarr_text(&w->m_perr, it->hdr.parse_error ? "t" : "f");
 }
 
+/* rows_add_requeue - one envelope address of a receipt for a message archived before: SQL_REQUEUE
+ * indexes the message again only if its addr_terms lack the address. */
+static void
+rows_add_requeue(struct store_rows *w, uint64_t message_id, char field, const char *addr)
+{
+	char f[2] = {field, 0};
+
+	pgarr_int64(&w->q_id, (int64_t)message_id);
+	pgarr_text(&w->q_field, f);
+	pgarr_text(&w->q_addr, addr ? addr : "");
+}
+
 static void
 rows_add_receipt(struct store_rows *w, const struct store_item *it,
 		 const struct store_result *res, const struct store_result *rs)
@@ -893,12 +908,17 @@ rows_add_receipt(struct store_rows *w, const struct store_item *it,
 		pgarr_text(&w->r_report, NULL);
 	pgarr_bytea(&w->r_sha, it->receipt_sha, 32);
 	if (!res->is_new)
-		pgarr_int64(&w->q_id, (int64_t)res->message_id);
+		rows_add_requeue(w, res->message_id, 'e', it->mail_from);
 	for (size_t k = 0; k < it->nrcpts; k++) {
 		pgarr_int64(&w->e_rid, (int64_t)it->receipt_id);
 		pgarr_int64(&w->e_pos, (int64_t)k);
 		pgarr_text(&w->e_addr, it->rcpts[k]);
 		pgarr_text(&w->e_role, it->roles[k]);
+		if (res->is_new)
+			continue;
+		rows_add_requeue(w, res->message_id, 'r', it->rcpts[k]);
+		if (it->roles[k] && strcmp(it->roles[k], "bcc") == 0)
+			rows_add_requeue(w, res->message_id, 'x', it->rcpts[k]);
 	}
 }
 
@@ -988,10 +1008,20 @@ static const char SQL_RCPTS[] =
 	"INSERT INTO envelope_recipients (receipt_id, position, address, role)"
 	" SELECT * FROM unnest($1::int8[], $2::int4[], $3::text[], $4::text[])";
 /* The same content again, with another envelope: its addr_terms (schema/0003_search.sql: e, r,
- * b from every receipt) must be built again, in this transaction so that no index run can miss
- * the new receipt. Only duplicates pay for it: new messages wait already. */
+ * x from every receipt) must be built again, in this transaction so that no index run can miss
+ * the new receipt; but only when the receipt brings an address the message's index row lacks
+ * (the whole-address term "f:a:address", lower-cased as the indexer's envelope query does), so
+ * that the same message journaled thousands of times is not parsed again each time, and every
+ * re-index does not read every receipt before it. An address the indexer leaves out (the null
+ * reverse-path; longer than INDEXER_TERM_MAX, $4) never asks. A message the indexer is on at
+ * this moment has no index row visible here, or one without the new receipt's terms: either
+ * way it is queued again. */
 static const char SQL_REQUEUE[] =
-	"UPDATE messages SET indexed_at = NULL WHERE id = ANY($1::int8[]) AND indexed_at IS NOT NULL";
+	"UPDATE messages SET indexed_at = NULL WHERE indexed_at IS NOT NULL AND id IN ("
+	" SELECT DISTINCT q.id FROM unnest($1::int8[], $2::text[], $3::text[]) AS q(id, f, a)"
+	" WHERE q.a <> '' AND octet_length(q.a) <= $4::int4"
+	" AND NOT EXISTS (SELECT 1 FROM message_index i WHERE i.message_id = q.id"
+	" AND i.addr_terms @> ARRAY[q.f || ':a:' || lower(q.a)]))";
 static const char SQL_LEDGER[] =
 	"INSERT INTO ledger (seq, kind, at, subject, prev_hash, entry_hash)"
 	" SELECT s, k, vellum_ts(a), su, p, h FROM unnest($1::int8[], $2::text[], $3::int8[],"
@@ -1072,8 +1102,12 @@ store_rows_send(struct store *s, struct store_pipe *p, struct store_rows *w, int
 			goto out;
 	}
 	if (w->q_id.n) {
-		const char *q[] = {pgarr_str(&w->q_id)};
-		if ((rc = pipe_send(s, p, SQL_REQUEUE, 1, q, err, "requeue for indexing")) != VL_OK)
+		char tmax[24];
+
+		u64str(tmax, INDEXER_TERM_MAX);
+		const char *q[] = {pgarr_str(&w->q_id), pgarr_str(&w->q_field), pgarr_str(&w->q_addr),
+				   tmax};
+		if ((rc = pipe_send(s, p, SQL_REQUEUE, 4, q, err, "requeue for indexing")) != VL_OK)
 			goto out;
 	}
 	if (w->l_seq.n) {

@@ -139,6 +139,31 @@ got=$(sql "select count(*) from receipts r join message_index i on i.message_id 
 [ "$got" = 3 ]
 verdict "one message, three receipts" $? "got $got"
 
+# The same envelope again (other letter case: terms are lower-case) brings no address the index
+# lacks: the message is not queued again (a message journaled thousands of times is not parsed
+# thousands of times). A new recipient does queue it.
+qidx="select m.indexed_at from messages m join message_index i on i.message_id = m.id where i.msgid = 'quotes.t35@example.com'"
+before=$(sql "$qidx")
+serve_start
+sc send --port "$SMTP_PORT" --from ENV.Sender@bounce.example --rcpt ALICE@X.example \
+	"$W/awk/quotes.eml" --log "$W/env3.log" 2>/dev/null
+after=$(sql "$qidx")
+[ -n "$before" ] && [ "$after" = "$before" ] &&
+	[ "$(sql "select count(*) from receipts r join message_index i on i.message_id = r.message_id where i.msgid = 'quotes.t35@example.com'")" = 4 ]
+verdict "a receipt with only known addresses adds a receipt, not an index run" $? \
+	"indexed_at '$before' -> '$after'"
+sc send --port "$SMTP_PORT" --from ENV.Sender@bounce.example --rcpt dave@w.example \
+	"$W/awk/quotes.eml" --log "$W/env4.log" 2>/dev/null
+k=0
+while [ "$(sql "select count(*) from messages where indexed_at is null")" -gt 0 ] && [ "$k" -lt 300 ]; do
+	sleep 0.2
+	k=$((k + 1))
+done
+serve_stop_check "serve exits cleanly"
+got=$(sql "select array_to_string(addr_terms, ' ') from message_index where msgid = 'quotes.t35@example.com'")
+case " $got " in *" r:a:dave@w.example "*) true ;; *) false ;; esac
+verdict "a receipt with a new recipient queues the message again and adds its terms" $? "[$got]"
+
 # --- 4. known answers -----------------------------------------------------------------------
 KA=$CORPUS/enron-skilling-j/KNOWN_ANSWERS.tsv
 vr import "$ENRON" >"$W/import.out" 2>&1
