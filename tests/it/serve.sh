@@ -46,6 +46,15 @@ serve_stop_check() {
 	! grep -q -E 'Sanitizer|runtime error:' "$W/serve.log" && [ "$_rc" -eq 0 ]
 	verdict "$1" $? "exit $_rc: $(grep -m 3 -E 'Sanitizer|runtime error:|SUMMARY' "$W/serve.log" | tr '\n' '|')"
 }
+# wait_indexed - until no message waits for serve's indexer (at most 60 s).
+wait_indexed() {
+	_k=0
+	while [ "$(sql "select count(*) from messages where indexed_at is null")" -gt 0 ] &&
+		[ "$_k" -lt 300 ]; do
+		sleep 0.2
+		_k=$((_k + 1))
+	done
+}
 # sum_field LOG KEY - a key=value figure of a smtpclient summary line.
 sum_field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" "$1" | tail -n 1; }
 serve_begin() {

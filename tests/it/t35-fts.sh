@@ -120,11 +120,7 @@ sc send --port "$SMTP_PORT" --from Env.Sender@Bounce.Example --rcpt Alice@x.exam
 	--rcpt bob@y.example "$W/awk/quotes.eml" --log "$W/env1.log" 2>/dev/null
 sc send --port "$SMTP_PORT" --from other@z.example --rcpt carol@x.example \
 	"$W/awk/quotes.eml" --log "$W/env2.log" 2>/dev/null
-k=0
-while [ "$(sql "select count(*) from messages where indexed_at is null")" -gt 0 ] && [ "$k" -lt 300 ]; do
-	sleep 0.2
-	k=$((k + 1))
-done
+wait_indexed
 serve_stop_check "serve exits cleanly"
 got=$(sql "select array_to_string(addr_terms, ' ') from message_index where msgid = 'quotes.t35@example.com'")
 miss=
@@ -154,11 +150,7 @@ verdict "a receipt with only known addresses adds a receipt, not an index run" $
 	"indexed_at '$before' -> '$after'"
 sc send --port "$SMTP_PORT" --from ENV.Sender@bounce.example --rcpt dave@w.example \
 	"$W/awk/quotes.eml" --log "$W/env4.log" 2>/dev/null
-k=0
-while [ "$(sql "select count(*) from messages where indexed_at is null")" -gt 0 ] && [ "$k" -lt 300 ]; do
-	sleep 0.2
-	k=$((k + 1))
-done
+wait_indexed
 serve_stop_check "serve exits cleanly"
 got=$(sql "select array_to_string(addr_terms, ' ') from message_index where msgid = 'quotes.t35@example.com'")
 case " $got " in *" r:a:dave@w.example "*) true ;; *) false ;; esac

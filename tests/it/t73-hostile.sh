@@ -490,11 +490,7 @@ alive "the optimised serve survives the memory abuse"
 serve_hwm "after 1000 idle connections, 3 x 120 MB refused, 20 x 1 MB commands, 3 x 60 MB abandoned" "$LIMIT_KB"
 hostile bigmemory
 # Until the indexer has read them too.
-k=0
-while [ "$(sql "select count(*) from messages where indexed_at is null")" -gt 0 ] && [ "$k" -lt 300 ]; do
-	sleep 0.2
-	k=$((k + 1))
-done
+wait_indexed
 alive "the optimised serve survives 5 x 100 MB"
 serve_hwm "after 5 x 100 MB accepted and indexed" "$LIMIT_INDEX_KB"
 touch "$W/sampler.stop"
