@@ -125,22 +125,26 @@ be64_at(const char *p)
 }
 
 enum vl_err
+ledger_head_read(PGresult *r, struct ledger_head *head, char *err)
+{
+	memset(head, 0, sizeof(*head));
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return vl_err_set(err, VL_ERR_DB, "ledger head: %s", PQresultErrorMessage(r));
+	if (PQntuples(r) != 1)
+		return VL_OK;
+	if (PQgetlength(r, 0, 0) != 8 || PQgetlength(r, 0, 1) != LEDGER_HASH_LEN)
+		return vl_err_set(err, VL_ERR_CORRUPT, "ledger head: bad hash length");
+	head->seq = be64_at(PQgetvalue(r, 0, 0));
+	memcpy(head->hash, PQgetvalue(r, 0, 1), LEDGER_HASH_LEN);
+	return VL_OK;
+}
+
+enum vl_err
 ledger_head_load(PGconn *c, struct ledger_head *head, char *err)
 {
-	PGresult *r = PQexecParams(c, "SELECT seq, entry_hash FROM ledger ORDER BY seq DESC LIMIT 1",
-				   0, NULL, NULL, NULL, NULL, 1);
-	enum vl_err rc = VL_OK;
+	PGresult *r = PQexecParams(c, LEDGER_HEAD_SQL, 0, NULL, NULL, NULL, NULL, 1);
+	enum vl_err rc = ledger_head_read(r, head, err);
 
-	memset(head, 0, sizeof(*head));
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		rc = vl_err_set(err, VL_ERR_DB, "ledger head: %s", PQerrorMessage(c));
-	} else if (PQntuples(r) == 1) {
-		head->seq = be64_at(PQgetvalue(r, 0, 0));
-		if (PQgetlength(r, 0, 1) != LEDGER_HASH_LEN)
-			rc = vl_err_set(err, VL_ERR_CORRUPT, "ledger head: bad hash length");
-		else
-			memcpy(head->hash, PQgetvalue(r, 0, 1), LEDGER_HASH_LEN);
-	}
 	PQclear(r);
 	return rc;
 }

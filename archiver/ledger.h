@@ -51,8 +51,15 @@ void ledger_subject_segment(uint8_t out[32], uint64_t segment_id, uint64_t size,
 void ledger_subject_dictionary(uint8_t out[32], uint32_t dict_id, const uint8_t sha256[32],
 			       uint64_t segment_id, uint64_t offset);
 
+/* The newest entry, for ledger_head_read: run it with binary results (resultFormat 1). */
+#define LEDGER_HEAD_SQL "SELECT seq, entry_hash FROM ledger ORDER BY seq DESC LIMIT 1"
+
 /* ledger_head_load - the newest entry (seq 0 and zero hash when empty). */
 enum vl_err ledger_head_load(PGconn *c, struct ledger_head *head, char *err) VL_MUST_CHECK;
+
+/* ledger_head_read - the same from r, LEDGER_HEAD_SQL's binary result (for a caller that sends
+ * it in a pipeline). VL_ERR_DB, VL_ERR_CORRUPT. */
+enum vl_err ledger_head_read(PGresult *r, struct ledger_head *head, char *err) VL_MUST_CHECK;
 
 /* ledger_walk - check the whole chain in order: seq contiguous from 1, each prev_hash equal to
  * the entry before, each entry_hash recomputed. Calls bad(arg, seq, why) for every break (at
