@@ -765,6 +765,47 @@ store_write_receipts(struct store *s, int64_t at_us, char *err)
 
 /* ---- commit ---- */
 
+/* pipe_collect - read a pipeline's results up to its sync point, then leave pipeline mode.
+ * keep[0..nkeep) (keep may be NULL) receives the first results, for the caller to clear; the
+ * rest are cleared here. what[i] names statement i in the first failure's message. VL_ERR_DB,
+ * also when the count of results is not nwhat. */
+static enum vl_err
+pipe_collect(struct store *s, const char *const *what, size_t nwhat, PGresult **keep,
+	     size_t nkeep, char *err)
+{
+	enum vl_err rc = VL_OK;
+	size_t i = 0;
+	PGresult *r;
+
+	for (;;) {
+		if ((r = PQgetResult(s->conn)) == NULL) {
+			if (PQstatus(s->conn) != CONNECTION_OK)
+				break;
+			continue;
+		}
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && rc == VL_OK)
+			rc = vl_err_set(err, VL_ERR_DB, "%s: %s", i < nwhat ? what[i] : "pipeline",
+					st == PGRES_PIPELINE_ABORTED ? "aborted"
+								     : PQresultErrorMessage(r));
+		if (keep && i < nkeep)
+			keep[i] = r;
+		else
+			PQclear(r);
+		i++;
+	}
+	if (!PQexitPipelineMode(s->conn) && rc == VL_OK)
+		rc = vl_err_set(err, VL_ERR_DB, "pipeline end: %s", PQerrorMessage(s->conn));
+	if (rc == VL_OK && i != nwhat)
+		rc = vl_err_set(err, VL_ERR_DB, "pipeline: %zu results for %zu statements", i,
+				nwhat);
+	return rc;
+}
+
 static void store_ledger_unlock(struct store *s);
 
 /* The batch's first round trip, one pipeline: the ledger lock, the ledger head, which of the
@@ -810,48 +851,6 @@ store_begin_send(struct store *s, size_t nfirst, char *err)
 	return VL_OK;
 }
 
-/* store_begin_results - the results of store_begin_send, in order, then out of pipeline mode;
- * *locked tells whether the lock was taken. VL_ERR_DB with the first failure. */
-static enum vl_err
-store_begin_results(struct store *s, PGresult *res[BEGIN_N], int *locked, char *err)
-{
-	enum vl_err rc = VL_OK;
-	size_t i = 0;
-	PGresult *r;
-
-	*locked = 0;
-	for (;;) {
-		if ((r = PQgetResult(s->conn)) == NULL) {
-			if (PQstatus(s->conn) != CONNECTION_OK)
-				break;
-			continue;
-		}
-		ExecStatusType st = PQresultStatus(r);
-		if (st == PGRES_PIPELINE_SYNC) {
-			PQclear(r);
-			break;
-		}
-		if (st != PGRES_TUPLES_OK && rc == VL_OK)
-			rc = vl_err_set(err, VL_ERR_DB, "%s: %s",
-					i < BEGIN_N ? begin_what[i] : "batch start",
-					st == PGRES_PIPELINE_ABORTED ? "aborted"
-								     : PQresultErrorMessage(r));
-		if (i == BEGIN_LOCK && st == PGRES_TUPLES_OK)
-			*locked = 1;
-		if (i < BEGIN_N)
-			res[i] = r;
-		else
-			PQclear(r);
-		i++;
-	}
-	if (!PQexitPipelineMode(s->conn) && rc == VL_OK)
-		rc = vl_err_set(err, VL_ERR_DB, "pipeline end: %s", PQerrorMessage(s->conn));
-	if (rc == VL_OK && i != BEGIN_N)
-		rc = vl_err_set(err, VL_ERR_DB, "batch start: %zu results for %d statements", i,
-				BEGIN_N);
-	return rc;
-}
-
 /* store_apply_existing - the message ids of the batch's addresses archived already. */
 static void
 store_apply_existing(struct store *s, PGresult *r)
@@ -894,6 +893,7 @@ static enum vl_err
 store_begin_batch(struct store *s, char *err)
 {
 	PGresult *res[BEGIN_N] = {0};
+	char scratch[VL_ERRLEN]; /* err keeps the first failure */
 	struct ledger_head db;
 	size_t nfirst = 0;
 	int locked = 0;
@@ -905,9 +905,11 @@ store_begin_batch(struct store *s, char *err)
 	if (!PQenterPipelineMode(s->conn))
 		return vl_err_set(err, VL_ERR_DB, "pipeline: %s", PQerrorMessage(s->conn));
 	rc = store_begin_send(s, nfirst, err);
-	enum vl_err got = store_begin_results(s, res, &locked, err);
+	enum vl_err got = pipe_collect(s, begin_what, BEGIN_N, res, BEGIN_N,
+				       rc == VL_OK ? err : scratch);
 	if (rc == VL_OK)
 		rc = got;
+	locked = res[BEGIN_LOCK] && PQresultStatus(res[BEGIN_LOCK]) == PGRES_TUPLES_OK;
 	/* A stale head is reloaded by store_prepare_segment; else another appender (disposal)
 	 * may have moved it. */
 	if (rc == VL_OK && !s->head_stale &&
@@ -1274,37 +1276,15 @@ store_rows_finish(struct store *s, struct store_pipe *p, enum vl_err sent, enum 
 		  char *err)
 {
 	enum vl_err rc = sent != VL_OK ? sent : synced;
-	size_t i = 0;
-	PGresult *r;
+	enum vl_err got;
+	char scratch[VL_ERRLEN]; /* err keeps the first failure */
 
 	if (PQpipelineStatus(s->conn) == PQ_PIPELINE_OFF)
 		return rc; /* failed before the pipeline began: nothing is open */
 	/* Each statement's result is followed by a NULL; the sync point ends the pipeline. */
-	for (;;) {
-		r = PQgetResult(s->conn);
-		if (r == NULL) {
-			if (PQstatus(s->conn) != CONNECTION_OK)
-				break;
-			continue;
-		}
-		ExecStatusType st = PQresultStatus(r);
-		if (st == PGRES_PIPELINE_SYNC) {
-			PQclear(r);
-			break;
-		}
-		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && rc == VL_OK)
-			rc = vl_err_set(err, VL_ERR_DB, "%s: %s",
-					i < p->n ? p->what[i] : "pipeline",
-					st == PGRES_PIPELINE_ABORTED ? "aborted"
-								     : PQresultErrorMessage(r));
-		PQclear(r);
-		i++;
-	}
-	if (!PQexitPipelineMode(s->conn) && rc == VL_OK)
-		rc = vl_err_set(err, VL_ERR_DB, "pipeline end: %s", PQerrorMessage(s->conn));
-	if (rc == VL_OK && i != p->n)
-		rc = vl_err_set(err, VL_ERR_DB, "pipeline: %zu results for %zu statements", i,
-				p->n);
+	got = pipe_collect(s, p->what, p->n, NULL, 0, rc == VL_OK ? err : scratch);
+	if (rc == VL_OK)
+		rc = got;
 	if (rc == VL_OK)
 		rc = exec_params(s->conn, "COMMIT", 0, NULL, NULL, err, "commit");
 	else
