@@ -25,7 +25,7 @@
 #define INDEXER_REQUEUE_ROWS 50000	   /* messages queued again per transaction (--all) */
 #define INDEXER_TERM_MAX 512		   /* bytes of an addr_terms value after "f:a:"; longer: left out */
 #define INDEXER_MSGID_MAX 1000		   /* bytes of a Message-ID kept in msgid; longer: NULL */
-#define INDEXER_THREADS_MAX 4		   /* serve's indexer workers: one per CPU, up to this */
+#define INDEXER_THREADS_MAX 4		   /* serve's indexer workers: one per two CPUs, up to this */
 #define INDEXER_HELPER_RAW_MAX (1u << 20)  /* workers but the first index messages up to this */
 
 /* indexer_run_batch - index up to max waiting messages of at most max_raw bytes (UINT64_MAX:
@@ -55,7 +55,7 @@ enum vl_err indexer_requeue_all(PGconn *conn, int64_t *n, char *err) VL_MUST_CHE
 /* The background indexer of `vellum serve`. */
 struct indexer;
 
-/* indexer_start - start one worker per CPU (at most INDEXER_THREADS_MAX), each with its own
+/* indexer_start - start one worker per two CPUs (at most INDEXER_THREADS_MAX), each with its own
  * database connection (db_connect) and vault, that runs batches of INDEXER_BATCH (workers but
  * the first: of messages up to INDEXER_HELPER_RAW_MAX) until the queue is empty, then sleeps
  * INDEXER_IDLE_MS (or until indexer_kick or indexer_stop). A failing batch is logged and
