@@ -1,4 +1,6 @@
-/* store - the write side of the sealed store: dedup, sealing, group commit, the ledger. */
+/* store - the write side of the sealed store: dedup, sealing, group commit, the ledger.
+ * XXX: past the house guide of ~1,000 lines; the batch's database side (struct store_rows, the
+ * SQL statements, the two pipelines, partitions) is the natural module of its own. */
 #include <errno.h>
 #include <glib.h>
 #include <pthread.h>
