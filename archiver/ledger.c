@@ -133,7 +133,7 @@ ledger_head_read(PGresult *r, struct ledger_head *head, char *err)
 	if (PQntuples(r) != 1)
 		return VL_OK;
 	if (PQgetlength(r, 0, 0) != 8 || PQgetlength(r, 0, 1) != LEDGER_HASH_LEN)
-		return vl_err_set(err, VL_ERR_CORRUPT, "ledger head: bad hash length");
+		return vl_err_set(err, VL_ERR_CORRUPT, "ledger head: bad seq or hash length");
 	head->seq = be64_at(PQgetvalue(r, 0, 0));
 	memcpy(head->hash, PQgetvalue(r, 0, 1), LEDGER_HASH_LEN);
 	return VL_OK;

@@ -769,13 +769,13 @@ store_write_receipts(struct store *s, int64_t at_us, char *err)
 
 /* pipe_collect - read a pipeline's results up to its sync point, then leave pipeline mode.
  * keep[0..nkeep) (keep may be NULL) receives the first results, for the caller to clear; the
- * rest are cleared here. what[i] names statement i in the first failure's message. VL_ERR_DB,
- * also when the count of results is not nwhat. */
+ * rest are cleared here. rc is the caller's outcome so far (its message already in err): the
+ * first failure wins, and what[i] names statement i in its message. VL_ERR_DB, also when the
+ * count of results is not nwhat. */
 static enum vl_err
 pipe_collect(struct store *s, const char *const *what, size_t nwhat, PGresult **keep,
-	     size_t nkeep, char *err)
+	     size_t nkeep, enum vl_err rc, char *err)
 {
-	enum vl_err rc = VL_OK;
 	size_t i = 0;
 	PGresult *r;
 
@@ -895,7 +895,6 @@ static enum vl_err
 store_begin_batch(struct store *s, char *err)
 {
 	PGresult *res[BEGIN_N] = {0};
-	char scratch[VL_ERRLEN]; /* err keeps the first failure */
 	struct ledger_head db;
 	size_t nfirst = 0;
 	int locked = 0;
@@ -907,16 +906,12 @@ store_begin_batch(struct store *s, char *err)
 	if (!PQenterPipelineMode(s->conn))
 		return vl_err_set(err, VL_ERR_DB, "pipeline: %s", PQerrorMessage(s->conn));
 	rc = store_begin_send(s, nfirst, err);
-	enum vl_err got = pipe_collect(s, begin_what, BEGIN_N, res, BEGIN_N,
-				       rc == VL_OK ? err : scratch);
-	if (rc == VL_OK)
-		rc = got;
+	rc = pipe_collect(s, begin_what, BEGIN_N, res, BEGIN_N, rc, err);
 	locked = res[BEGIN_LOCK] && PQresultStatus(res[BEGIN_LOCK]) == PGRES_TUPLES_OK;
 	/* A stale head is reloaded by store_prepare_segment; else another appender (disposal)
 	 * may have moved it. */
 	if (rc == VL_OK && !s->head_stale &&
-	    (rc = ledger_head_read(res[BEGIN_HEAD], &db, err)) == VL_OK &&
-	    (db.seq != s->head.seq || memcmp(db.hash, s->head.hash, LEDGER_HASH_LEN) != 0))
+	    (rc = ledger_head_read(res[BEGIN_HEAD], &db, err)) == VL_OK)
 		s->head = db;
 	if (rc == VL_OK) {
 		store_apply_existing(s, res[BEGIN_EXISTING]);
@@ -1278,15 +1273,11 @@ store_rows_finish(struct store *s, struct store_pipe *p, enum vl_err sent, enum 
 		  char *err)
 {
 	enum vl_err rc = sent != VL_OK ? sent : synced;
-	enum vl_err got;
-	char scratch[VL_ERRLEN]; /* err keeps the first failure */
 
 	if (PQpipelineStatus(s->conn) == PQ_PIPELINE_OFF)
 		return rc; /* failed before the pipeline began: nothing is open */
 	/* Each statement's result is followed by a NULL; the sync point ends the pipeline. */
-	got = pipe_collect(s, p->what, p->n, NULL, 0, rc == VL_OK ? err : scratch);
-	if (rc == VL_OK)
-		rc = got;
+	rc = pipe_collect(s, p->what, p->n, NULL, 0, rc, err);
 	if (rc == VL_OK)
 		rc = exec_params(s->conn, "COMMIT", 0, NULL, NULL, err, "commit");
 	else
@@ -1316,8 +1307,7 @@ store_ledger_lock(struct store *s, char *err)
 		store_ledger_unlock(s);
 		return rc;
 	}
-	if (db.seq != s->head.seq || memcmp(db.hash, s->head.hash, LEDGER_HASH_LEN) != 0)
-		s->head = db;
+	s->head = db; /* another appender (disposal) may have moved it */
 	return VL_OK;
 }
 
