@@ -6,50 +6,25 @@
 #include <string.h>
 
 #include "buf.h"
+#include "secret.h"
 #include "token.h"
-
-#define TOKEN_B64_VARIANT sodium_base64_VARIANT_URLSAFE_NO_PADDING
-
-static void
-token_hash_raw(uint8_t hash[TOKEN_HASH_LEN], const char *text)
-{
-	crypto_hash_sha256(hash, (const unsigned char *)text, strlen(text));
-}
 
 void
 token_generate(char text[TOKEN_TEXT_LEN + 1], uint8_t hash[TOKEN_HASH_LEN])
 {
-	uint8_t rnd[TOKEN_RANDOM_BYTES];
-	size_t plen = strlen(TOKEN_PREFIX);
-
-	randombytes_buf(rnd, sizeof(rnd));
-	memcpy(text, TOKEN_PREFIX, plen);
-	sodium_bin2base64(text + plen, TOKEN_TEXT_LEN + 1 - plen, rnd, sizeof(rnd),
-			  TOKEN_B64_VARIANT);
-	sodium_memzero(rnd, sizeof(rnd));
-	token_hash_raw(hash, text);
+	secret_generate(TOKEN_PREFIX, text, hash);
 }
 
 int
 token_hash(uint8_t hash[TOKEN_HASH_LEN], const char *text)
 {
-	size_t plen = strlen(TOKEN_PREFIX);
-	const char *b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-	if (strlen(text) != TOKEN_TEXT_LEN || strncmp(text, TOKEN_PREFIX, plen) != 0 ||
-	    strspn(text + plen, b64) != TOKEN_TEXT_LEN - plen)
-		return -1;
-	token_hash_raw(hash, text);
-	return 0;
+	return secret_hash(TOKEN_PREFIX, text, hash);
 }
 
 int
 token_name_valid(const char *name)
 {
-	size_t n = strlen(name);
-	const char *ok = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
-
-	return n >= 1 && n <= TOKEN_NAME_MAX && strspn(name, ok) == n;
+	return secret_name_valid(name);
 }
 
 const char *

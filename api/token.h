@@ -1,5 +1,5 @@
 /* token - the API's bearer tokens: making them, storing only their hash, checking them.
- * Owns: the token format ("vlm_" + 43 base64url characters: 32 random bytes), its SHA-256,
+ * Owns: the token format (a secret.h secret with the prefix "vlm_") and its SHA-256,
  * the api_tokens table (schema/0004_api.sql) and the constant-time check of a presented
  * token. Not: what a role may do (roles), rate limits and audit rows (api). */
 #ifndef VL_TOKEN_H
@@ -10,14 +10,14 @@
 #include <stdint.h>
 
 #include "roles.h"
+#include "secret.h"
 #include "vl_err.h"
 
 #define TOKEN_PREFIX "vlm_"
-#define TOKEN_RANDOM_BYTES 32
-#define TOKEN_TEXT_LEN 47 /* "vlm_" + 43 base64url characters, no padding */
-#define TOKEN_HASH_LEN 32
+#define TOKEN_TEXT_LEN (4 + SECRET_B64_LEN) /* "vlm_" + 43 base64url characters */
+#define TOKEN_HASH_LEN SECRET_HASH_LEN
 #define TOKEN_LOOKUP_LEN 8 /* leading hash bytes the row is found by */
-#define TOKEN_NAME_MAX 64
+#define TOKEN_NAME_MAX SECRET_NAME_MAX
 
 /* How a presented token fared. Only TOKEN_OK authenticates. */
 enum token_state { TOKEN_OK = 0, TOKEN_MALFORMED, TOKEN_UNKNOWN, TOKEN_EXPIRED, TOKEN_REVOKED };

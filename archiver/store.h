@@ -33,6 +33,7 @@ struct store_receipt {
 	const char *const *roles; /* per recipient ("to", "cc", "bcc", ...), or NULL: "rcpt" */
 	size_t nrcpts;
 	const char *client_addr, *helo, *tls, *listener;
+	const char *auth_user; /* the SMTP AUTH identity the client proved, or NULL */
 	int64_t received_us; /* 0: now */
 	int has_report;	     /* this message was unwrapped from a journal report ... */
 	size_t report_slot;  /* ... staged in the same batch at this slot */

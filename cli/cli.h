@@ -30,6 +30,7 @@ int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_bench_search(struct cli *c, int argc, char **argv);
 int cmd_bench_seal(struct cli *c, int argc, char **argv);
 int cmd_token(struct cli *c, int argc, char **argv);
+int cmd_smtp_user(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);
 int cmd_export_verify(struct cli *c, int argc, char **argv);
 int cmd_hold(struct cli *c, int argc, char **argv);

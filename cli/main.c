@@ -40,6 +40,7 @@ static const struct command {
 	{"status", cmd_status, 1, "counts and state of the archive"},
 	{"serve", cmd_serve, 1, "run the archive: database, store writer, SMTP/LMTP, HTTP API"},
 	{"token", cmd_token, 1, "create|list|revoke HTTP API tokens"},
+	{"smtp-user", cmd_smtp_user, 1, "add|list|remove users who may AUTH over SMTP/LMTP"},
 	{"hold", cmd_hold, 1, "place|preview|release|list|show legal holds"},
 	{"retention", cmd_retention, 1, "list|show|test|apply retention policies"},
 	{"dispose", cmd_dispose, 1, "remove messages past retention and under no hold"},

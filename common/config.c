@@ -57,8 +57,16 @@ static const struct config_key {
 	    "LMTP listeners: comma-separated host:port or unix:/path/to/socket; empty: none."),
 	STR(smtp_hostname, "localhost", "Name in the SMTP/LMTP greeting and EHLO reply."),
 	STR(client_networks, "127.0.0.0/8, ::1/128",
-	    "Who may connect to the SMTP/LMTP listeners: comma-separated CIDR networks. Others\n"
-	    "get 554 5.7.1 and are disconnected. Unix-socket clients are always allowed."),
+	    "Who may send to the SMTP/LMTP listeners without AUTH: comma-separated CIDR networks\n"
+	    "(empty: none). Others get 554 5.7.1 and are disconnected, unless smtp_auth is 1.\n"
+	    "Unix-socket clients are always allowed."),
+	INT(smtp_auth, "0", 0, 1,
+	    "1: offer AUTH PLAIN after STARTTLS to the users of `vellum smtp-user` (DATA/smtp-users,\n"
+	    "read again when it changes); clients outside client_networks may then connect but\n"
+	    "get 530 5.7.0 until they authenticate. 0: no AUTH."),
+	INT(smtp_auth_fail_max, "5", 1, 100000,
+	    "Failed SMTP AUTHs allowed per client address per window; then 421 4.7.0 and close."),
+	INT(smtp_auth_fail_window_s, "300", 1, 86400, "The window of smtp_auth_fail_max."),
 	INT(max_connections, "2000", 1, 100000,
 	    "SMTP/LMTP connections at once; one more gets 421 4.7.0 and is closed."),
 	INT(command_timeout_s, "300", 1, 3600,

@@ -28,6 +28,9 @@ struct vl_config {
 	char http_listen[256];
 	char smtp_hostname[256];
 	char client_networks[1024];
+	int64_t smtp_auth;
+	int64_t smtp_auth_fail_max;
+	int64_t smtp_auth_fail_window_s;
 	int64_t max_connections;
 	int64_t command_timeout_s;
 	int64_t data_timeout_s;

@@ -89,6 +89,7 @@ add_plain(struct store *st, const struct ingest_job *job, const uint8_t *raw, ch
 				  .client_addr = job->client_addr,
 				  .helo = job->helo,
 				  .tls = job->tls,
+				  .auth_user = job->auth_user,
 				  .listener = job->listener,
 				  .received_us = job->received_us};
 	rc = store_add(st, &job->src, &r, &slot, err);
@@ -144,6 +145,7 @@ ingest_unwrap_and_add(struct store *st, struct ingest_job *job, char *err)
 				  .client_addr = job->client_addr,
 				  .helo = job->helo,
 				  .tls = job->tls,
+				  .auth_user = job->auth_user,
 				  .listener = job->listener,
 				  .received_us = job->received_us,
 				  .has_report = 1,

@@ -25,6 +25,7 @@ struct ingest_job {
 	const char *const *orcpts; /* DSN ORCPT per recipient, or NULL */
 	size_t nrcpts;
 	const char *client_addr, *helo, *tls, *listener;
+	const char *auth_user; /* who authenticated (SMTP AUTH), or NULL */
 	int64_t received_us;
 	/* Out. */
 	enum vl_err result;

@@ -19,8 +19,10 @@
 #include "ingest.h"
 #include "listen.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "receiver.h"
 #include "smtp_session.h"
+#include "smtp_users.h"
 #include "spool.h"
 #include "tls.h"
 
@@ -43,6 +45,7 @@ struct conn {
 	int in_tx;   /* counted in receiver.expected: a message may be under way */
 	time_t last;
 	const struct listener *l;
+	int outsider; /* not from client_networks: admitted only to authenticate (smtp_auth) */
 	char client[64];
 	char tls_desc[96];
 	struct ingest_job job;
@@ -63,6 +66,11 @@ struct receiver {
 	size_t expected; /* connections with in_tx set: ingest batches wait only for these */
 	struct metrics *m; /* may be NULL */
 	char spool_dir[CONFIG_PATH_MAX];
+	/* SMTP AUTH (smtp_auth = 1): the users file, read again when it changes, and failures
+	 * counted per client address */
+	struct smtp_users users;
+	struct ratelimit *auth_fails;
+	char users_path[CONFIG_PATH_MAX];
 };
 
 static void conn_close(struct receiver *r, struct conn *c);
@@ -82,6 +90,9 @@ receiver_new(struct receiver **out, const struct vl_config *cfg, struct store *s
 	r->m = m;
 	r->ep = r->notify_fd = -1;
 	config_path(r->spool_dir, cfg, "store/tmp");
+	config_path(r->users_path, cfg, SMTP_USERS_FILE);
+	r->auth_fails = ratelimit_new((unsigned)cfg->smtp_auth_fail_max,
+				      (unsigned)cfg->smtp_auth_fail_window_s);
 	if ((rc = fs_mkdir_p(r->spool_dir, 0750, err)) != VL_OK ||
 	    (rc = listen_parse_networks(r->nets, &r->nnets, cfg->client_networks, err)) != VL_OK ||
 	    (rc = listen_open(r->ls, &r->nls, cfg->smtp_listen, 0, err)) != VL_OK ||
@@ -89,6 +100,11 @@ receiver_new(struct receiver **out, const struct vl_config *cfg, struct store *s
 		goto fail;
 	if (tls_server_ctx(&r->tls, cfg, detail) != VL_OK)
 		log_warnx("STARTTLS not offered: %s", detail);
+	if (cfg->smtp_auth && r->tls == NULL)
+		log_warnx("smtp_auth: no AUTH without STARTTLS; clients outside client_networks "
+			  "cannot send");
+	if (cfg->smtp_auth && smtp_users_load(&r->users, r->users_path, detail) != VL_OK)
+		log_warnx("smtp_auth: %s; no user can authenticate until it is mended", detail);
 	r->ep = epoll_create1(EPOLL_CLOEXEC);
 	r->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (r->ep < 0 || r->notify_fd < 0) {
@@ -129,6 +145,8 @@ receiver_free(struct receiver *r)
 	if (r->notify_fd >= 0)
 		close(r->notify_fd);
 	SSL_CTX_free(r->tls);
+	smtp_users_free(&r->users);
+	ratelimit_free(r->auth_fails);
 	free(r);
 }
 
@@ -225,7 +243,8 @@ conn_flush(struct conn *c)
 }
 
 static void
-conn_new(struct receiver *r, const struct listener *l, int fd, const struct sockaddr *sa)
+conn_new(struct receiver *r, const struct listener *l, int fd, const struct sockaddr *sa,
+	 int outsider)
 {
 	struct smtp_params p = {
 		.lmtp = l->lmtp,
@@ -233,6 +252,8 @@ conn_new(struct receiver *r, const struct listener *l, int fd, const struct sock
 		.max_message = (uint64_t)r->cfg->message_max_mb << 20,
 		.max_rcpts = RECEIVER_MAX_RCPTS,
 		.tls_available = r->tls != NULL && !l->unix_socket,
+		.auth_available = r->cfg->smtp_auth && r->tls != NULL && !l->unix_socket,
+		.auth_required = outsider,
 		.spool_dir = r->spool_dir,
 		.spool_mem_max = RECEIVER_SPOOL_MEM,
 	};
@@ -248,6 +269,7 @@ conn_new(struct receiver *r, const struct listener *l, int fd, const struct sock
 	}
 	c->fd = fd;
 	c->l = l;
+	c->outsider = outsider;
 	c->last = time(NULL);
 	c->events = ev.events;
 	listen_format(sa, c->client, sizeof(c->client));
@@ -286,7 +308,8 @@ accept_all(struct receiver *r, const struct listener *l)
 		}
 		if (l->unix_socket)
 			ss.ss_family = AF_UNIX;
-		if (!listen_allowed(r->nets, r->nnets, (struct sockaddr *)&ss)) {
+		int outsider = !listen_allowed(r->nets, r->nnets, (struct sockaddr *)&ss);
+		if (outsider && !r->cfg->smtp_auth) {
 			listen_format((struct sockaddr *)&ss, who, sizeof(who));
 			log_info("client=%s refused: not in client_networks", who);
 			refuse(fd, "554 5.7.1 Access denied: not a configured client network\r\n");
@@ -305,7 +328,7 @@ accept_all(struct receiver *r, const struct listener *l)
 
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		}
-		conn_new(r, l, fd, (struct sockaddr *)&ss);
+		conn_new(r, l, fd, (struct sockaddr *)&ss, outsider);
 	}
 }
 
@@ -334,6 +357,7 @@ conn_submit(struct receiver *r, struct conn *c)
 	j->helo = smtp_session_helo(c->ss);
 	j->tls = c->ssl ? c->tls_desc : NULL;
 	j->listener = c->l->name;
+	j->auth_user = smtp_session_authenticated(c->ss) ? smtp_session_auth_user(c->ss) : NULL;
 	j->owner = c;
 	j->received_us = store_now_us();
 	c->paused = 1;
@@ -392,6 +416,35 @@ conn_track(struct receiver *r, struct conn *c)
 	return 1;
 }
 
+/* conn_auth - check the credentials of a pending AUTH against the users file (read again if it
+ * changed); a client address with smtp_auth_fail_max failures in the window is locked out. */
+static void
+conn_auth(struct receiver *r, struct conn *c)
+{
+	const char *user = smtp_session_auth_user(c->ss);
+	const char *shown = user && secret_name_valid(user) ? user : "(not a user name)";
+	int64_t now = (int64_t)time(NULL);
+	char err[VL_ERRLEN];
+	unsigned retry;
+
+	if (ratelimit_blocked(r->auth_fails, c->client, now, &retry)) {
+		log_info("client=%s AUTH locked out for %u s more", c->client, retry);
+		smtp_session_auth_result(c->ss, SMTP_AUTH_LOCKED);
+		return;
+	}
+	if (smtp_users_refresh(&r->users, r->users_path, err) != VL_OK)
+		log_warnx("smtp_auth: %s; no user can authenticate until it is mended", err);
+	const char *pass = smtp_session_auth_pass(c->ss);
+	if (user && pass && smtp_users_check(&r->users, user, pass)) {
+		log_info("client=%s authenticated user=%s", c->client, user);
+		smtp_session_auth_result(c->ss, SMTP_AUTH_OK);
+		return;
+	}
+	log_info("client=%s AUTH failed user=%s failures=%u", c->client, shown,
+		 ratelimit_fail(r->auth_fails, c->client, now));
+	smtp_session_auth_result(c->ss, SMTP_AUTH_FAILED);
+}
+
 /* conn_process - feed pending input to the session until it pauses or needs more. */
 static void
 conn_process(struct receiver *r, struct conn *c)
@@ -413,7 +466,7 @@ conn_process(struct receiver *r, struct conn *c)
 		} else if (ev == SMTP_EV_STARTTLS) {
 			conn_start_tls(r, c);
 		} else if (ev == SMTP_EV_AUTH) {
-			smtp_session_auth_result(c->ss, 0); /* no user store yet: refuse */
+			conn_auth(r, c);
 			conn_take_output(c);
 		} else if (ev == SMTP_EV_QUIT || ev == SMTP_EV_CLOSE) {
 			c->closing = 1;

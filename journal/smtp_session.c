@@ -1275,7 +1275,7 @@ smtp_session_tls_started(struct smtp_session *s, const char *version_cipher)
 }
 
 void
-smtp_session_auth_result(struct smtp_session *s, int ok)
+smtp_session_auth_result(struct smtp_session *s, enum smtp_auth_verdict v)
 {
 	if (s->state != SMTP_STATE_WAIT_AUTH)
 		return;
@@ -1285,14 +1285,17 @@ smtp_session_auth_result(struct smtp_session *s, int ok)
 	s->auth_pass = NULL;
 	s->auth_pass_len = 0;
 	smtp_enter_state(s, SMTP_STATE_HELO);
-	if (ok) {
+	if (v == SMTP_AUTH_OK) {
 		s->authenticated = 1;
 		smtp_reply(s, "235 2.7.0 Authentication successful");
 		return;
 	}
 	free(s->auth_user);
 	s->auth_user = NULL;
-	smtp_error(s, "535 5.7.8 Error: authentication credentials invalid");
+	if (v == SMTP_AUTH_LOCKED)
+		smtp_close(s, "Error: too many failed authentications, try again later");
+	else
+		smtp_error(s, "535 5.7.8 Error: authentication credentials invalid");
 }
 
 const char *

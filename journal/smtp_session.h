@@ -87,9 +87,16 @@ void smtp_session_message_done(struct smtp_session *s, enum vl_err result);
  * expects EHLO/LHLO again (RFC 3207 §4.2). Ignored unless STARTTLS is pending. */
 void smtp_session_tls_started(struct smtp_session *s, const char *version_cipher);
 
-/* smtp_session_auth_result - the verdict on the credentials of SMTP_EV_AUTH: 235 2.7.0 or
- * 535 5.7.8 is queued and the password is wiped. Ignored unless AUTH is pending. */
-void smtp_session_auth_result(struct smtp_session *s, int ok);
+/* The verdict on the credentials of SMTP_EV_AUTH. */
+enum smtp_auth_verdict {
+	SMTP_AUTH_FAILED = 0, /* 535 5.7.8 */
+	SMTP_AUTH_OK = 1,     /* 235 2.7.0 */
+	SMTP_AUTH_LOCKED = 2, /* too many failures from this client: 421 4.7.0, then close */
+};
+
+/* smtp_session_auth_result - answer the pending AUTH with verdict v; the password is wiped.
+ * Ignored unless AUTH is pending. */
+void smtp_session_auth_result(struct smtp_session *s, enum smtp_auth_verdict v);
 
 /* The message of the last SMTP_EV_MESSAGE. Everything is borrowed and valid until
  * smtp_session_message_done. */

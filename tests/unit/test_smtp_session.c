@@ -32,7 +32,7 @@ struct sc {
 	size_t spool_mem;     /* 0: 1 MiB */
 	const char *spool_dir;
 	enum vl_err result; /* given to every message_done */
-	int auth_ok;	    /* given to every auth_result */
+	enum smtp_auth_verdict auth_ok; /* given to every auth_result */
 	const char *in;
 	size_t in_len;
 	const char *in2; /* sent after the TLS handshake (F_NOSPLIT only) */
@@ -785,6 +785,12 @@ static const struct sc auth_cases[] = {
 			    "501 5.5.2 Error: malformed PLAIN response\r\n" R_MAIL
 			    "503 5.5.1 Error: AUTH not allowed in a transaction\r\n",
 	 .events = "T"},
+	{.name = "AUTH locked out: 421 and nothing more is read", .flags = F_TLS | F_AUTH | F_NOSPLIT,
+	 .auth_ok = SMTP_AUTH_LOCKED, IN(TLS_EHLO_IN),
+	 IN2("EHLO c\r\nAUTH PLAIN AHVzZXIAc2VjcmV0\r\nNOOP\r\n"),
+	 .want = TLS_EHLO_R EHLO_R_AUTH "421 4.7.0 mx.test Error: too many failed authentications, "
+					"try again later, closing connection\r\n",
+	 .events = "TAC", .auth = "user/secret\n"},
 	{.name = "auth_required refuses MAIL until AUTH",
 	 .flags = F_TLS | F_AUTH | F_AUTHREQ | F_NOSPLIT, .auth_ok = 1, IN(TLS_EHLO_IN),
 	 IN2("EHLO c\r\nMAIL FROM:<a@x>\r\nAUTH PLAIN AHVzZXIAc2VjcmV0\r\nMAIL FROM:<a@x>\r\n"),
