@@ -1271,20 +1271,51 @@ out:
 	return rc;
 }
 
+/* store_commit_unlock - COMMIT and release the ledger lock in one round trip: one simple-query
+ * string, whose unlock PostgreSQL skips when the COMMIT fails. *unlocked says whether it ran. */
+static enum vl_err
+store_commit_unlock(struct store *s, int *unlocked, char *err)
+{
+	enum vl_err rc = VL_OK;
+	PGresult *r;
+
+	*unlocked = 0;
+	if (!PQsendQuery(s->conn, "COMMIT; SELECT pg_advisory_unlock(" LEDGER_LOCK_KEY ")"))
+		return vl_err_set(err, VL_ERR_DB, "commit: %s", PQerrorMessage(s->conn));
+	for (int k = 0; (r = PQgetResult(s->conn)) != NULL; k++) {
+		ExecStatusType st = PQresultStatus(r);
+
+		/* A COMMIT that answers ROLLBACK (an aborted transaction) committed nothing. */
+		if (k == 0 && (st != PGRES_COMMAND_OK || strcmp(PQcmdStatus(r), "COMMIT") != 0) &&
+		    rc == VL_OK)
+			rc = vl_err_set(err, VL_ERR_DB, "commit: %s",
+					st == PGRES_COMMAND_OK ? "rolled back"
+							       : PQresultErrorMessage(r));
+		else if (k == 1 && st == PGRES_TUPLES_OK)
+			*unlocked = 1;
+		PQclear(r);
+	}
+	return rc;
+}
+
 /* store_rows_finish - read every result of store_rows_send's pipeline, leave pipeline mode,
  * then COMMIT when every statement succeeded and synced (the segment's fdatasync) is VL_OK,
- * else ROLLBACK. sent is store_rows_send's result; err keeps the first error. */
+ * else ROLLBACK. With release set the COMMIT releases the ledger lock too (*unlocked says
+ * whether it did). sent is store_rows_send's result; err keeps the first error. */
 static enum vl_err
 store_rows_finish(struct store *s, struct store_pipe *p, enum vl_err sent, enum vl_err synced,
-		  char *err)
+		  int release, int *unlocked, char *err)
 {
 	enum vl_err rc = sent != VL_OK ? sent : synced;
 
+	*unlocked = 0;
 	if (PQpipelineStatus(s->conn) == PQ_PIPELINE_OFF)
 		return rc; /* failed before the pipeline began: nothing is open */
 	/* Each statement's result is followed by a NULL; the sync point ends the pipeline. */
 	rc = pipe_collect(s, p->what, p->n, NULL, 0, rc, err);
-	if (rc == VL_OK)
+	if (rc == VL_OK && release)
+		rc = store_commit_unlock(s, unlocked, err);
+	else if (rc == VL_OK)
 		rc = exec_params(s->conn, "COMMIT", 0, NULL, NULL, err, "commit");
 	else
 		PQclear(PQexec(s->conn, "ROLLBACK"));
@@ -1398,12 +1429,20 @@ fail:
 	return rc;
 }
 
+/* store_seal_due - the open segment has reached segment_max_mb: seal it after this batch. */
+static int
+store_seal_due(const struct store *s)
+{
+	return segment_end(s->seg) >= (uint64_t)s->cfg->segment_max_mb << 20;
+}
+
 enum vl_err
 store_commit(struct store *s, const struct store_result **results, size_t *n, char *err)
 {
 	struct store_rows w = {0};
 	struct store_pipe pipe;
 	int64_t at_us = store_now_us();
+	int unlocked = 0;
 	enum vl_err rc;
 
 	*results = s->results;
@@ -1426,7 +1465,8 @@ store_commit(struct store *s, const struct store_result **results, size_t *n, ch
 		synced = store_sync(s, sync_err);
 		if (synced != VL_OK && sent == VL_OK && err)
 			snprintf(err, VL_ERRLEN, "%s", sync_err);
-		rc = store_rows_finish(s, &pipe, sent, synced, err);
+		/* Sealing a full segment appends to the ledger: it keeps the lock until then. */
+		rc = store_rows_finish(s, &pipe, sent, synced, !store_seal_due(s), &unlocked, err);
 	}
 	if (rc != VL_OK) {
 		s->seg_unclean = 1;
@@ -1435,7 +1475,7 @@ store_commit(struct store *s, const struct store_result **results, size_t *n, ch
 	}
 	s->committed_end = segment_end(s->seg);
 	s->pending_abandon.set = 0;
-	if (segment_end(s->seg) >= (uint64_t)s->cfg->segment_max_mb << 20) {
+	if (store_seal_due(s)) {
 		char detail[VL_ERRLEN];
 
 		/* The batch is durable whatever happens to sealing; a failed seal is retried. */
@@ -1443,7 +1483,8 @@ store_commit(struct store *s, const struct store_result **results, size_t *n, ch
 			log_warnx("seal segment: %s", detail);
 	}
 out:
-	store_ledger_unlock(s);
+	if (!unlocked)
+		store_ledger_unlock(s);
 out_unlocked:
 	rows_free(&w);
 	for (size_t i = 0; i < s->nitems; i++)

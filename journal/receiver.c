@@ -45,7 +45,6 @@ struct conn {
 	int in_tx;   /* counted in receiver.expected: a message may be under way */
 	time_t last;
 	const struct listener *l;
-	int outsider; /* not from client_networks: admitted only to authenticate (smtp_auth) */
 	char client[64];
 	char tls_desc[96];
 	struct ingest_job job;
@@ -253,7 +252,7 @@ conn_new(struct receiver *r, const struct listener *l, int fd, const struct sock
 		.max_rcpts = RECEIVER_MAX_RCPTS,
 		.tls_available = r->tls != NULL && !l->unix_socket,
 		.auth_available = r->cfg->smtp_auth && r->tls != NULL && !l->unix_socket,
-		.auth_required = outsider,
+		.auth_required = outsider, /* not from client_networks: admitted to authenticate */
 		.spool_dir = r->spool_dir,
 		.spool_mem_max = RECEIVER_SPOOL_MEM,
 	};
@@ -269,7 +268,6 @@ conn_new(struct receiver *r, const struct listener *l, int fd, const struct sock
 	}
 	c->fd = fd;
 	c->l = l;
-	c->outsider = outsider;
 	c->last = time(NULL);
 	c->events = ev.events;
 	listen_format(sa, c->client, sizeof(c->client));
