@@ -79,6 +79,8 @@ metrics_write_ingest(struct buf *out, const struct metrics *m)
 		ROW(rejected, "Messages answered 5xx (too large, malformed)."),
 		ROW(journal_reports, "Journal reports unwrapped."),
 		ROW(batches, "Group commits: one fdatasync and one transaction each."),
+		ROW(auth_ok, "SMTP AUTHs that succeeded."),
+		ROW(auth_failed, "SMTP AUTHs refused: wrong credentials, or the client locked out."),
 #undef ROW
 	};
 

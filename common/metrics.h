@@ -31,6 +31,8 @@ struct metrics {
 	atomic_uint_fast64_t ingest_rejected;	    /* 5xx replies to a message (size, syntax) */
 	atomic_uint_fast64_t ingest_journal_reports; /* journal reports unwrapped */
 	atomic_uint_fast64_t ingest_batches;	    /* group commits (fdatasync + transaction) */
+	atomic_uint_fast64_t ingest_auth_ok;	    /* SMTP AUTHs that succeeded */
+	atomic_uint_fast64_t ingest_auth_failed;    /* SMTP AUTHs refused (535, or 421 locked out) */
 	struct metrics_hist ingest_commit_seconds;  /* one group commit, fdatasync to COMMIT */
 };
 

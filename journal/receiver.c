@@ -427,6 +427,8 @@ conn_auth(struct receiver *r, struct conn *c)
 
 	if (ratelimit_blocked(r->auth_fails, c->client, now, &retry)) {
 		log_info("client=%s AUTH locked out for %u s more", c->client, retry);
+		if (r->m)
+			metrics_add(&r->m->ingest_auth_failed, 1);
 		smtp_session_auth_result(c->ss, SMTP_AUTH_LOCKED);
 		return;
 	}
@@ -435,11 +437,15 @@ conn_auth(struct receiver *r, struct conn *c)
 	const char *pass = smtp_session_auth_pass(c->ss);
 	if (user && pass && smtp_users_check(&r->users, user, pass)) {
 		log_info("client=%s authenticated user=%s", c->client, user);
+		if (r->m)
+			metrics_add(&r->m->ingest_auth_ok, 1);
 		smtp_session_auth_result(c->ss, SMTP_AUTH_OK);
 		return;
 	}
 	log_info("client=%s AUTH failed user=%s failures=%u", c->client, shown,
 		 ratelimit_fail(r->auth_fails, c->client, now));
+	if (r->m)
+		metrics_add(&r->m->ingest_auth_failed, 1);
 	smtp_session_auth_result(c->ss, SMTP_AUTH_FAILED);
 }
 

@@ -6,7 +6,8 @@
 # name the user (also after rebuild-index); a wrong secret gets 535; users added and removed
 # while serve runs take effect without a restart; failures past smtp_auth_fail_max get 421;
 # Unix-socket LMTP needs no AUTH; the secret is in no file, log or audit row; every change is
-# audited. Then, loopback back in client_networks: mail without AUTH is accepted, with no user.
+# audited, and /metrics counts AUTHs. Then, loopback back in client_networks: mail without AUTH
+# is accepted, with no user.
 . "$(dirname "$0")/lib.sh"
 
 . "$IT_DIR/serve.sh"
@@ -164,6 +165,12 @@ sql "select action || ':' || target from audit where action like 'smtp_user.%' o
 [ "$(tr '\n' ' ' <"$W/audit.out")" = "smtp_user.add:relay1 smtp_user.add:relay2 smtp_user.remove:relay1 " ] &&
 	! grep -q -e "$S1" -e "$S2" "$W/audit.out"
 verdict "smtp-user add/remove leave audit rows (and no secret)" $? "$(tr '\n' ' ' <"$W/audit.out")"
+HP=$(sed -n 's/^http_listen *= *127\.0\.0\.1://p' "$D/vellum.conf")
+curl -s --max-time 30 "http://127.0.0.1:$HP/metrics" >"$W/metrics.out"
+ok=$(sed -n 's/^vellum_ingest_auth_ok_total //p' "$W/metrics.out")
+bad=$(sed -n 's/^vellum_ingest_auth_failed_total //p' "$W/metrics.out")
+[ "$ok" = 3 ] && [ "$bad" = 4 ]
+verdict "/metrics counts 3 AUTHs that succeeded and 4 refused (3 wrong, 1 locked out)" $? "ok=$ok failed=$bad"
 serve_stop_check "serve stops cleanly (no sanitizer report)"
 
 # ---- the user survives rebuild-index (it is in the sealed receipt) -----------------------------------
