@@ -14,7 +14,7 @@
 #include "vl_err.h"
 
 #define TOKEN_PREFIX "vlm_"
-#define TOKEN_TEXT_LEN (4 + SECRET_B64_LEN) /* "vlm_" + 43 base64url characters */
+#define TOKEN_TEXT_LEN (sizeof(TOKEN_PREFIX) - 1 + SECRET_B64_LEN) /* "vlm_" + 43 characters */
 #define TOKEN_HASH_LEN SECRET_HASH_LEN
 #define TOKEN_LOOKUP_LEN 8 /* leading hash bytes the row is found by */
 #define TOKEN_NAME_MAX SECRET_NAME_MAX

@@ -18,7 +18,7 @@
 #include "vl_err.h"
 
 #define SMTP_SECRET_PREFIX "vsm_"
-#define SMTP_SECRET_LEN (4 + SECRET_B64_LEN)
+#define SMTP_SECRET_LEN (sizeof(SMTP_SECRET_PREFIX) - 1 + SECRET_B64_LEN)
 #define SMTP_USERS_MAX 10000
 #define SMTP_USERS_LINE_MAX 256
 #define SMTP_USERS_FILE "smtp-users" /* under the data folder */
