@@ -1322,9 +1322,10 @@ store_rows_finish(struct store *s, struct store_pipe *p, enum vl_err sent, enum 
 	return rc;
 }
 
-/* store_ledger_unlock / store_ledger_lock - LEDGER_LOCK_KEY around a batch: disposal
- * (retention-policies/dispose.c) appends to the ledger too, so the head in memory is checked
- * against the database's under the lock, and taken from it when another appender moved it. */
+/* store_ledger_unlock / store_ledger_lock - LEDGER_LOCK_KEY around a dictionary's ledger entry
+ * (a batch takes it in store_begin_batch's pipeline and usually drops it with its COMMIT):
+ * disposal (retention-policies/dispose.c) appends to the ledger too, so the head in memory is
+ * taken from the database's under the lock, where another appender may have moved it. */
 static void
 store_ledger_unlock(struct store *s)
 {
