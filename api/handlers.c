@@ -54,7 +54,8 @@ audit_row(struct handler_ctx *ctx, const char *action, const char *target, json_
 	" 'envelope', (SELECT coalesce(json_agg(json_build_object('receipt', r.id, 'source',"      \
 	" r.source, 'received_at', " TS("r.received_at") ", 'mail_from', r.mail_from,"             \
 	" 'client_addr', r.client_addr, 'helo', r.helo, 'tls', r.tls, 'listener', r.listener,"     \
-	" 'auth_user', r.auth_user, 'journal_report', r.journal_report_id,"                        \
+	" 'auth_user', r.auth_user, 'xforward', r.xforward, 'journal_report',"                     \
+	" r.journal_report_id,"                                                                     \
 	" 'recipients', (SELECT coalesce(json_agg("                                               \
 	"json_build_object('address', e.address, 'role', e.role, 'orcpt', e.orcpt)"                \
 	" ORDER BY e.position), '[]'::json) FROM envelope_recipients e WHERE e.receipt_id = r.id))" \

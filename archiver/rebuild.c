@@ -309,17 +309,18 @@ rebuild_receipt_line(struct rebuild *rb, const char *line, size_t len, uint64_t 
 	const char *v[] = {rid,		     mid,		rv,	 jstr(o, "source"),
 			   jstr(o, "origin"), jstr(o, "mail_from"), jstr(o, "client_addr"),
 			   jstr(o, "helo"),   jstr(o, "tls"),	jstr(o, "listener"), segs, offs, idx, h,
-			   report ? rep : NULL, jstr(o, "auth_user")};
+			   report ? rep : NULL, jstr(o, "auth_user"), jstr(o, "xforward")};
 	/* A receipt of a disposed message (its batch's record lives on for the others) is not
 	 * restored: no message row is there for it. */
 	int added = 0;
 	if ((rc = exec_count(rb,
 			     "INSERT INTO receipts (id, message_id, received_at, source, origin,"
 			     " mail_from, client_addr, helo, tls, listener, segment_id, record_offset,"
-			     " record_index, sha256, journal_report_id, auth_user) SELECT $1, $2,"
-			     " vellum_ts($3), $4, coalesce($5, ''), $6, $7, $8, $9, $10, $11, $12, $13,"
-			     " $14, $15, $16 WHERE EXISTS (SELECT 1 FROM messages WHERE id = $2::int8)",
-			     16, v, &added, err)) != VL_OK)
+			     " record_index, sha256, journal_report_id, auth_user, xforward) SELECT $1,"
+			     " $2, vellum_ts($3), $4, coalesce($5, ''), $6, $7, $8, $9, $10, $11, $12,"
+			     " $13, $14, $15, $16, $17"
+			     " WHERE EXISTS (SELECT 1 FROM messages WHERE id = $2::int8)",
+			     17, v, &added, err)) != VL_OK)
 		goto out;
 	if (!added) {
 		rb->n->receipts_skipped++;

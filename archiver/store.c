@@ -37,7 +37,8 @@
 struct store_item {
 	struct store_source src;
 	struct msghdr hdr;
-	char *source, *origin, *mail_from, *client_addr, *helo, *tls, *listener, *auth_user;
+	char *source, *origin, *mail_from, *client_addr, *helo, *tls, *listener, *auth_user,
+		*xforward;
 	char **rcpts, **roles;
 	size_t nrcpts;
 	long report_slot; /* slot of the journal report it came in, or -1 */
@@ -83,7 +84,7 @@ struct store_rows {
 	struct pgarr m_id, m_recv, m_addr, m_sha, m_size, m_from, m_to, m_cc, m_subj, m_date,
 		m_msgid, m_perr;
 	struct pgarr r_id, r_msg, r_recv, r_src, r_origin, r_from, r_client, r_helo, r_tls,
-		r_listener, r_off, r_idx, r_sha, r_report, r_auth;
+		r_listener, r_off, r_idx, r_sha, r_report, r_auth, r_xforward;
 	struct pgarr e_rid, e_pos, e_addr, e_role;
 	struct pgarr l_seq, l_kind, l_at, l_subj, l_prev, l_hash;
 	/* messages archived before that got a receipt: each envelope address of the receipt as
@@ -405,6 +406,7 @@ store_item_clear(struct store_item *it)
 	free(it->tls);
 	free(it->listener);
 	free(it->auth_user);
+	free(it->xforward);
 	for (size_t i = 0; i < it->nrcpts; i++) {
 		free(it->rcpts[i]);
 		free(it->roles[i]);
@@ -521,6 +523,7 @@ store_add(struct store *s, const struct store_source *src, const struct store_re
 	it->tls = dup_bounded(r->tls);
 	it->listener = dup_bounded(r->listener);
 	it->auth_user = dup_bounded(r->auth_user);
+	it->xforward = dup_bounded(r->xforward);
 	it->nrcpts = r->nrcpts;
 	it->rcpts = xcalloc(r->nrcpts + 1, sizeof(char *));
 	it->roles = xcalloc(r->nrcpts + 1, sizeof(char *));
@@ -707,8 +710,11 @@ store_receipt_json(const struct store_item *it, const struct store_result *res,
 	OPT(helo);
 	OPT(tls);
 	OPT(listener);
-	if (it->auth_user) /* only then: receipts of unauthenticated mail keep their old form */
+	/* Only when set: receipts without them keep their old form. */
+	if (it->auth_user)
 		OPT(auth_user);
+	if (it->xforward)
+		OPT(xforward);
 #undef OPT
 	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
@@ -980,6 +986,7 @@ rows_add_receipt(struct store_rows *w, const struct store_item *it,
 	pgarr_text(&w->r_tls, it->tls);
 	pgarr_text(&w->r_listener, it->listener);
 	pgarr_text(&w->r_auth, it->auth_user);
+	pgarr_text(&w->r_xforward, it->xforward);
 	pgarr_int64(&w->r_off, (int64_t)it->receipt_off);
 	pgarr_int64(&w->r_idx, it->receipt_index);
 	if (it->report_slot >= 0)
@@ -1080,11 +1087,12 @@ static const char SQL_MESSAGES[] =
 static const char SQL_RECEIPTS[] =
 	"INSERT INTO receipts (id, message_id, received_at, source, origin, mail_from, client_addr,"
 	" helo, tls, listener, segment_id, record_offset, record_index, sha256, journal_report_id,"
-	" auth_user)"
-	" SELECT i, m, vellum_ts(rv), src, o, mf, ca, he, tl, li, $13, off, ix, h, jr, au"
+	" auth_user, xforward)"
+	" SELECT i, m, vellum_ts(rv), src, o, mf, ca, he, tl, li, $13, off, ix, h, jr, au, xf"
 	" FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::text[], $6::text[],"
 	" $7::text[], $8::text[], $9::text[], $10::text[], $11::int8[], $12::bytea[], $14::int4[],"
-	" $15::int8[], $16::text[]) AS t(i, m, rv, src, o, mf, ca, he, tl, li, off, h, ix, jr, au)";
+	" $15::int8[], $16::text[], $17::text[])"
+	" AS t(i, m, rv, src, o, mf, ca, he, tl, li, off, h, ix, jr, au, xf)";
 static const char SQL_RCPTS[] =
 	"INSERT INTO envelope_recipients (receipt_id, position, address, role)"
 	" SELECT * FROM unnest($1::int8[], $2::int4[], $3::text[], $4::text[])";
@@ -1227,8 +1235,9 @@ store_rows_send(struct store *s, struct store_pipe *p, struct store_rows *w, int
 				   pgarr_str(&w->r_tls),    pgarr_str(&w->r_listener),
 				   pgarr_str(&w->r_off),    pgarr_str(&w->r_sha),
 				   seg,		    pgarr_str(&w->r_idx),
-				   pgarr_str(&w->r_report), pgarr_str(&w->r_auth)};
-		if ((rc = pipe_send(s, p, SQL_RECEIPTS, 16, r, err, "insert receipts")) != VL_OK)
+				   pgarr_str(&w->r_report), pgarr_str(&w->r_auth),
+				   pgarr_str(&w->r_xforward)};
+		if ((rc = pipe_send(s, p, SQL_RECEIPTS, 17, r, err, "insert receipts")) != VL_OK)
 			goto out;
 	}
 	if (w->e_rid.n) {

@@ -34,6 +34,7 @@ struct store_receipt {
 	size_t nrcpts;
 	const char *client_addr, *helo, *tls, *listener;
 	const char *auth_user; /* the SMTP AUTH identity the client proved, or NULL */
+	const char *xforward;  /* what the relay said of its client (XFORWARD), or NULL */
 	int64_t received_us; /* 0: now */
 	int has_report;	     /* this message was unwrapped from a journal report ... */
 	size_t report_slot;  /* ... staged in the same batch at this slot */

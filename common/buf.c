@@ -200,8 +200,8 @@ hex_encode(char *out, const uint8_t *in, size_t n)
 	out[2 * n] = 0;
 }
 
-static int
-hex_nibble(char c)
+int
+hex_value(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -218,7 +218,7 @@ hex_decode(uint8_t *out, size_t n, const char *in)
 	if (strlen(in) != 2 * n)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hex_nibble(in[2 * i]), lo = hex_nibble(in[2 * i + 1]);
+		int hi = hex_value(in[2 * i]), lo = hex_value(in[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

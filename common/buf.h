@@ -43,6 +43,8 @@ void put_u64be(uint8_t *p, uint64_t v);
 
 /* hex_encode - write 2*n lowercase hex digits and a NUL into out (2*n+1 bytes). */
 void hex_encode(char *out, const uint8_t *in, size_t n);
+/* hex_value - the value of hex digit c (either case), or -1. */
+int hex_value(int c);
 /* hex_decode - parse exactly 2*n hex digits of in into out; -1 on any other input. */
 int hex_decode(uint8_t *out, size_t n, const char *in);
 

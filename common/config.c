@@ -67,6 +67,9 @@ static const struct config_key {
 	INT(smtp_auth_fail_max, "5", 1, 100000,
 	    "Failed SMTP AUTHs allowed per client address per window; then 421 4.7.0 and close."),
 	INT(smtp_auth_fail_window_s, "300", 1, 86400, "The window of smtp_auth_fail_max."),
+	INT(smtp_xforward, "1", 0, 1,
+	    "1: accept Postfix's XFORWARD from admitted clients and keep what it says about the\n"
+	    "upstream client in each receipt, beside what Vellum saw itself. 0: refuse it (550)."),
 	INT(max_connections, "2000", 1, 100000,
 	    "SMTP/LMTP connections at once; one more gets 421 4.7.0 and is closed."),
 	INT(command_timeout_s, "300", 1, 3600,

@@ -31,6 +31,7 @@ struct vl_config {
 	int64_t smtp_auth;
 	int64_t smtp_auth_fail_max;
 	int64_t smtp_auth_fail_window_s;
+	int64_t smtp_xforward;
 	int64_t max_connections;
 	int64_t command_timeout_s;
 	int64_t data_timeout_s;

@@ -90,6 +90,7 @@ add_plain(struct store *st, const struct ingest_job *job, const uint8_t *raw, ch
 				  .helo = job->helo,
 				  .tls = job->tls,
 				  .auth_user = job->auth_user,
+				  .xforward = job->xforward,
 				  .listener = job->listener,
 				  .received_us = job->received_us};
 	rc = store_add(st, &job->src, &r, &slot, err);
@@ -146,6 +147,7 @@ ingest_unwrap_and_add(struct store *st, struct ingest_job *job, char *err)
 				  .helo = job->helo,
 				  .tls = job->tls,
 				  .auth_user = job->auth_user,
+				  .xforward = job->xforward,
 				  .listener = job->listener,
 				  .received_us = job->received_us,
 				  .has_report = 1,

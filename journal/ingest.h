@@ -26,6 +26,7 @@ struct ingest_job {
 	size_t nrcpts;
 	const char *client_addr, *helo, *tls, *listener;
 	const char *auth_user; /* who authenticated (SMTP AUTH), or NULL */
+	const char *xforward;  /* the relay's XFORWARD attributes (xforward_text), or NULL */
 	int64_t received_us;
 	/* Out. */
 	enum vl_err result;

@@ -253,6 +253,7 @@ conn_new(struct receiver *r, const struct listener *l, int fd, const struct sock
 		.tls_available = r->tls != NULL && !l->unix_socket,
 		.auth_available = r->cfg->smtp_auth && r->tls != NULL && !l->unix_socket,
 		.auth_required = outsider, /* not from client_networks: admitted to authenticate */
+		.xforward_available = r->cfg->smtp_xforward != 0,
 		.spool_dir = r->spool_dir,
 		.spool_mem_max = RECEIVER_SPOOL_MEM,
 	};
@@ -356,6 +357,7 @@ conn_submit(struct receiver *r, struct conn *c)
 	j->tls = c->ssl ? c->tls_desc : NULL;
 	j->listener = c->l->name;
 	j->auth_user = smtp_session_authenticated(c->ss) ? smtp_session_auth_user(c->ss) : NULL;
+	j->xforward = smtp_session_xforward(c->ss);
 	j->owner = c;
 	j->received_us = store_now_us();
 	c->paused = 1;

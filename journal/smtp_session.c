@@ -17,6 +17,7 @@
 #include "smtp_session.h"
 #include "spool.h"
 #include "vl_err.h"
+#include "xforward.h"
 
 enum smtp_state {
 	SMTP_STATE_NEW,		 /* greeted; EHLO/HELO/LHLO expected */
@@ -69,6 +70,8 @@ struct smtp_tx {
 	int smtputf8;
 	int bdat;	      /* BDAT was used: DATA is no longer allowed */
 	enum vl_err data_err; /* the first failure while receiving the body; the rest is drained */
+	struct xforward xf;   /* XFORWARD before MAIL: the upstream client, as the relay says */
+	char *xf_text;	      /* its canonical text, or NULL */
 };
 
 struct smtp_session {
@@ -221,6 +224,8 @@ smtp_tx_reset(struct smtp_session *s)
 	}
 	free(tx->rcpts);
 	free(tx->orcpts);
+	xforward_clear(&tx->xf);
+	free(tx->xf_text);
 	memset(tx, 0, sizeof(*tx));
 	spool_reset(s->body);
 }
@@ -271,18 +276,6 @@ static int
 smtp_word_eq(const char *p, size_t len, const char *word)
 {
 	return strlen(word) == len && strncasecmp(p, word, len) == 0;
-}
-
-static int
-smtp_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static char *
@@ -442,8 +435,8 @@ smtp_decode_orcpt(const char *v, size_t len)
 
 			if (i + 2 >= len)
 				goto bad;
-			hi = smtp_hexval(v[i + 1]);
-			lo = smtp_hexval(v[i + 2]);
+			hi = hex_value(v[i + 1]);
+			lo = hex_value(v[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				goto bad;
 			c = (unsigned char)(hi << 4 | lo);
@@ -454,7 +447,7 @@ smtp_decode_orcpt(const char *v, size_t len)
 			size_t j = i + 3, digits = 0;
 
 			for (; j < len && v[j] != '}' && digits < 6; j++, digits++) {
-				int h = smtp_hexval(v[j]);
+				int h = hex_value(v[j]);
 
 				if (h < 0)
 					goto bad;
@@ -529,20 +522,23 @@ smtp_proceed_ehlo(struct smtp_session *s, const char *args)
 		kw[n++] = "STARTTLS";
 	if (s->p.auth_available && s->tls != NULL)
 		kw[n++] = "AUTH PLAIN";
+	if (s->p.xforward_available)
+		kw[n++] = XFORWARD_EHLO;
 	for (size_t i = 0; i < n; i++)
 		smtp_reply(s, "250%c%s", i + 1 < n ? '-' : ' ', kw[i]);
 }
 
+/* smtp_check_between_tx - MAIL and XFORWARD: after HELO, outside a transaction (else the reply
+ * busy), and after STARTTLS and AUTH where those are required. */
 static int
-smtp_check_mail(struct smtp_session *s, const char *args)
+smtp_check_between_tx(struct smtp_session *s, const char *busy)
 {
-	(void)args;
 	if (s->state == SMTP_STATE_NEW) {
 		smtp_error(s, "503 5.5.1 Error: send %s first", s->p.lmtp ? "LHLO" : "HELO/EHLO");
 		return 0;
 	}
 	if (s->state != SMTP_STATE_HELO) {
-		smtp_error(s, "503 5.5.1 Error: nested MAIL command");
+		smtp_error(s, "%s", busy);
 		return 0;
 	}
 	if (s->p.tls_required && s->tls == NULL) {
@@ -554,6 +550,13 @@ smtp_check_mail(struct smtp_session *s, const char *args)
 		return 0;
 	}
 	return 1;
+}
+
+static int
+smtp_check_mail(struct smtp_session *s, const char *args)
+{
+	(void)args;
+	return smtp_check_between_tx(s, "503 5.5.1 Error: nested MAIL command");
 }
 
 static void
@@ -838,7 +841,7 @@ smtp_proceed_help(struct smtp_session *s, const char *args)
 {
 	(void)args;
 	smtp_reply(s, "214 2.0.0 Commands: %s MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP "
-		      "STARTTLS AUTH",
+		      "STARTTLS AUTH XFORWARD",
 		   s->p.lmtp ? "LHLO" : "EHLO HELO");
 }
 
@@ -990,6 +993,32 @@ smtp_auth_input(struct smtp_session *s, const char *line)
 	smtp_auth_plain(s, line);
 }
 
+/* XFORWARD (Postfix) sets attributes of the next transaction, so it is taken where MAIL is. */
+static int
+smtp_check_xforward(struct smtp_session *s, const char *args)
+{
+	(void)args;
+	if (!s->p.xforward_available) {
+		smtp_error(s, "550 5.7.0 Error: insufficient authorization");
+		return 0;
+	}
+	return smtp_check_between_tx(s, "503 5.5.1 Error: MAIL transaction in progress");
+}
+
+static void
+smtp_proceed_xforward(struct smtp_session *s, const char *args)
+{
+	const char *why = xforward_apply(&s->tx.xf, args);
+
+	if (why) {
+		smtp_error(s, "%s", why);
+		return;
+	}
+	free(s->tx.xf_text);
+	s->tx.xf_text = xforward_text(&s->tx.xf);
+	smtp_reply(s, "250 2.0.0 Ok");
+}
+
 static const struct smtp_command smtp_commands[] = {
 	{"EHLO", SMTP_CMD_SMTP, smtp_check_helo, smtp_proceed_ehlo},
 	{"HELO", SMTP_CMD_SMTP, smtp_check_helo, smtp_proceed_helo},
@@ -1005,6 +1034,7 @@ static const struct smtp_command smtp_commands[] = {
 	{"HELP", 0, NULL, smtp_proceed_help},
 	{"STARTTLS", 0, smtp_check_starttls, smtp_proceed_starttls},
 	{"AUTH", 0, smtp_check_auth, smtp_proceed_auth},
+	{"XFORWARD", 0, smtp_check_xforward, smtp_proceed_xforward},
 };
 
 /* smtp_command - one complete command line (without CRLF, NUL-terminated at len). */
@@ -1346,6 +1376,12 @@ const char *
 smtp_session_tls(const struct smtp_session *s)
 {
 	return s->tls;
+}
+
+const char *
+smtp_session_xforward(const struct smtp_session *s)
+{
+	return s->tx.xf_text;
 }
 
 const char *

@@ -30,6 +30,7 @@ struct smtp_params {
 	int tls_required;	/* refuse MAIL before STARTTLS with 530 5.7.0 */
 	int auth_available;	/* advertise and accept AUTH PLAIN, only under TLS */
 	int auth_required;	/* refuse MAIL before a successful AUTH with 530 5.7.0 */
+	int xforward_available; /* advertise and accept XFORWARD (xforward.h); else 550 5.7.0 */
 	const char *spool_dir;	/* where large messages spill (NULL: SPOOL_DIR_DEFAULT) */
 	size_t spool_mem_max;	/* body bytes kept in memory before spilling */
 	const char *log_tag;	/* put in every log line, e.g. the client address; may be NULL */
@@ -109,6 +110,9 @@ const char *const *smtp_session_rcpts(const struct smtp_session *s, size_t *n);
  * address for "rfc822;" (xtext decoded) and "utf-8;" (RFC 6533, \x{..} decoded), else the
  * parameter as sent ("type;value"). Same order and *n as smtp_session_rcpts. */
 const char *const *smtp_session_rcpt_orcpts(const struct smtp_session *s, size_t *n);
+/* smtp_session_xforward - the XFORWARD attributes sent before MAIL, canonical text
+ * (xforward_text), or NULL. */
+const char *smtp_session_xforward(const struct smtp_session *s);
 /* smtp_session_body - the message bytes exactly as received after dot-unstuffing (borrowed). */
 struct spool *smtp_session_body(const struct smtp_session *s);
 /* smtp_session_size - the body's length in bytes. */

@@ -140,6 +140,22 @@ it_db_start() {
 	IT_DB_STARTED=1
 }
 
+# rebuild_same QUERY - drop the database of $D, `rebuild-index`, start it again: 0 when QUERY
+# answers the same before and after and rebuild-index succeeded ($W/rebuild.before, .after,
+# .out keep the evidence).
+rebuild_same() {
+	sql "$1" >"$W/rebuild.before"
+	it_stop_db
+	rm -rf "$D/pg"
+	v rebuild-index >"$W/rebuild.out" 2>&1
+	_rc=$?
+	it_db_start
+	sql "$1" >"$W/rebuild.after"
+	[ "$_rc" -eq 0 ] && cmp -s "$W/rebuild.before" "$W/rebuild.after"
+}
+# rebuild_diff - what rebuild_same found different, on one line.
+rebuild_diff() { echo "$(excerpt "$W/rebuild.out") $(diff "$W/rebuild.before" "$W/rebuild.after" | head -4 | tr '\n' '|')"; }
+
 # manifest_messages [CORPUS-SUBDIR...] - "abs-path<TAB>bytes<TAB>sha256" of every message-kind
 # file in the given corpus folders' MANIFEST.tsv (all of them by default).
 manifest_messages() {

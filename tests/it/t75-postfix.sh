@@ -5,7 +5,8 @@
 # mail from swaks for two local recipients, discards their copies and hands the always_bcc copy
 # to Vellum over SMTP (STARTTLS opportunistic), then one over LMTP. The archive must hold each
 # message byte for byte as Postfix relayed it, with the envelope Postfix gave: MAIL FROM the
-# original sender, RCPT the journal address, TLS recorded for the SMTP copy.
+# original sender, RCPT the journal address, TLS recorded for the SMTP copy, and what Postfix
+# says of its own client (XFORWARD: swaks's address and HELO).
 . "$(dirname "$0")/lib.sh"
 
 . "$IT_DIR/serve.sh"
@@ -57,6 +58,9 @@ always_bcc = journal@vellum.archive
 transport_maps = inline:{ vellum.archive=smtp:[127.0.0.1]:$SMTP_PORT, lmtp.vellum.archive=lmtp:inet:127.0.0.1:$LMTP_PORT, example.test=discard: }
 smtp_tls_security_level = may
 lmtp_tls_security_level = none
+# Tell Vellum who Postfix's own client was (XFORWARD), as deploy/mta/postfix.md suggests.
+smtp_send_xforward_command = yes
+lmtp_send_xforward_command = yes
 smtp_dns_support_level = disabled
 maillog_file = $PF/maillog
 maillog_file_prefixes = $PF
@@ -119,6 +123,13 @@ v cat "$(sql "select 'sha256:' || encode(m.sha256, 'hex') from messages m join r
 grep -q '^Received: from client\.t75\.test' "$W/archived1.eml" &&
 	grep -q "^Subject: $SUBJ" "$W/archived1.eml" && grep -q 'A message Postfix must journal to Vellum' "$W/archived1.eml"
 verdict "vellum cat returns it with Postfix's Received: trace" $? "$(head -c 300 "$W/archived1.eml" | tr '\n' '|') $(cat "$W/cat1.err")"
+# XFORWARD: the receipt names swaks (Postfix's client) beside Postfix itself (the relay).
+xf=$(sql "select client_addr || '|' || coalesce(xforward, '<null>') from receipts where mail_from = 'alice@sender.test'")
+case $xf in
+"127.0.0.1|"*"ADDR=127.0.0.1 "*"PROTO=ESMTP HELO=client.t75.test IDENT="*) r=0 ;;
+*) r=1 ;;
+esac
+verdict "Postfix's XFORWARD is kept: the original client's ADDR, HELO and Postfix's queue id (IDENT)" $r "$xf"
 grep -q 'to=<journal@vellum\.archive>.*relay=127\.0\.0\.1\[127\.0\.0\.1\]:'"$SMTP_PORT"'.*status=sent (250 2\.0\.0' "$PF/maillog"
 verdict "Postfix logs status=sent with Vellum's 250 2.0.0" $? "$(grep 'journal@vellum' "$PF/maillog" | tail -n 2 | tr '\n' '|')"
 
@@ -134,6 +145,9 @@ verdict "Postfix delivers the journal copy to Vellum over LMTP" $? \
 journal_of dave@sender.test >"$W/j2"
 [ "$(wc -l <"$W/j2")" -eq 1 ] && grep -q -x 'dave@sender\.test|plain|lmtp|journal@lmtp\.vellum\.archive:rcpt' "$W/j2"
 verdict "LMTP receipt: MAIL FROM the original sender, RCPT the journal address" $? "$(tr '\n' '#' <"$W/j2")"
+xf=$(sql "select coalesce(xforward, '<null>') from receipts where mail_from = 'dave@sender.test'")
+case $xf in *"HELO=client.t75.test"*) r=0 ;; *) r=1 ;; esac
+verdict "over LMTP too (lmtp_send_xforward_command)" $r "$xf"
 
 # Nothing is left in Postfix's queue: every copy was acknowledged.
 pf_left=$(find "$PF/queue/active" "$PF/queue/deferred" "$PF/queue/incoming" -type f 2>/dev/null | wc -l)

@@ -608,7 +608,7 @@ static const struct sc seq_cases[] = {
 	 .want = GREET R_NOOP R_NOOP "252 2.5.2 Cannot VRFY user, but will accept message\r\n"
 				 "501 5.5.4 Syntax: VRFY address\r\n"
 				 "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT "
-				 "VRFY HELP STARTTLS AUTH\r\n"},
+				 "VRFY HELP STARTTLS AUTH XFORWARD\r\n"},
 	{.name = "QUIT stops reading", IN("QUIT\r\nNOOP\r\n"), .want = GREET R_BYE, .events = "Q"},
 	{.name = "unknown command, empty line, NUL in a command",
 	 IN("EXPN list\r\n\r\nNO\0OP\r\n"),
@@ -932,6 +932,75 @@ test_phase(void)
 	smtp_session_free(s);
 }
 
+/* feed_all - feed in whole (acting on nothing); the replies, appended to out. Returns the
+ * last event. */
+static enum smtp_event
+feed_all(struct smtp_session *s, const char *in, struct buf *out)
+{
+	size_t n = strlen(in), off = 0, used = 1;
+	enum smtp_event ev = SMTP_EV_NONE;
+	struct buf *o;
+
+	while (off < n && used && ev != SMTP_EV_MESSAGE) {
+		ev = smtp_session_feed(s, (const uint8_t *)in + off, n - off, &used);
+		off += used;
+	}
+	o = smtp_session_output(s);
+	buf_append(out, o->data, o->len);
+	buf_reset(o);
+	return ev;
+}
+
+/* XFORWARD: advertised and taken only when available, only between transactions, kept for
+ * the message after it and forgotten with it (and with RSET). */
+static void
+test_xforward(void)
+{
+	struct smtp_params p = {.hostname = "mx.test", .xforward_available = 1};
+	struct smtp_session *s = smtp_session_new(&p);
+	struct buf out = {0};
+
+	CHECK(feed_all(s, "XFORWARD ADDR=192.0.2.1\r\n", &out) == SMTP_EV_NONE &&
+		      strstr((char *)out.data, "503 5.5.1 Error: send HELO/EHLO first"),
+	      "before EHLO: 503");
+	buf_reset(&out);
+	feed_all(s, "EHLO relay.test\r\n", &out);
+	CHECK(strstr((char *)out.data, "250 XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE\r\n") !=
+		      NULL,
+	      "EHLO advertises XFORWARD");
+	buf_reset(&out);
+	feed_all(s, "XFORWARD NAME=c.example ADDR=192.0.2.1\r\nXFORWARD HELO=c PROTO=ESMTP\r\n"
+		    "XFORWARD BOGUS=1\r\n", &out);
+	CHECK(strcmp((char *)out.data, "250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n"
+				       "501 5.5.4 Bad XFORWARD attribute name\r\n") == 0,
+	      "two accepted, a bad one refused");
+	buf_reset(&out);
+	feed_all(s, "MAIL FROM:<a@x>\r\nXFORWARD ADDR=192.0.2.9\r\nRCPT TO:<b@y>\r\n", &out);
+	CHECK(strstr((char *)out.data, "503 5.5.1 Error: MAIL transaction in progress") != NULL,
+	      "inside a transaction: 503");
+	CHECK(feed_all(s, "DATA\r\nSubject: x\r\n\r\nbody\r\n.\r\n", &out) == SMTP_EV_MESSAGE,
+	      "message");
+	CHECK(smtp_session_xforward(s) &&
+		      strcmp(smtp_session_xforward(s), "NAME=c.example ADDR=192.0.2.1 PROTO=ESMTP HELO=c") ==
+			      0,
+	      "the message has the attributes sent before MAIL");
+	smtp_session_message_done(s, VL_OK);
+	CHECK(smtp_session_xforward(s) == NULL, "forgotten after the message");
+	feed_all(s, "XFORWARD ADDR=192.0.2.2\r\nRSET\r\n", &out);
+	CHECK(smtp_session_xforward(s) == NULL, "and by RSET");
+	smtp_session_free(s);
+
+	p.xforward_available = 0;
+	s = smtp_session_new(&p);
+	buf_reset(&out);
+	feed_all(s, "EHLO relay.test\r\nXFORWARD ADDR=192.0.2.1\r\n", &out);
+	CHECK(strstr((char *)out.data, "XFORWARD NAME") == NULL &&
+		      strstr((char *)out.data, "550 5.7.0 Error: insufficient authorization") != NULL,
+	      "not available: not advertised, 550");
+	smtp_session_free(s);
+	buf_free(&out);
+}
+
 UNIT_SUITE(smtp_session, {"greeting, EHLO, HELO, LHLO", test_hello},
 	   {"DATA bodies byte for byte", test_data}, {"LMTP per-recipient replies", test_lmtp},
 	   {"BDAT chunks", test_bdat}, {"limits", test_limits},
@@ -939,4 +1008,5 @@ UNIT_SUITE(smtp_session, {"greeting, EHLO, HELO, LHLO", test_hello},
 	   {"addresses and ORCPT", test_addresses}, {"STARTTLS", test_tls},
 	   {"STARTTLS consumed count", test_starttls_consumed}, {"AUTH PLAIN", test_auth},
 	   {"storage failures", test_failures}, {"paused and closed", test_closed_and_paused},
-	   {"backpressure", test_backpressure}, {"phase for timers and batching", test_phase})
+	   {"backpressure", test_backpressure}, {"phase for timers and batching", test_phase},
+	   {"XFORWARD", test_xforward})
