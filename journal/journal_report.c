@@ -576,6 +576,65 @@ part_infos_free(struct part_info *pi, size_t n)
 	free(pi);
 }
 
+static int
+is_message(const char *type)
+{
+	return !strcmp(type, "message/rfc822") || !strcmp(type, "message/global");
+}
+
+/* attached_read - the bytes of one attached message part pt (its header fields in pi): the range
+ * [*off, *off + *len) of raw when the part is stored unencoded, else decoded into *decoded.
+ * Returns NULL, or what is wrong with the part, worded to follow the part's name. */
+static const char *
+attached_read(const uint8_t *raw, const struct part *pt, const struct part_info *pi, size_t *off,
+	      size_t *len, struct buf *decoded)
+{
+	if (!pi->hdr_ok || pt->end <= pi->body)
+		return "is empty";
+	switch (pi->cte) {
+	case CTE_IDENTITY:
+		*off = pi->body;
+		*len = pt->end - pi->body;
+		return NULL;
+	case CTE_BASE64:
+	case CTE_QP:
+		cte_decode(decoded, raw + pi->body, pt->end - pi->body, pi->cte);
+		return decoded->len ? NULL : "decodes to nothing";
+	case CTE_UNKNOWN:
+		break;
+	}
+	return "has an unknown Content-Transfer-Encoding";
+}
+
+/* unwrap_attached - the original (part oi) and, when ci is a part, the decrypted copy. A bad
+ * original makes the report unreadable (parse_error); a bad copy only sets copy_problem, so the
+ * report and the original are still archived. */
+static void
+unwrap_attached(struct journal_report *r, const uint8_t *raw, const struct part *parts,
+		const struct part_info *pi, size_t oi, size_t ci)
+{
+	char what[160];
+	const char *bad;
+
+	bad = attached_read(raw, &parts[oi], &pi[oi], &r->orig_off, &r->orig_len,
+			    &r->orig_decoded);
+	if (bad != NULL) {
+		snprintf(what, sizeof(what), "attached original %s", bad);
+		fail(r, what);
+		return;
+	}
+	if (ci == SIZE_MAX)
+		return;
+	bad = attached_read(raw, &parts[ci], &pi[ci], &r->copy_off, &r->copy_len,
+			    &r->copy_decoded);
+	if (bad != NULL) {
+		snprintf(what, sizeof(what), "decrypted copy (second message/rfc822 part) %s", bad);
+		r->copy_problem = xstrdup(what);
+		r->copy_off = r->copy_len = 0;
+		buf_free(&r->copy_decoded);
+	}
+}
+
 /* unwrap - the body of journal_report_parse once the kind is known: split the top-level
  * multipart, read the report text, locate the original. Failures only set parse_error. */
 static void
@@ -586,7 +645,7 @@ unwrap(struct journal_report *r, const uint8_t *raw, size_t len, size_t body,
 	struct part_info *pi = NULL;
 	struct buf text = {0};
 	char *type, *boundary = NULL;
-	size_t n = 0, ti = SIZE_MAX, oi = SIZE_MAX;
+	size_t n = 0, ti = SIZE_MAX, oi = SIZE_MAX, ci = SIZE_MAX;
 	int closed, too_many, tnef = 0;
 
 	type = ctype_parse(ctype_value, &boundary, NULL);
@@ -612,9 +671,12 @@ unwrap(struct journal_report *r, const uint8_t *raw, size_t len, size_t body,
 		part_info_read(&pi[i], raw, &parts[i]);
 		if (ti == SIZE_MAX && !strcmp(pi[i].type, "text/plain"))
 			ti = i;
-		if (oi == SIZE_MAX && (!strcmp(pi[i].type, "message/rfc822") ||
-				       !strcmp(pi[i].type, "message/global")))
+		/* The first message part is the original, the second its decrypted copy;
+		 * any later one is ignored (see struct journal_report). */
+		if (is_message(pi[i].type) && oi == SIZE_MAX)
 			oi = i;
+		else if (is_message(pi[i].type) && ci == SIZE_MAX)
+			ci = i;
 		if (!strcmp(pi[i].type, "application/ms-tnef"))
 			tnef = 1;
 	}
@@ -641,37 +703,19 @@ unwrap(struct journal_report *r, const uint8_t *raw, size_t len, size_t body,
 	if (r->parse_error)
 		goto out;
 
-	/* The original: the first message/rfc822 part. With Exchange Online IRM a decrypted copy
-	 * may follow; XXX: only the first (what was sent) is given back. */
+	/* The original: the first message/rfc822 part (what was sent); with Exchange Online IRM
+	 * the second is its decrypted copy. */
 	if (oi == SIZE_MAX) {
 		fail(r, tnef ? "original attached as TNEF (application/ms-tnef), not unwrapped"
 			     : "report has no message/rfc822 part");
 		goto out;
 	}
-	if (!pi[oi].hdr_ok || parts[oi].end <= pi[oi].body) {
-		fail(r, "attached original is empty");
-		goto out;
-	}
-	switch (pi[oi].cte) {
-	case CTE_IDENTITY:
-		r->orig_off = pi[oi].body;
-		r->orig_len = parts[oi].end - pi[oi].body;
-		break;
-	case CTE_BASE64:
-	case CTE_QP:
-		cte_decode(&r->orig_decoded, raw + pi[oi].body, parts[oi].end - pi[oi].body,
-			   pi[oi].cte);
-		if (r->orig_decoded.len == 0)
-			fail(r, "attached original decodes to nothing");
-		break;
-	case CTE_UNKNOWN:
-		fail(r, "attached original has an unknown Content-Transfer-Encoding");
-		break;
-	}
+	unwrap_attached(r, raw, parts, pi, oi, ci);
 out:
 	if (r->parse_error) {
-		r->orig_off = r->orig_len = 0;
+		r->orig_off = r->orig_len = r->copy_off = r->copy_len = 0;
 		buf_free(&r->orig_decoded);
+		buf_free(&r->copy_decoded);
 	}
 	buf_free(&text);
 	if (pi != NULL)
@@ -730,25 +774,51 @@ journal_report_free(struct journal_report *r)
 	free(r->message_id);
 	free(r->on_behalf_of);
 	free(r->detail);
+	free(r->copy_problem);
 	buf_free(&r->orig_decoded);
+	buf_free(&r->copy_decoded);
 	memset(r, 0, sizeof(*r));
+}
+
+/* attached_bytes - the bytes of an unwrapped part of r: decoded when there are decoded bytes,
+ * else [off, off + len) of raw; NULL with *len_p = 0 when there are none. */
+static const uint8_t *
+attached_bytes(const struct journal_report *r, const uint8_t *raw, size_t off, size_t len,
+	       const struct buf *decoded, size_t *len_p)
+{
+	*len_p = 0;
+	if (r->kind == JOURNAL_PLAIN || r->parse_error)
+		return NULL;
+	if (decoded->len > 0) {
+		*len_p = decoded->len;
+		return decoded->data;
+	}
+	if (raw == NULL || len == 0)
+		return NULL;
+	*len_p = len;
+	return raw + off;
 }
 
 /* journal_original - see journal_report.h. */
 const uint8_t *
 journal_original(const struct journal_report *r, const uint8_t *raw, size_t *len_p)
 {
-	*len_p = 0;
-	if (r == NULL || r->kind == JOURNAL_PLAIN || r->parse_error)
+	if (r == NULL) {
+		*len_p = 0;
 		return NULL;
-	if (r->orig_decoded.len > 0) {
-		*len_p = r->orig_decoded.len;
-		return r->orig_decoded.data;
 	}
-	if (raw == NULL || r->orig_len == 0)
+	return attached_bytes(r, raw, r->orig_off, r->orig_len, &r->orig_decoded, len_p);
+}
+
+/* journal_decrypted_copy - see journal_report.h. */
+const uint8_t *
+journal_decrypted_copy(const struct journal_report *r, const uint8_t *raw, size_t *len_p)
+{
+	if (r == NULL) {
+		*len_p = 0;
 		return NULL;
-	*len_p = r->orig_len;
-	return raw + r->orig_off;
+	}
+	return attached_bytes(r, raw, r->copy_off, r->copy_len, &r->copy_decoded, len_p);
 }
 
 struct hints {

@@ -1,7 +1,8 @@
 /* journal_report - recognise a journal report and give back the true envelope and the original.
  * Owns: detection (REQUIREMENTS 1a order), the report text grammar (Sender/Subject/Message-ID,
  * To/Cc/Bcc/Recipient with Expanded/Forwarded, Exchange 2003 Recipients), exact byte ranges of
- * the attached message/rfc822 part, and the recipient hints of bcc-style journaling (1b, 1c).
+ * the attached message/rfc822 parts (the original and an IRM decrypted copy), and the recipient
+ * hints of bcc-style journaling (1b, 1c).
  * Not: storing anything (archiver), SMTP (smtp_session), full MIME metadata (the indexer). */
 #ifndef VL_JOURNAL_REPORT_H
 #define VL_JOURNAL_REPORT_H
@@ -50,6 +51,17 @@ struct journal_report {
 	size_t orig_off, orig_len;
 	/* The original decoded, when its part was base64 or quoted-printable; else empty. */
 	struct buf orig_decoded;
+	/* The decrypted copy: Exchange Online with JournalReportDecryptionEnabled attaches the
+	 * IRM-protected original and, as the second message/rfc822 part, a decrypted copy of it.
+	 * Read like the original (copy_off/copy_len into raw, or copy_decoded); all empty when
+	 * there is no second part or it could not be read. Only the first two message/rfc822
+	 * parts count: Exchange attaches no more, and a third would be nobody's original. */
+	size_t copy_off, copy_len;
+	struct buf copy_decoded;
+	/* Why a second message/rfc822 part was not given back (it is empty, decodes to nothing or
+	 * has an unknown Content-Transfer-Encoding), for logs; NULL when there was none or it was
+	 * read. A bad copy never costs the report or the original. */
+	char *copy_problem;
 	/* Looked like a report but could not be fully read: callers archive the wrapper as a
 	 * plain message, flagged journal_parse_error (REQUIREMENTS 1a, step 4). */
 	int parse_error;
@@ -76,6 +88,13 @@ void journal_report_free(struct journal_report *r);
  * NULL with *len_p = 0 for a plain message or a report with parse_error. */
 const uint8_t *journal_original(const struct journal_report *r, const uint8_t *raw,
 				size_t *len_p);
+
+/* journal_decrypted_copy - the decrypted copy's exact bytes, like journal_original: a pointer
+ * into raw or into r->copy_decoded (both borrowed) and their length in *len_p. NULL with
+ * *len_p = 0 when the report has no readable second message/rfc822 part (see copy_problem),
+ * for a plain message, and for a report with parse_error. */
+const uint8_t *journal_decrypted_copy(const struct journal_report *r, const uint8_t *raw,
+				      size_t *len_p);
 
 /* journal_hints - the original recipients that bcc-style journaling leaves in the top header
  * block (read up to JOURNAL_HEADER_MAX bytes): every X-Original-To, Delivered-To (all

@@ -1,8 +1,9 @@
 /* test_journal_report - journal_report.c: envelopes read from Exchange 2010+/Online/2003 reports
  * with every role and redirection, the attached original given back byte for byte (as a range or
- * decoded), plain mail left alone, broken reports flagged, bounds held, and the recipient hints
- * of bcc-style journaling. Fixtures: tests/fixtures/journal/ (see its README); corpus messages are
- * read at run time from ../shared/corpus, relative to the project root the tests run from. */
+ * decoded), an IRM decrypted copy (the second message/rfc822 part) likewise, plain mail left
+ * alone, broken reports flagged, bounds held, and the recipient hints of bcc-style journaling.
+ * Fixtures: tests/fixtures/journal/ (see its README); corpus messages are read at run time from
+ * ../shared/corpus, relative to the project root the tests run from. */
 #include <gmime/gmime.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +177,9 @@ test_reports(void)
 				  (raw[r.orig_off + r.orig_len] == '\r' ||
 				   raw[r.orig_off + r.orig_len] == '\n'));
 		}
+		/* One message/rfc822 part: no decrypted copy, and nothing wrong with one. */
+		CU_ASSERT_PTR_NULL(journal_decrypted_copy(&r, raw, &glen));
+		CU_ASSERT(glen == 0 && r.copy_problem == NULL);
 		journal_report_free(&r);
 		CU_ASSERT_PTR_NULL(r.rcpts);
 		CU_ASSERT_EQUAL(r.nrcpts, 0);
@@ -382,6 +386,9 @@ static const struct broken_case broken_cases[] = {
 	     "\r\n" ORIG_CRLF "\r\n--q--\r\n",
 	 JOURNAL_EXCHANGE, "recipient"},
 	{"empty original", TOP TXT ORIG "\r\n\r\n--q--\r\n", JOURNAL_EXCHANGE, "empty"},
+	{"empty original, good decrypted copy",
+	 TOP TXT ORIG "\r\n\r\n" ORIG "\r\n" ORIG_CRLF "\r\n--q--\r\n", JOURNAL_EXCHANGE,
+	 "empty"},
 	{"unknown encoding",
 	 TOP TXT ORIG "Content-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 m\r\n\r\n--q--\r\n",
 	 JOURNAL_EXCHANGE, "Transfer-Encoding"},
@@ -417,6 +424,10 @@ test_broken(void)
 			journal_original(&r, raw ? raw : (const uint8_t *)k->text, &glen));
 		CU_ASSERT(glen == 0 && r.orig_len == 0 && r.orig_decoded.len == 0 &&
 			  r.orig_decoded.data == NULL);
+		/* An unreadable report gives no decrypted copy either. */
+		CU_ASSERT_PTR_NULL(
+			journal_decrypted_copy(&r, raw ? raw : (const uint8_t *)k->text, &glen));
+		CU_ASSERT(glen == 0 && r.copy_len == 0 && r.copy_decoded.data == NULL);
 		journal_report_free(&r);
 		free(raw);
 	}
@@ -459,7 +470,8 @@ test_delimiters(void)
 	const uint8_t *got;
 	size_t glen;
 	/* Transport padding after the delimiters; an original without a final line break; a
-	 * second message/rfc822 part (an IRM decrypted copy) that must not be chosen. */
+	 * second message/rfc822 part (an IRM decrypted copy) that must not be taken for the
+	 * original, and is given back as the copy. */
 	static const char padded[] =
 		TOP "--q  \r\nContent-Type: text/plain\r\n\r\n" TEXT_CRLF "\r\n--q\t\r\n"
 		    "Content-Type: message/rfc822\r\n\r\nFrom: a@x.example\r\n\r\nno final break"
@@ -482,6 +494,9 @@ test_delimiters(void)
 	CU_ASSERT_EQUAL(r.parse_error, 0);
 	CU_ASSERT(got != NULL && glen == strlen("From: a@x.example\r\n\r\nno final break") &&
 		  memcmp(got, "From: a@x.example\r\n\r\nno final break", glen) == 0);
+	got = journal_decrypted_copy(&r, (const uint8_t *)padded, &glen);
+	CU_ASSERT(got != NULL && glen == strlen("From: copy@x.example\r\n\r\ndecrypted\r\n") &&
+		  memcmp(got, "From: copy@x.example\r\n\r\ndecrypted\r\n", glen) == 0);
 	journal_report_free(&r);
 
 	parse(&r, quoted, strlen(quoted));
@@ -490,6 +505,123 @@ test_delimiters(void)
 	CU_ASSERT(got != NULL && glen == strlen(quoted_orig) &&
 		  memcmp(got, quoted_orig, glen) == 0);
 	journal_report_free(&r);
+}
+
+/* ---- the IRM decrypted copy: the second message/rfc822 part ---- */
+
+#define COPY_CRLF "From: a@x.example\r\nSubject: s (decrypted)\r\n\r\nthe protected body\r\n"
+
+struct copy_case {
+	const char *label;
+	const char *cte;     /* the copy part's Content-Transfer-Encoding line, or "" */
+	const char *body;    /* the copy part's body as attached (base64-encoded first when b64) */
+	int b64;	     /* encode body as base64 lines, with its Content-Transfer-Encoding */
+	const char *want;    /* the copy's bytes, or NULL: no copy is given back */
+	const char *problem; /* a word copy_problem must contain, or NULL: it must be NULL */
+	int third;	     /* a third message/rfc822 part follows, and must be ignored */
+};
+
+static const struct copy_case copy_cases[] = {
+	{"7bit copy", "", COPY_CRLF, 0, COPY_CRLF, NULL, 0},
+	{"base64 copy", "", COPY_CRLF, 1, COPY_CRLF, NULL, 0},
+	{"quoted-printable copy", "Content-Transfer-Encoding: quoted-printable\r\n",
+	 "Subject: caf=C3=A9\r\n\r\nsoft=\r\nbreak\r\n", 0,
+	 "Subject: caf\xc3\xa9\r\n\r\nsoftbreak\r\n", NULL, 0},
+	{"a third message part is ignored", "", COPY_CRLF, 0, COPY_CRLF, NULL, 1},
+	{"copy with an unknown encoding", "Content-Transfer-Encoding: x-uuencode\r\n",
+	 "begin 644 m\r\n", 0, NULL, "unknown Content-Transfer-Encoding", 0},
+	{"empty copy", "", "", 0, NULL, "empty", 0},
+	{"copy that is base64 of nothing", "Content-Transfer-Encoding: base64\r\n", "!!!!\r\n", 0,
+	 NULL, "decodes to nothing", 0},
+};
+
+/* build_two - a CRLF report (boundary q) with orig attached unencoded, then the copy part of k.
+ * *orig_off and *copy_off are where the two bodies start in b. */
+static void
+build_two(struct buf *b, const uint8_t *orig, size_t olen, const struct copy_case *k,
+	  size_t *orig_off, size_t *copy_off)
+{
+	struct buf enc = {0};
+
+	buf_reset(b);
+	buf_append_str(b, TOP TXT ORIG "\r\n");
+	*orig_off = b->len;
+	buf_append(b, orig, olen);
+	buf_appendf(b, "\r\n" ORIG "%s%s\r\n", k->cte,
+		    k->b64 ? "Content-Transfer-Encoding: base64\r\n" : "");
+	*copy_off = b->len;
+	if (k->b64)
+		base64_lines(&enc, (const uint8_t *)k->body, strlen(k->body));
+	else
+		buf_append_str(&enc, k->body);
+	buf_append(b, enc.data, enc.len);
+	if (k->third)
+		buf_append_str(b, "\r\n" ORIG "\r\nFrom: third@x.example\r\n\r\nthird\r\n");
+	buf_append_str(b, "\r\n--q--\r\n");
+	buf_free(&enc);
+}
+
+/* check_copy - the decrypted copy of r (parsed from raw, its body at copy_off) against k. */
+static void
+check_copy(const struct journal_report *r, const uint8_t *raw, size_t copy_off,
+	   const struct copy_case *k)
+{
+	int exact = k->want != NULL && !k->b64 && *k->cte == 0; /* stored unencoded */
+	const uint8_t *got;
+	size_t glen;
+
+	got = journal_decrypted_copy(r, raw, &glen);
+	if (k->want == NULL) {
+		CHECK(got == NULL && glen == 0 && r->copy_len == 0, k->label);
+		CHECK(r->copy_decoded.len == 0 && r->copy_decoded.data == NULL, k->label);
+	} else {
+		CHECK(got != NULL && glen == strlen(k->want) && memcmp(got, k->want, glen) == 0,
+		      k->label);
+	}
+	if (exact) {
+		/* A range of the report: where the body starts, up to the delimiter's CRLF. */
+		CHECK(r->copy_off == copy_off && r->copy_len == strlen(k->want), k->label);
+		CHECK(got == raw + copy_off && r->copy_decoded.len == 0, k->label);
+		CHECK(raw[r->copy_off + r->copy_len] == '\r', k->label);
+	} else if (k->want != NULL) {
+		CHECK(r->copy_len == 0 && got == r->copy_decoded.data, k->label);
+	}
+	if (k->problem == NULL)
+		CHECK(r->copy_problem == NULL, k->label);
+	else
+		CHECK(r->copy_problem != NULL && strstr(r->copy_problem, k->problem) != NULL,
+		      k->label);
+}
+
+/* A real corpus message as the original, then a decrypted copy in every form: both come back
+ * with exact offsets or decoded bytes; a bad copy still leaves the original and says why. */
+static void
+test_decrypted_copy(void)
+{
+	struct journal_report r;
+	struct buf rep = {0};
+	const uint8_t *got;
+	uint8_t *orig;
+	size_t olen, glen, orig_off, copy_off;
+
+	orig = slurp(ENRON_1, &olen);
+	for (size_t c = 0; c < N(copy_cases); c++) {
+		const struct copy_case *k = &copy_cases[c];
+
+		build_two(&rep, orig, olen, k, &orig_off, &copy_off);
+		parse(&r, rep.data, rep.len);
+		CHECK(r.kind == JOURNAL_EXCHANGE && r.parse_error == 0 && r.nrcpts == 1, k->label);
+		CHECK(r.orig_off == orig_off && r.orig_len == olen && r.orig_decoded.len == 0,
+		      k->label);
+		got = journal_original(&r, rep.data, &glen);
+		CHECK(got == rep.data + orig_off && glen == olen && memcmp(got, orig, olen) == 0,
+		      k->label);
+		check_copy(&r, rep.data, copy_off, k);
+		journal_report_free(&r);
+		CU_ASSERT(r.copy_problem == NULL && r.copy_decoded.data == NULL);
+	}
+	buf_free(&rep);
+	free(orig);
 }
 
 /* Report text details: folding, <> sender, wrapped Recipients lists, unknown lines ignored. */
@@ -647,5 +779,6 @@ UNIT_SUITE(journal_report, {"reports: envelopes and exact originals", test_repor
 	   {"broken reports are flagged", test_broken},
 	   {"every prefix of a report", test_prefixes},
 	   {"delimiter rules and part choice", test_delimiters},
+	   {"the decrypted copy (second message/rfc822 part)", test_decrypted_copy},
 	   {"report text grammar", test_text_grammar}, {"bounds", test_limits},
 	   {"hints from bcc journaling", test_hints}, {"free", test_free})
