@@ -26,7 +26,7 @@ struct store_source {
 
 /* The envelope and trace of one hand-over (all strings borrowed; NULL when unknown). */
 struct store_receipt {
-	const char *source; /* "store", "import", "smtp", "lmtp", "journal" */
+	const char *source; /* "store", "import", "smtp", "lmtp", "journal", "journal-decrypted" */
 	const char *origin; /* file path, or listener name */
 	const char *mail_from;
 	const char *const *rcpts;

@@ -55,6 +55,27 @@ ingest_job_release(struct ingest_job *job)
 	buf_free(&job->keep);
 }
 
+/* job_receipt - a receipt of source with the given envelope and the job's trace (client, HELO,
+ * TLS, AUTH identity, XFORWARD, listener, time). Everything is borrowed. */
+static struct store_receipt
+job_receipt(const struct ingest_job *job, const char *source, const char *mail_from,
+	    const char *const *rcpts, const char *const *roles, size_t n)
+{
+	return (struct store_receipt){.source = source,
+				      .origin = job->listener,
+				      .mail_from = mail_from,
+				      .rcpts = rcpts,
+				      .roles = roles,
+				      .nrcpts = n,
+				      .client_addr = job->client_addr,
+				      .helo = job->helo,
+				      .tls = job->tls,
+				      .auth_user = job->auth_user,
+				      .xforward = job->xforward,
+				      .listener = job->listener,
+				      .received_us = job->received_us};
+}
+
 static enum vl_err
 add_plain(struct store *st, const struct ingest_job *job, const uint8_t *raw, char *err)
 {
@@ -80,19 +101,8 @@ add_plain(struct store *st, const struct ingest_job *job, const uint8_t *raw, ch
 			rcpts[n] = hints[i];
 			roles[n++] = "header";
 		}
-	struct store_receipt r = {.source = job->source,
-				  .origin = job->listener,
-				  .mail_from = job->mail_from,
-				  .rcpts = rcpts,
-				  .roles = roles,
-				  .nrcpts = n,
-				  .client_addr = job->client_addr,
-				  .helo = job->helo,
-				  .tls = job->tls,
-				  .auth_user = job->auth_user,
-				  .xforward = job->xforward,
-				  .listener = job->listener,
-				  .received_us = job->received_us};
+	struct store_receipt r = job_receipt(job, job->source, job->mail_from, rcpts, roles, n);
+
 	rc = store_add(st, &job->src, &r, &slot, err);
 	journal_hints_free(hints, nh);
 	free(rcpts);
@@ -100,13 +110,59 @@ add_plain(struct store *st, const struct ingest_job *job, const uint8_t *raw, ch
 	return rc;
 }
 
+/* The receipts.source of what a journal report unwraps to (0012_receipts_decrypted.sql). */
+#define SOURCE_JOURNAL "journal"
+#define SOURCE_JOURNAL_DECRYPTED "journal-decrypted"
+
+/* add_unwrapped - stage src, unwrapped from the report staged at report_slot, with the report's
+ * envelope (its sender, every recipient with its role, Bcc included) and the job's trace. */
+static enum vl_err
+add_unwrapped(struct store *st, const struct ingest_job *job, const struct journal_report *rep,
+	      const struct store_source *src, const char *source, size_t report_slot, char *err)
+{
+	const char **rcpts = xcalloc(rep->nrcpts + 1, sizeof(char *));
+	const char **roles = xcalloc(rep->nrcpts + 1, sizeof(char *));
+	size_t slot;
+	enum vl_err rc;
+
+	for (size_t i = 0; i < rep->nrcpts; i++) {
+		rcpts[i] = rep->rcpts[i].address;
+		roles[i] = rep->rcpts[i].role;
+	}
+	struct store_receipt r = job_receipt(job, source, rep->sender, rcpts, roles, rep->nrcpts);
+
+	r.has_report = 1;
+	r.report_slot = report_slot;
+	rc = store_add(st, src, &r, &slot, err);
+	free(rcpts);
+	free(roles);
+	return rc;
+}
+
+/* kept_source - the unwrapped bytes p (len long) as a store source that outlives the commit: a
+ * range of the job's own bytes as it is; bytes decoded into rep (decoded has them) copied to
+ * job->keep. The caller reserved room in job->keep for all of them first, so an earlier
+ * source pointing into it is not moved by a later copy. */
+static struct store_source
+kept_source(struct ingest_job *job, const uint8_t *p, size_t len, const struct buf *decoded)
+{
+	if (decoded->len) {
+		size_t at = job->keep.len;
+
+		buf_append(&job->keep, p, len);
+		p = job->keep.data + at;
+	}
+	return (struct store_source){.mem = p, .len = len};
+}
+
 enum vl_err
 ingest_unwrap_and_add(struct store *st, struct ingest_job *job, char *err)
 {
 	struct journal_report rep;
 	const uint8_t *raw = map_source(job);
-	const uint8_t *orig;
-	size_t report_slot, slot, olen;
+	const uint8_t *p;
+	struct store_source src;
+	size_t report_slot, len;
 	enum vl_err rc;
 	char detail[VL_ERRLEN];
 
@@ -124,37 +180,19 @@ ingest_unwrap_and_add(struct store *st, struct ingest_job *job, char *err)
 	if ((rc = add_plain(st, job, raw, err)) != VL_OK)
 		goto out;
 	report_slot = store_pending(st) - 1;
-	orig = journal_original(&rep, raw, &olen);
-	if (rep.orig_decoded.len) {
-		/* Decoded bytes belong to rep: keep a copy until the commit. */
-		buf_append(&job->keep, orig, olen);
-		orig = job->keep.data;
+	buf_reserve(&job->keep, rep.orig_decoded.len + rep.copy_decoded.len);
+	p = journal_original(&rep, raw, &len);
+	src = kept_source(job, p, len, &rep.orig_decoded);
+	if ((rc = add_unwrapped(st, job, &rep, &src, SOURCE_JOURNAL, report_slot, err)) != VL_OK)
+		goto out;
+	/* Exchange Online's decrypted copy of an IRM-protected original, when it attached one. */
+	if (rep.copy_problem != NULL)
+		log_warnx("journal report of %s: %s; the report and the original are archived",
+			  rep.message_id ? rep.message_id : "(no Message-ID)", rep.copy_problem);
+	if ((p = journal_decrypted_copy(&rep, raw, &len)) != NULL) {
+		src = kept_source(job, p, len, &rep.copy_decoded);
+		rc = add_unwrapped(st, job, &rep, &src, SOURCE_JOURNAL_DECRYPTED, report_slot, err);
 	}
-	const char **rcpts = xcalloc(rep.nrcpts + 1, sizeof(char *));
-	const char **roles = xcalloc(rep.nrcpts + 1, sizeof(char *));
-	for (size_t i = 0; i < rep.nrcpts; i++) {
-		rcpts[i] = rep.rcpts[i].address;
-		roles[i] = rep.rcpts[i].role;
-	}
-	struct store_source src = {.mem = orig, .len = olen};
-	struct store_receipt r = {.source = "journal",
-				  .origin = job->listener,
-				  .mail_from = rep.sender,
-				  .rcpts = rcpts,
-				  .roles = roles,
-				  .nrcpts = rep.nrcpts,
-				  .client_addr = job->client_addr,
-				  .helo = job->helo,
-				  .tls = job->tls,
-				  .auth_user = job->auth_user,
-				  .xforward = job->xforward,
-				  .listener = job->listener,
-				  .received_us = job->received_us,
-				  .has_report = 1,
-				  .report_slot = report_slot};
-	rc = store_add(st, &src, &r, &slot, err);
-	free(rcpts);
-	free(roles);
 out:
 	journal_report_free(&rep);
 	return rc;

@@ -65,8 +65,11 @@ struct ingest_job *ingest_take_done(struct ingest *in);
 void ingest_stop(struct ingest *in);
 
 /* ingest_unwrap_and_add - stage one received message into st: a journal report becomes the
- * report itself plus its original with the report's envelope; other mail gets its envelope
- * plus the original recipients its headers or ORCPT reveal. Used by the thread and by import. */
+ * report itself plus its original (source "journal") and, when Exchange attached one, the
+ * original's decrypted copy (source "journal-decrypted"), each with the report's envelope and
+ * linked to the report; a copy that cannot be read is logged and left out. Other mail gets its
+ * envelope plus the original recipients its headers or ORCPT reveal. Used by the thread and by
+ * import. */
 enum vl_err ingest_unwrap_and_add(struct store *st, struct ingest_job *job, char *err)
 	VL_MUST_CHECK;
 
