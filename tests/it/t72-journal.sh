@@ -4,6 +4,9 @@
 # report's Sender as MAIL FROM and every recipient with its role (to, cc, bcc, unknown), linked
 # to the report, which is archived too. A second report (another wrapper: LF, base64) around the
 # same original adds a receipt and recipients, never a second copy. Exchange 2003 reports too.
+# Exchange Online IRM: a report with the protected original and a decrypted copy stores both,
+# byte for byte, with the report's envelope, linked to the report, the copy with source
+# journal-decrypted; a copy that cannot be decoded is logged and the rest is still archived.
 # Postfix always_bcc copies: X-Original-To/Delivered-To become recipients with role header,
 # DSN ORCPT with role orcpt. The same Message-ID on different bytes is two messages.
 . "$(dirname "$0")/lib.sh"
@@ -21,18 +24,36 @@ O1=$ENRON/inbox/1.
 O2=$(manifest_messages notmuch-corpora | awk -F'\t' '$2 < 20000 { print $1 }' | while read -r f; do
 	[ -z "$(tail -c 1 "$f")" ] && { echo "$f"; break; }
 done)
+# O3 (another Enron message, 17 KB) is the decrypted copy of an IRM-protected original (5 KB)
+# built below: larger, so the second decoded message outgrows what the first left room for.
+O3=$ENRON/inbox/102.
 O1SHA=$(sha256sum <"$O1" | cut -c1-64)
 O2SHA=$(sha256sum <"$O2" | cut -c1-64)
-say "originals: $O1 ($O1SHA), $O2 ($O2SHA)"
+O3SHA=$(sha256sum <"$O3" | cut -c1-64)
+say "originals: $O1 ($O1SHA), $O2 ($O2SHA), $O3 ($O3SHA)"
 
 # The reports (and the bcc-journaled copies) are built here, byte for byte.
-python3 - "$O1" "$O2" "$W" <<'EOF'
-import base64, sys
+python3 - "$O1" "$O2" "$W" "$O3" <<'EOF'
+import base64, hashlib, sys
 o1 = open(sys.argv[1], "rb").read()
 o2 = open(sys.argv[2], "rb").read()
 w = sys.argv[3]
+o3 = open(sys.argv[4], "rb").read()
 
-def report(orig, env, outer_id, nl=b"\r\n", b64=False, boundary=b"_jr_outer_", exch2003=False):
+def rfc822_part(msg, nl, b64, cte=None):
+    """A message/rfc822 part (what follows its delimiter line): msg base64-encoded, or as it is
+    under the Content-Transfer-Encoding cte (none when None)."""
+    p = [b"Content-Type: message/rfc822"]
+    if b64:
+        p += [b"Content-Transfer-Encoding: base64", b""]
+        return nl.join(p + [base64.encodebytes(msg).replace(b"\n", nl).rstrip(nl)])
+    if cte is not None:
+        p.append(b"Content-Transfer-Encoding: " + cte)
+    p += [b"Content-Disposition: attachment", b""]
+    return nl.join(p) + nl + msg
+
+def report(orig, env, outer_id, nl=b"\r\n", b64=False, boundary=b"_jr_outer_", exch2003=False,
+           copy=None, copy_b64=False, copy_cte=None):
     h = [b"Received: from mbx01.contoso.example (198.51.100.7) by archive.example",
          b"From: Microsoft Exchange <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.example>",
          b"To: journal@archive.example",
@@ -42,17 +63,26 @@ def report(orig, env, outer_id, nl=b"\r\n", b64=False, boundary=b"_jr_outer_", e
     h.append(b"Content-Identifier: exjournalreport" if exch2003 else b"X-MS-Journal-Report:")
     h += [b'Content-Type: multipart/mixed; boundary="' + boundary + b'"', b"MIME-Version: 1.0", b""]
     body = [b"--" + boundary, b'Content-Type: text/plain; charset="us-ascii"',
-            b"Content-Transfer-Encoding: 7bit", b""] + env + [b"", b"--" + boundary,
-            b"Content-Type: message/rfc822"]
-    if b64:
-        body += [b"Content-Transfer-Encoding: base64", b""]
-        enc = base64.encodebytes(orig).replace(b"\n", nl).rstrip(nl)
-        body += [enc]
-        tail = nl + b"--" + boundary + b"--" + nl
-        return nl.join(h + body) + tail
-    body += [b"Content-Disposition: attachment", b""]
-    # The CRLF before the closing delimiter belongs to the delimiter, not to the original.
-    return nl.join(h + body) + nl + orig + nl + b"--" + boundary + b"--" + nl
+            b"Content-Transfer-Encoding: 7bit", b""] + env + [b"", b"--" + boundary]
+    out = nl.join(h + body) + nl + rfc822_part(orig, nl, b64)
+    if copy is not None:  # Exchange Online IRM: the decrypted copy is the second attachment
+        out += nl + b"--" + boundary + nl + rfc822_part(copy, nl, copy_b64, copy_cte)
+    # The CRLF before a delimiter belongs to the delimiter, not to the part before it.
+    return out + nl + b"--" + boundary + b"--" + nl
+
+def protected(mid):
+    """An IRM-protected message as Exchange journals it: a notice and the rights-protected
+    body (message.rpmsg; here 3 KB of stand-in bytes)."""
+    rpmsg = b"".join(hashlib.sha256(mid + bytes([i])).digest() for i in range(96))
+    enc = base64.encodebytes(rpmsg).replace(b"\n", b"\r\n")
+    return b"\r\n".join([
+        b"From: Alice <alice@contoso.example>", b"To: a4@x", b"Subject: t72 protected",
+        b"Message-ID: <" + mid + b">", b"Date: Tue, 2 Apr 2024 09:13:58 +0200",
+        b"MIME-Version: 1.0", b'Content-Type: multipart/mixed; boundary="irm"',
+        b"Content-Class: rpmsg.message", b"", b"--irm", b"Content-Type: text/plain", b"",
+        b"This message is protected with Microsoft Purview Information Protection.", b"--irm",
+        b'Content-Type: application/x-microsoft-rpmsg-message; name="message.rpmsg"',
+        b"Content-Transfer-Encoding: base64", b"", enc + b"--irm--", b""])
 
 env1 = [b"Sender: s@x", b"Subject: t72 journal one", b"Message-Id: <t72-orig-1@contoso.example>",
         b"To: a@x", b"Cc: b@x", b"Bcc: hidden@x", b"Recipient: r@x, Expanded: list@x"]
@@ -67,25 +97,46 @@ env3 = [b"Sender: s3@x", b"Subject: t72 journal 2003", b"Message-ID: <t72-orig-2
         b"Recipients: p@x, q@x"]
 open(w + "/r3.eml", "wb").write(report(o2, env3, b"jr-3@ex2003.contoso.example", exch2003=True,
                                         boundary=b"=_2003_"))
+# Exchange Online with journal report decryption: the protected original, then its decrypted
+# copy (O3), both base64 (so the writer keeps two decoded messages until the commit).
+env4 = [b"Sender: s4@x", b"Subject: t72 protected", b"Message-ID: <t72-irm-4@contoso.example>",
+        b"To: a4@x", b"Bcc: hidden4@x"]
+p4 = protected(b"t72-irm-4@contoso.example")
+open(w + "/p4.eml", "wb").write(p4)
+open(w + "/r4.eml", "wb").write(report(p4, env4, b"jr-4@outlook.contoso.example", b64=True,
+                                        copy=o3, copy_b64=True))
+# A decrypted copy in a transfer encoding Vellum does not decode: logged, the rest archived.
+env5 = [b"Sender: s5@x", b"Subject: t72 protected", b"Message-ID: <t72-irm-5@contoso.example>",
+        b"To: a5@x", b"Bcc: hidden5@x"]
+p5 = protected(b"t72-irm-5@contoso.example")
+open(w + "/p5.eml", "wb").write(p5)
+open(w + "/r5.eml", "wb").write(report(p5, env5, b"jr-5@outlook.contoso.example", copy=o3,
+                                        copy_cte=b"x-uuencode"))
 # Postfix always_bcc: the copy carries the delivery headers of the original recipients.
 open(w + "/bcc.eml", "wb").write(b"X-Original-To: orig-to@x\nDelivered-To: deliv-to@x\n" + o1)
 # Same Message-ID, different content: both must be kept.
 open(w + "/same-id-1.eml", "wb").write(b"Message-ID: <dup-id@x>\nSubject: one\n\nfirst body\n")
 open(w + "/same-id-2.eml", "wb").write(b"Message-ID: <dup-id@x>\nSubject: one\n\nsecond body\n")
 EOF
-for f in r1 r2 r3 bcc; do
+for f in r1 r2 r3 r4 r5 p4 p5 bcc; do
 	eval "${f}SHA=$(sha256sum <"$W/$f.eml" | cut -c1-64)"
 done
 
 msg_id() { sql "select id from messages where sha256 = decode('$1', 'hex')"; }
 nmsg() { sql "select count(*) from messages where sha256 = decode('$1', 'hex')"; }
-# journal_receipts SHA - "mail_from|report_id|addr:role ..." of each journal receipt of a message.
+# journal_receipts SHA [SOURCE] - "mail_from|report_id|addr:role ..." of each receipt of a
+# message with that source (default journal).
 journal_receipts() {
 	sql "select r.mail_from, r.journal_report_id,
 		(select string_agg(e.address || ':' || e.role, ' ' order by e.position)
 		 from envelope_recipients e where e.receipt_id = r.id)
 	from receipts r join messages m on m.id = r.message_id
-	where m.sha256 = decode('$1', 'hex') and r.source = 'journal' order by r.id"
+	where m.sha256 = decode('$1', 'hex') and r.source = '${2:-journal}' order by r.id"
+}
+# unwrapped REPORT_ID - "source:sha256-prefix" of every receipt linked to a report, in order.
+unwrapped() {
+	sql "select string_agg(r.source || ':' || left(encode(m.sha256, 'hex'), 12), ' ' order by r.id)
+	from receipts r join messages m on m.id = r.message_id where r.journal_report_id = $1"
 }
 
 # ---- report 1, over SMTP ----------------------------------------------------------------------
@@ -139,6 +190,52 @@ journal_receipts "$O2SHA" >"$W/jr3"
 [ "$rc" -eq 0 ] && [ "$(nmsg "$O2SHA")" = 1 ] && [ "$(cat "$W/jr3")" = "s3@x|$R3ID|p@x:unknown q@x:unknown" ]
 verdict "Exchange 2003 report (Content-Identifier, Recipients: list): original archived exactly, recipients unknown-role" $? \
 	"exit $rc, original rows $(nmsg "$O2SHA"), receipts '$(tr '\n' '#' <"$W/jr3")'"
+
+# ---- Exchange Online IRM: the protected original and its decrypted copy --------------------------
+sc send --port "$SMTP_PORT" --from journal4@contoso.example --rcpt journal@archive.example \
+	"$W/r4.eml" --log "$W/r4.log" 2>/dev/null
+rc=$?
+verdict "report 4 (protected original and decrypted copy) is accepted (250)" "$rc" "$(excerpt "$W/r4.log")"
+[ "$(nmsg "$p4SHA")" = 1 ] && [ "$(nmsg "$O3SHA")" = 1 ] && [ "$(nmsg "$r4SHA")" = 1 ]
+verdict "report 4: the original, the decrypted copy and the report are each archived once" $? \
+	"original $(nmsg "$p4SHA"), copy $(nmsg "$O3SHA"), report $(nmsg "$r4SHA") rows"
+got=$(v cat "sha256:$p4SHA" 2>"$W/cat4.err" | sha256sum | cut -c1-64)
+[ "$got" = "$p4SHA" ]
+verdict "report 4: vellum cat gives back the protected original byte for byte" $? \
+	"sha256 $got, attached part $p4SHA $(excerpt "$W/cat4.err")"
+got=$(v cat "sha256:$O3SHA" 2>"$W/cat4.err" | sha256sum | cut -c1-64)
+[ "$got" = "$O3SHA" ]
+verdict "report 4: vellum cat gives back the decrypted copy byte for byte" $? \
+	"sha256 $got, attached part $O3SHA $(excerpt "$W/cat4.err")"
+R4ID=$(msg_id "$r4SHA")
+want4="s4@x|$R4ID|a4@x:to hidden4@x:bcc"
+got=$(journal_receipts "$p4SHA" | tr '\n' '#')
+[ "$got" = "$want4#" ]
+verdict "report 4: the original's receipt is source journal, the report's envelope (Bcc hidden4@x), linked to the report" $? \
+	"got '$got' want '$want4#'"
+got=$(journal_receipts "$O3SHA" journal-decrypted | tr '\n' '#')
+[ "$got" = "$want4#" ]
+verdict "report 4: the copy's receipt is source journal-decrypted, the same envelope (Bcc hidden4@x), linked to the report" $? \
+	"got '$got' want '$want4#'"
+got=$(unwrapped "$R4ID")
+want="journal:$(echo "$p4SHA" | cut -c1-12) journal-decrypted:$(echo "$O3SHA" | cut -c1-12)"
+[ "$got" = "$want" ]
+verdict "report 4: exactly the original and the copy are linked to the report" $? "got '$got' want '$want'"
+
+sc send --port "$SMTP_PORT" --from journal5@contoso.example --rcpt journal@archive.example \
+	"$W/r5.eml" --log "$W/r5.log" 2>/dev/null
+rc=$?
+R5ID=$(msg_id "$r5SHA")
+got=$(unwrapped "${R5ID:-0}")
+want="journal:$(echo "$p5SHA" | cut -c1-12)"
+n3=$(sql "select count(*) from receipts r join messages m on m.id = r.message_id
+	where m.sha256 = decode('$O3SHA', 'hex')")
+[ "$rc" -eq 0 ] && [ "$(nmsg "$r5SHA")" = 1 ] && [ "$got" = "$want" ] && [ "$n3" = 1 ]
+verdict "report 5 (decrypted copy in x-uuencode): the report and the original are archived, no copy" $? \
+	"exit $rc, report rows $(nmsg "$r5SHA"), linked '$got' want '$want', copy receipts $n3 want 1"
+grep -q 't72-irm-5@contoso.example.*decrypted copy.*unknown Content-Transfer-Encoding' "$W/serve.log"
+verdict "report 5: a warning names the report and why its decrypted copy was left out" $? \
+	"$(grep -m 2 'decrypted copy' "$W/serve.log" | tr '\n' '|')"
 
 # ---- Postfix always_bcc: X-Original-To / Delivered-To, and DSN ORCPT ----------------------------
 sc send --port "$SMTP_PORT" --from bcc-sender@x --rcpt archive@x "$W/bcc.eml" --log "$W/bcc.log" 2>/dev/null
