@@ -34,6 +34,10 @@ struct import {
 	} *maps;
 	size_t nmaps;
 	struct import_counts *counts;
+	/* The jobs staged since the last commit: a journal report's decoded original (and
+	 * decrypted copy) live in their job until the commit has written them. */
+	struct ingest_job *staged;
+	size_t nstaged, staged_cap;
 };
 
 static void
@@ -166,19 +170,38 @@ walk(struct import *im, const char *path, int depth)
 		add_item(im, p, len, xstrdup(path));
 }
 
+/* import_keep - hold job until the next commit (its bytes may be staged in the store). */
+static void
+import_keep(struct import *im, const struct ingest_job *job)
+{
+	if (im->nstaged == im->staged_cap) {
+		im->staged_cap = im->staged_cap ? 2 * im->staged_cap : 64;
+		im->staged = xrealloc(im->staged, im->staged_cap * sizeof(*im->staged));
+	}
+	im->staged[im->nstaged++] = *job;
+}
+
+/* import_release_staged - the commit is done (or failed): nothing points at the jobs' bytes. */
+static void
+import_release_staged(struct import *im)
+{
+	for (size_t i = 0; i < im->nstaged; i++)
+		ingest_job_release(&im->staged[i]);
+	im->nstaged = 0;
+}
+
 static enum vl_err
-import_commit(struct import *im, size_t from, size_t to, char *err)
+import_commit(struct import *im, char *err)
 {
 	const struct store_result *res;
 	size_t n;
 	enum vl_err rc = store_commit(im->st, &res, &n, err);
 
+	import_release_staged(im);
 	if (rc != VL_OK)
 		return rc;
 	for (size_t i = 0; i < n; i++)
 		im->counts->new_messages += (uint64_t)res[i].is_new;
-	(void)from;
-	(void)to;
 	return VL_OK;
 }
 
@@ -188,7 +211,6 @@ import_paths(struct store *st, const struct vl_config *cfg, char **paths, int np
 {
 	struct import im = {.st = st, .cfg = cfg, .counts = counts};
 	uint64_t batch_bytes = 0;
-	size_t batch_start = 0;
 	enum vl_err rc = VL_OK;
 
 	memset(counts, 0, sizeof(*counts));
@@ -224,17 +246,16 @@ import_paths(struct store *st, const struct vl_config *cfg, char **paths, int np
 				im.items[i].len > (uint64_t)cfg->message_max_mb << 20
 					? "larger than message_max_mb" : detail);
 			counts->failed++;
-			ingest_job_release(&job);
+			import_keep(&im, &job); /* a part may be staged before the failure */
 			continue;
 		}
-		ingest_job_release(&job); /* memory-backed: nothing held */
+		import_keep(&im, &job);
 		counts->messages++;
 		counts->bytes += im.items[i].len;
 		batch_bytes += im.items[i].len;
 		if (store_pending(st) >= (size_t)cfg->batch_max_messages ||
 		    batch_bytes >= IMPORT_BATCH_BYTES) {
-			rc = import_commit(&im, batch_start, i + 1, err);
-			batch_start = i + 1;
+			rc = import_commit(&im, err);
 			batch_bytes = 0;
 			if (progress)
 				fprintf(progress, "\rimported %llu of %zu messages (%llu new)",
@@ -243,7 +264,9 @@ import_paths(struct store *st, const struct vl_config *cfg, char **paths, int np
 		}
 	}
 	if (rc == VL_OK && store_pending(st))
-		rc = import_commit(&im, batch_start, im.n, err);
+		rc = import_commit(&im, err);
+	import_release_staged(&im);
+	free(im.staged);
 	if (progress)
 		fprintf(progress, "\rimported %llu of %zu messages (%llu new)\n",
 			(unsigned long long)counts->messages, im.n,
