@@ -13,6 +13,7 @@
 #define QUERY_MAX_DEPTH 32   /* nesting of parentheses and NOTs */
 #define QUERY_MAX_PHRASE 32  /* lexemes in one word or phrase */
 #define QUERY_NEAR_MAX 20    /* the largest n of NEAR/n */
+#define QUERY_AGE_MAX_YEARS 1000 /* older_than:/newer_than: reach at most this far back */
 #define QUERY_ERR_MAX VL_ERRLEN
 
 struct query_sql {

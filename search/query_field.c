@@ -95,7 +95,7 @@ sql_addr_word(struct qparams *e, const struct qnode *n, const char *w, bool pref
 	if (k.value[0] == 0) {
 		free(k.value);
 		return query_err(err, VL_ERR_PARSE, n->pos,
-				 "%s: '@' needs an address, a local part or a domain",
+				 "%s '@' needs an address, a local part or a domain",
 				 n->field->name);
 	}
 	v = prefix ? like_escape(k.value) : xstrdup(k.value);
@@ -138,9 +138,9 @@ sql_addr(struct qparams *e, const struct qnode *n, struct buf *out, bool *compou
 		}
 	}
 	if (count == 0)
-		rc = query_err(err, VL_ERR_PARSE, n->pos, "%s: needs a value", n->field->name);
+		rc = query_err(err, VL_ERR_PARSE, n->pos, "%s needs a value", n->field->name);
 	else if (count > QUERY_MAX_PHRASE)
-		rc = query_err(err, VL_ERR_LIMIT, n->pos, "%s: more than %d words", n->field->name,
+		rc = query_err(err, VL_ERR_LIMIT, n->pos, "%s more than %d words", n->field->name,
 			       QUERY_MAX_PHRASE);
 	for (int k = 0; words[k] && rc == VL_OK; k++) {
 		if (words[k][0] == 0)
@@ -168,7 +168,8 @@ value_trimmed(const struct qnode *n)
 	return v;
 }
 
-/* sql_id - id:<Message-ID>, exact, without angle brackets, lower-case. */
+/* sql_id - id:<Message-ID> (messageid:, rfc822msgid:), exact, without angle brackets,
+ * lower-case. */
 static enum vl_err
 sql_id(struct qparams *e, const struct qnode *n, struct buf *out, char *err)
 {
@@ -176,14 +177,16 @@ sql_id(struct qparams *e, const struct qnode *n, struct buf *out, char *err)
 	size_t len;
 
 	if (v == NULL)
-		return query_err(err, VL_ERR_PARSE, n->pos, "id: needs a Message-ID");
+		return query_err(err, VL_ERR_PARSE, n->pos, "%s needs a Message-ID",
+				 n->field->name);
 	s = v + (v[0] == '<');
 	len = strlen(s);
 	if (len > 0 && s[len - 1] == '>')
 		s[--len] = 0;
 	if (len == 0) {
 		free(v);
-		return query_err(err, VL_ERR_PARSE, n->pos, "id: needs a Message-ID");
+		return query_err(err, VL_ERR_PARSE, n->pos, "%s needs a Message-ID",
+				 n->field->name);
 	}
 	buf_appendf(out, "mi.msgid = $%d", qparams_add(e, xstrdup(s)));
 	free(v);
@@ -197,7 +200,7 @@ sql_custodian(struct qparams *e, const struct qnode *n, struct buf *out, char *e
 	char *v = value_trimmed(n);
 
 	if (v == NULL)
-		return query_err(err, VL_ERR_PARSE, n->pos, "custodian: needs a name");
+		return query_err(err, VL_ERR_PARSE, n->pos, "%s needs a name", n->field->name);
 	buf_appendf(out,
 		    "mi.addr_terms && ARRAY(SELECT f || ':a:' || ca.address FROM "
 		    "custodian_addresses ca "
@@ -207,20 +210,22 @@ sql_custodian(struct qparams *e, const struct qnode *n, struct buf *out, char *e
 	return VL_OK;
 }
 
-/* sql_hold - messages under the legal hold named (lower-cased, like custodian names).
- * A released hold still names what it covered (schema 0005: hold_messages is never pruned). */
+/* sql_hold - hold:NAME, messages under the legal hold named, and matter:NAME, under any hold
+ * of the matter named (the field's arg is the holds column; names are lower-case, like
+ * custodian names). A released hold still names what it covered (schema 0005: hold_messages
+ * is never pruned). */
 static enum vl_err
 sql_hold(struct qparams *e, const struct qnode *n, struct buf *out, char *err)
 {
 	char *v = value_trimmed(n);
 
 	if (v == NULL)
-		return query_err(err, VL_ERR_PARSE, n->pos, "hold: needs a name");
+		return query_err(err, VL_ERR_PARSE, n->pos, "%s needs a name", n->field->name);
 	buf_appendf(
 		out,
 		"EXISTS (SELECT 1 FROM hold_messages hm JOIN holds h ON h.id = hm.hold_id WHERE "
-		"h.name = $%d AND hm.message_id = mi.message_id)",
-		qparams_add(e, v));
+		"h.%s = $%d AND hm.message_id = mi.message_id)",
+		n->field->arg, qparams_add(e, v));
 	return VL_OK;
 }
 
@@ -234,64 +239,132 @@ sql_has(const struct qnode *n, struct buf *out, char *err)
 	return VL_OK;
 }
 
-/* parse_size - "123", "10K", "10M", "1G" (binary multiples, an optional B) into bytes. */
-static bool
-parse_size(const char *s, int64_t *bytes)
-{
-	int64_t v = 0, mult = 1;
-	const char *p = s;
+/* ---- ranges: sizes and dates ---- */
 
-	for (; g_ascii_isdigit(*p); p++) {
+/* A value as a range; a single value V is [V, V]. Sizes in bytes, days as YYYYMMDD. */
+struct range {
+	int64_t lo, hi;
+	bool has_lo, has_hi;
+	bool dots; /* written as A..B, A.. or ..B */
+};
+
+/* side_fn - one side s[0..len) of a range into *v, or the error for it. */
+typedef enum vl_err (*side_fn)(const struct qnode *n, const char *s, size_t len, int64_t *v,
+			       char *err);
+
+/* value_range - n's value as a range; where dots, also "A..B", "A.." and "..B" (an open side
+ * is unset). */
+static enum vl_err
+value_range(const struct qnode *n, bool dots, side_fn side, struct range *r, char *err)
+{
+	const char *v = n->value, *d = dots ? strstr(v, "..") : NULL;
+	size_t len = d ? (size_t)(d - v) : strlen(v);
+	enum vl_err rc;
+
+	memset(r, 0, sizeof(*r));
+	r->dots = d != NULL;
+	if ((r->has_lo = len > 0) && (rc = side(n, v, len, &r->lo, err)) != VL_OK)
+		return rc;
+	if (d == NULL) {
+		r->hi = r->lo;
+		r->has_hi = r->has_lo;
+		return VL_OK;
+	}
+	if ((r->has_hi = d[2] != 0) && (rc = side(n, d + 2, strlen(d + 2), &r->hi, err)) != VL_OK)
+		return rc;
+	if (!r->has_lo && !r->has_hi)
+		return query_err(err, VL_ERR_PARSE, n->pos, "%s '..' needs %s on one side at least",
+				 n->field->name, n->field->cls == QC_DATE ? "a date" : "a size");
+	if (r->has_lo && r->has_hi && r->lo > r->hi)
+		return query_err(err, VL_ERR_PARSE, n->pos, "%s the range ends before it starts",
+				 n->field->name);
+	return VL_OK;
+}
+
+/* One side of a comparison: the SQL operator and its parameter (owned; NULL for none). */
+struct bound {
+	const char *op;
+	char *value;
+};
+
+/* sql_bounds - "mi.COL OP $n::CAST", joined by AND for both sides of b that have a value (the
+ * values are taken over as parameters); *compound when both do. */
+static void
+sql_bounds(struct qparams *e, struct buf *out, const char *col, const char *cast,
+	   const struct bound b[2], bool *compound)
+{
+	*compound = b[0].value && b[1].value;
+	for (int k = 0; k < 2; k++) {
+		if (b[k].value == NULL)
+			continue;
+		buf_append_str(out, k && *compound ? " AND " : "");
+		buf_appendf(out, "mi.%s %s $%d::%s", col, b[k].op, qparams_add(e, b[k].value),
+			    cast);
+	}
+}
+
+/* parse_size - "123", "10K", "10M", "1G" (binary multiples, an optional B) in s[0..len) into
+ * bytes. */
+static bool
+parse_size(const char *s, size_t len, int64_t *bytes)
+{
+	static const char units[] = "KMG";
+	const char *p = s, *end = s + len, *u;
+	int64_t v = 0, mult = 1;
+
+	for (; p < end && g_ascii_isdigit(*p); p++) {
 		if (v > (INT64_MAX - 9) / 10)
 			return false;
 		v = v * 10 + (*p - '0');
 	}
 	if (p == s)
 		return false;
-	switch (g_ascii_toupper(*p)) {
-	case 'K':
-		mult = INT64_C(1) << 10;
+	if (p < end && (u = strchr(units, g_ascii_toupper(*p))) != NULL) {
+		mult = INT64_C(1) << (10 * (u - units + 1));
 		p++;
-		break;
-	case 'M':
-		mult = INT64_C(1) << 20;
-		p++;
-		break;
-	case 'G':
-		mult = INT64_C(1) << 30;
-		p++;
-		break;
-	default:
-		break;
 	}
-	if (g_ascii_toupper(*p) == 'B')
+	if (p < end && g_ascii_toupper(*p) == 'B')
 		p++;
-	if (*p != 0 || v > INT64_MAX / mult)
+	if (p != end || v > INT64_MAX / mult)
 		return false;
 	*bytes = v * mult;
 	return true;
 }
 
-/* sql_size - larger:/smaller: compare the raw message size in bytes. */
+/* size_side - side_fn of sizes. */
 static enum vl_err
-sql_size(struct qparams *e, const struct qnode *n, struct buf *out, char *err)
+size_side(const struct qnode *n, const char *s, size_t len, int64_t *v, char *err)
 {
-	int64_t bytes;
+	if (parse_size(s, len, v))
+		return VL_OK;
+	return query_err(err, VL_ERR_PARSE, n->pos,
+			 "%s expects a size like 10M or 500K%s (K, M, G: binary multiples)",
+			 n->field->name,
+			 n->field->mode == QS_RANGE ? " or a range like 1K..10M" : "");
+}
 
-	if (!parse_size(n->value, &bytes))
-		return query_err(err, VL_ERR_PARSE, n->pos,
-				 "%s: expects a size like 10M or 500K (K, M, G: binary multiples)",
-				 n->field->name);
-	buf_appendf(out, "mi.size %s $%d::bigint", n->field->arg,
-		    qparams_add(e, xasprintf("%" PRId64, bytes)));
+/* sql_size - larger:/smaller:, size:, size>N and the like compare the raw message size in
+ * bytes by the field's operator; size:A..B is >= A and <= B. */
+static enum vl_err
+sql_size(struct qparams *e, const struct qnode *n, struct buf *out, bool *compound, char *err)
+{
+	struct bound b[2] = {{n->field->arg, NULL}, {"<=", NULL}};
+	struct range r;
+	enum vl_err rc;
+
+	if ((rc = value_range(n, n->field->mode == QS_RANGE, size_side, &r, err)) != VL_OK)
+		return rc;
+	if (r.dots)
+		b[0].op = ">=";
+	if (r.has_lo)
+		b[0].value = xasprintf("%" PRId64, r.lo);
+	if (r.dots && r.has_hi)
+		b[1].value = xasprintf("%" PRId64, r.hi);
+	sql_bounds(e, out, "size", "bigint", b, compound);
 	return VL_OK;
 }
 
 /* ---- dates ---- */
-
-struct day {
-	int y, m, d;
-};
 
 static int
 days_in_month(int y, int m)
@@ -302,9 +375,10 @@ days_in_month(int y, int m)
 	return m == 2 && leap ? 29 : dim[m - 1];
 }
 
-/* parse_day - exactly YYYY-MM-DD in s[0..len): 0, -1 when malformed, -2 when no such day. */
+/* parse_day - exactly YYYY-MM-DD in s[0..len) as YYYYMMDD: 0, -1 when malformed, -2 when no
+ * such day. */
 static int
-parse_day(const char *s, size_t len, struct day *out)
+parse_day(const char *s, size_t len, int64_t *out)
 {
 	int v[3] = {0, 0, 0}, widths[3] = {4, 2, 2}, f = 0;
 	size_t i = 0;
@@ -322,122 +396,109 @@ parse_day(const char *s, size_t len, struct day *out)
 		return -1;
 	if (v[0] < 1 || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > days_in_month(v[0], v[1]))
 		return -2;
-	*out = (struct day){v[0], v[1], v[2]};
+	*out = (int64_t)v[0] * 10000 + v[1] * 100 + v[2];
 	return 0;
 }
 
-static struct day
-day_next(struct day d)
+/* day_param - midnight UTC of day YYYYMMDD, or of the day after it when next, as timestamptz
+ * input (owned). */
+static char *
+day_param(int64_t day, bool next)
 {
-	if (++d.d > days_in_month(d.y, d.m)) {
-		d.d = 1;
-		if (++d.m > 12) {
-			d.m = 1;
-			d.y++;
+	int y = (int)(day / 10000), m = (int)(day / 100 % 100), d = (int)(day % 100);
+
+	if (next && ++d > days_in_month(y, m)) {
+		d = 1;
+		if (++m > 12) {
+			m = 1;
+			y++;
 		}
 	}
-	return d;
+	return xasprintf("%04d-%02d-%02d 00:00:00+00", y, m, d);
 }
 
-static int
-day_cmp(struct day a, struct day b)
-{
-	return (a.y - b.y) * 400 + (a.m - b.m) * 32 + (a.d - b.d);
-}
-
-/* Midnight UTC of a day, as timestamptz input. */
-static char *
-day_param(struct day d)
-{
-	return xasprintf("%04d-%02d-%02d 00:00:00+00", d.y, d.m, d.d);
-}
-
-/* date_bad - the error for a value that is not a date (or range) at all. */
+/* date_side - side_fn of dates. */
 static enum vl_err
-date_bad(const struct qnode *n, char *err)
+date_side(const struct qnode *n, const char *s, size_t len, int64_t *v, char *err)
 {
-	return query_err(
-		err, VL_ERR_PARSE, n->pos, "%s: expects a date like 2001-05-31%s", n->field->name,
-		n->field->mode == QD_RANGE ? " or a range like 2001-05-01..2001-05-31" : "");
-}
+	int rc = parse_day(s, len, v);
 
-/* date_side - one side of a range; an empty side is open (*set false). */
-static enum vl_err
-date_side(const struct qnode *n, const char *s, size_t len, struct day *d, bool *set, char *err)
-{
-	int rc;
-
-	*set = len > 0;
-	if (len == 0)
-		return VL_OK;
-	if ((rc = parse_day(s, len, d)) == 0)
+	if (rc == 0)
 		return VL_OK;
 	if (rc == -2)
 		return query_err(err, VL_ERR_PARSE, n->pos,
-				 "%s: '%.*s' is not a day of the calendar", n->field->name,
+				 "%s '%.*s' is not a day of the calendar", n->field->name,
 				 (int)len, s);
-	return date_bad(n, err);
+	return query_err(
+		err, VL_ERR_PARSE, n->pos, "%s expects a date like 2001-05-31%s", n->field->name,
+		n->field->mode == QD_RANGE ? " or a range like 2001-05-01..2001-05-31" : "");
 }
 
-/* date_range - the value as days [from, to]: "D" is [D, D]; date: and received: also take
- * "A..B", "A.." and "..B" (an open side is unset). */
-static enum vl_err
-date_range(const struct qnode *n, struct day *from, bool *has_from, struct day *to, bool *has_to,
-	   char *err)
-{
-	const char *v = n->value, *dots = strstr(v, "..");
-	enum vl_err rc;
-
-	if (dots == NULL) {
-		if ((rc = date_side(n, v, strlen(v), from, has_from, err)) != VL_OK)
-			return rc;
-		*to = *from;
-		*has_to = *has_from;
-		return VL_OK;
-	}
-	if (n->field->mode != QD_RANGE)
-		return date_bad(n, err);
-	if ((rc = date_side(n, v, (size_t)(dots - v), from, has_from, err)) != VL_OK ||
-	    (rc = date_side(n, dots + 2, strlen(dots + 2), to, has_to, err)) != VL_OK)
-		return rc;
-	if (!*has_from && !*has_to)
-		return query_err(err, VL_ERR_PARSE, n->pos,
-				 "%s: '..' needs a date on one side at least", n->field->name);
-	if (*has_from && *has_to && day_cmp(*from, *to) > 0)
-		return query_err(err, VL_ERR_PARSE, n->pos, "%s: the range ends before it starts",
-				 n->field->name);
-	return VL_OK;
-}
-
-/* sql_date - after:D is >= D, before:D is < D (both midnight UTC); date: and received: A..B
- * are >= A and < B + 1 day, so B is included. */
+/* sql_date - after:D and date>=D are >= D, before:D and date<D are < D, date>D is >= D + 1
+ * day, date<=D is < D + 1 day (all midnight UTC); date:, sent: and received: D are [D, D],
+ * A..B is >= A and < B + 1 day, so B is included. */
 static enum vl_err
 sql_date(struct qparams *e, const struct qnode *n, struct buf *out, bool *compound, char *err)
 {
-	const char *col = n->field->arg;
-	struct day from, to;
-	bool has_from, has_to;
+	static const struct {
+		const char *op;
+		bool next;
+	} one[] = {[QD_AFTER] = {">=", false},
+		   [QD_BEFORE] = {"<", false},
+		   [QD_GT] = {">=", true},
+		   [QD_LE] = {"<", true}};
+	struct bound b[2] = {{">=", NULL}, {"<", NULL}};
+	int mode = n->field->mode;
+	struct range r;
 	enum vl_err rc;
 
-	if ((rc = date_range(n, &from, &has_from, &to, &has_to, err)) != VL_OK)
+	if ((rc = value_range(n, mode == QD_RANGE, date_side, &r, err)) != VL_OK)
 		return rc;
-	*compound = false;
-	if (n->field->mode == QD_AFTER || n->field->mode == QD_BEFORE) {
-		buf_appendf(out, "mi.%s %s $%d::timestamptz", col,
-			    n->field->mode == QD_AFTER ? ">=" : "<",
-			    qparams_add(e, day_param(from)));
+	if (mode != QD_RANGE) {
+		b[0].op = one[mode].op;
+		b[0].value = day_param(r.lo, one[mode].next);
+	} else {
+		b[0].value = r.has_lo ? day_param(r.lo, false) : NULL;
+		b[1].value = r.has_hi ? day_param(r.hi, true) : NULL;
+	}
+	sql_bounds(e, out, n->field->arg, "timestamptz", b, compound);
+	return VL_OK;
+}
+
+/* sql_age - Gmail's older_than:N and newer_than:N, N days, months or years (d, m, y) back from
+ * now, on the sent date: at most QUERY_AGE_MAX_YEARS back. */
+static enum vl_err
+sql_age(struct qparams *e, const struct qnode *n, struct buf *out, char *err)
+{
+	static const struct {
+		char unit;
+		const char *word;
+		int per_year;
+	} units[] = {{'d', "days", 366}, {'m', "months", 12}, {'y', "years", 1}};
+	const char *v = n->value;
+	int64_t num = 0;
+	bool unit;
+
+	for (; g_ascii_isdigit(*v); v++) /* saturates just past the largest bound */
+		num = MIN(num * 10 + (*v - '0'), (int64_t)QUERY_AGE_MAX_YEARS * 366 + 1);
+	unit = v > n->value && *v != 0 && v[1] == 0; /* digits, then one letter */
+	for (size_t k = 0; unit && k < sizeof(units) / sizeof(units[0]); k++) {
+		if (g_ascii_tolower(*v) != units[k].unit)
+			continue;
+		if (num > (int64_t)QUERY_AGE_MAX_YEARS * units[k].per_year)
+			return query_err(err, VL_ERR_PARSE, n->pos,
+					 "%s reaches at most %d years back (%dd, %dm, %dy)",
+					 n->field->name, QUERY_AGE_MAX_YEARS,
+					 QUERY_AGE_MAX_YEARS * 366, QUERY_AGE_MAX_YEARS * 12,
+					 QUERY_AGE_MAX_YEARS);
+		buf_appendf(out, "mi.sent_at %s now() - $%d::interval", n->field->arg,
+			    qparams_add(e, xasprintf("%" PRId64 " %s", num, units[k].word)));
 		return VL_OK;
 	}
-	if (has_from)
-		buf_appendf(out, "mi.%s >= $%d::timestamptz", col, qparams_add(e, day_param(from)));
-	if (has_from && has_to) {
-		buf_append_str(out, " AND ");
-		*compound = true;
-	}
-	if (has_to)
-		buf_appendf(out, "mi.%s < $%d::timestamptz", col,
-			    qparams_add(e, day_param(day_next(to))));
-	return VL_OK;
+	return query_err(err, VL_ERR_PARSE, n->pos,
+			 "%s expects a number and a unit d (days), m (months) or y (years), like "
+			 "30d, 6m or 2y",
+			 n->field->name);
 }
 
 enum vl_err
@@ -447,7 +508,7 @@ query_field_sql(struct buf *out, struct qparams *e, const struct qnode *n, bool 
 	*compound = false;
 	if (n->prefix && n->field->cls != QC_ADDR)
 		return query_err(err, VL_ERR_PARSE, n->pos,
-				 "%s: takes no '*' (only words, phrases and addresses do)",
+				 "%s takes no '*' (only words, phrases and addresses do)",
 				 n->field->name);
 	switch (n->field->cls) {
 	case QC_ADDR:
@@ -459,9 +520,11 @@ query_field_sql(struct buf *out, struct qparams *e, const struct qnode *n, bool 
 	case QC_HAS:
 		return sql_has(n, out, err);
 	case QC_SIZE:
-		return sql_size(e, n, out, err);
+		return sql_size(e, n, out, compound, err);
 	case QC_DATE:
 		return sql_date(e, n, out, compound, err);
+	case QC_AGE:
+		return sql_age(e, n, out, err);
 	case QC_HOLD:
 		return sql_hold(e, n, out, err);
 	case QC_TEXT:

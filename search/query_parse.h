@@ -10,23 +10,28 @@
 #include "query.h"
 #include "vl_err.h"
 
-/* What a field's value is matched against; query.c compiles each class. */
+/* What a field's value is matched against; query_field.c compiles each class. */
 enum qclass {
 	QC_TEXT,      /* full text; arg: the tsvector weight ("" for any) */
 	QC_ADDR,      /* addr_terms; arg: the field letters searched */
 	QC_ID,	      /* msgid, exact */
 	QC_CUSTODIAN, /* every address of a custodian */
 	QC_HAS,	      /* has:attachment */
-	QC_SIZE,      /* arg: the SQL comparison, ">" or "<" */
+	QC_SIZE,      /* arg: the SQL comparison; mode: enum qsize_mode */
 	QC_DATE,      /* arg: the column; mode: enum qdate_mode */
-	QC_HOLD,      /* messages under a legal hold */
+	QC_AGE,	      /* the sent date against now(); arg: the SQL comparison */
+	QC_HOLD,      /* messages under a legal hold; arg: the holds column the value names */
 };
 
-enum qdate_mode { QD_AFTER, QD_BEFORE, QD_RANGE };
+/* Dates: >= D, < D, >= D + 1 day (date>D), < D + 1 day (date<=D), or a range A..B. */
+enum qdate_mode { QD_AFTER, QD_BEFORE, QD_GT, QD_LE, QD_RANGE };
+
+/* Sizes: one comparison, or (size:) also a range A..B. */
+enum qsize_mode { QS_ONE, QS_RANGE };
 
 /* One row of the field table (query_parse.c). */
 struct qfield {
-	const char *name; /* lower-case, without the colon; "" for bare words */
+	const char *name; /* lower-case, with its separator ("from:", "size>="); "" for bare */
 	enum qclass cls;
 	const char *arg;
 	int mode;

@@ -26,7 +26,11 @@ struct good_case {
 #define HOLD                                                                                       \
 	"EXISTS (SELECT 1 FROM hold_messages hm JOIN holds h ON h.id = hm.hold_id WHERE h.name = " \
 	"$1 AND hm.message_id = mi.message_id)"
+#define MATTER                                                                                     \
+	"EXISTS (SELECT 1 FROM hold_messages hm JOIN holds h ON h.id = hm.hold_id WHERE "           \
+	"h.matter = $1 AND hm.message_id = mi.message_id)"
 #define TS1 "mi.tsv @@ $1::tsquery"
+#define ADDR1 "mi.addr_terms && $1::text[]"
 
 static const struct good_case good[] = {
 	/* empty: everything */
@@ -120,6 +124,60 @@ static const struct good_case good[] = {
 	{"received:2001-02-28", "mi.received_at >= $1::timestamptz AND mi.received_at < $2::timestamptz",
 	 "2001-02-28 00:00:00+00 | 2001-03-01 00:00:00+00"},
 	{"received:..2001-01-01", "mi.received_at < $1::timestamptz", "2001-01-02 00:00:00+00"},
+	/* recipients: To, Cc, Bcc (and the envelope bcc x with a whole address), envelope rcpt r */
+	{"recipients:jeff@enron.com", ADDR1,
+	 "{\"t:a:jeff@enron.com\",\"c:a:jeff@enron.com\",\"b:a:jeff@enron.com\","
+	 "\"x:a:jeff@enron.com\",\"r:a:jeff@enron.com\"}"},
+	{"recipients:@enron.com", ADDR1,
+	 "{\"t:d:enron.com\",\"c:d:enron.com\",\"b:d:enron.com\",\"r:d:enron.com\"}"},
+	/* *@domain in an address field is the domain */
+	{"from:*@enron.com", ADDR1, "{\"f:d:enron.com\"}"},
+	{"to:*@enr*", ADDR_ANY, "{\"t:d:enr%\"}"},
+	/* inside quotes '*' is text, like any punctuation; a Message-ID may hold one */
+	{"subject:\"*foo\"", TS1, "'foo':A"},
+	{"id:a*b@x", "mi.msgid = $1", "a*b@x"},
+	/* more identifiers */
+	{"messageid:<ABC@X>", "mi.msgid = $1", "abc@x"},
+	{"rfc822msgid:abc@x", "mi.msgid = $1", "abc@x"},
+	{"attachmentnames:budget.xls", TS1, "'budget':B <-> 'xls':B"},
+	{"matter:Enron-Case", MATTER, "enron-case"},
+	/* ages: Gmail's older_than:/newer_than:, on the sent date, an interval parameter */
+	{"older_than:2y", "mi.sent_at < now() - $1::interval", "2 years"},
+	{"newer_than:30d", "mi.sent_at >= now() - $1::interval", "30 days"},
+	{"older_than:6M", "mi.sent_at < now() - $1::interval", "6 months"},
+	{"newer_than:366000d", "mi.sent_at >= now() - $1::interval", "366000 days"},
+	{"older_than:12000m", "mi.sent_at < now() - $1::interval", "12000 months"},
+	{"older_than:0d", "mi.sent_at < now() - $1::interval", "0 days"},
+	/* size: is at least; its range includes both ends; comparisons */
+	{"size:20K", "mi.size >= $1::bigint", "20480"},
+	{"size:1..1048576", "mi.size >= $1::bigint AND mi.size <= $2::bigint", "1 | 1048576"},
+	{"size:1K..", "mi.size >= $1::bigint", "1024"},
+	{"size:..1M", "mi.size <= $1::bigint", "1048576"},
+	{"size:5..5", "mi.size >= $1::bigint AND mi.size <= $2::bigint", "5 | 5"},
+	{"size>26214400", "mi.size > $1::bigint", "26214400"},
+	{"size>=20K", "mi.size >= $1::bigint", "20480"},
+	{"size<1M", "mi.size < $1::bigint", "1048576"},
+	{"size<=1MB", "mi.size <= $1::bigint", "1048576"},
+	/* sent: and date comparisons (sent date, midnight UTC) */
+	{"sent:2001-05-01..2001-05-31",
+	 "mi.sent_at >= $1::timestamptz AND mi.sent_at < $2::timestamptz",
+	 "2001-05-01 00:00:00+00 | 2001-06-01 00:00:00+00"},
+	{"date>=2001-05-01", "mi.sent_at >= $1::timestamptz", "2001-05-01 00:00:00+00"},
+	{"date>2001-12-31", "mi.sent_at >= $1::timestamptz", "2002-01-01 00:00:00+00"},
+	{"date<2001-05-01", "mi.sent_at < $1::timestamptz", "2001-05-01 00:00:00+00"},
+	{"date<=2000-02-28", "mi.sent_at < $1::timestamptz", "2000-02-29 00:00:00+00"},
+	{"a<b", TS1, "'a' <-> 'b'"}, /* no field a: a word, as before */
+	{"10:30", TS1, "'10' <-> '30'"}, /* a field name starts with a letter */
+	/* Gmail's {a b c} is (a OR b OR c) */
+	{"{a b c}", TS1, "'a' | 'b' | 'c'"},
+	{"{a}", TS1, "'a'"},
+	{"-{a b}", TS1, "!('a' | 'b')"},
+	{"x {from:a@x size>1K}",
+	 "mi.tsv @@ $1::tsquery AND (mi.addr_terms && $2::text[] OR mi.size > $3::bigint)",
+	 "'x' | {\"f:a:a@x\",\"s:a:a@x\"} | 1024"},
+	/* proximity: Gmail's AROUND n and KQL's NEAR(n) */
+	{"a AROUND 2 b", TS1, "'a' <1> 'b' | 'b' <1> 'a' | 'a' <2> 'b' | 'b' <2> 'a'"},
+	{"a NEAR(1) b", TS1, "'a' <1> 'b' | 'b' <1> 'a'"},
 	/* mixed: full-text kids merged into one tsquery in place of the first */
 	{"from:jeff lunch budget", "mi.addr_terms && $1::text[] AND mi.tsv @@ $2::tsquery",
 	 "{\"f:w:jeff\",\"f:l:jeff\",\"f:d:jeff\"} | 'lunch' & 'budget'"},
@@ -147,6 +205,83 @@ static const struct good_case good[] = {
 	{"from:\"'\\\\\"", "mi.addr_terms && $1::text[]",
 	 "{\"f:w:'\\\\\",\"f:l:'\\\\\",\"f:d:'\\\\\"}"},
 };
+
+/* Spellings of one query: each must compile to exactly the SQL and parameters of its canonical
+ * form (both sides are also checked to compile). */
+struct same_case {
+	const char *q;
+	const char *canonical;
+};
+
+static const struct same_case same[] = {
+	{"sent:2001-05-01..2001-05-31", "date:2001-05-01..2001-05-31"},
+	{"SENT:2001-05-01", "date:2001-05-01"},
+	{"sent:..2001-05-31", "date:..2001-05-31"},
+	{"messageid:<A@X>", "id:<A@X>"},
+	{"rfc822msgid:a@x", "id:a@x"},
+	{"attachmentnames:budget.xls", "filename:budget.xls"},
+	{"attachmentnames:bud*", "filename:bud*"},
+	{"size>10M", "larger:10M"},
+	{"size<500K", "smaller:500K"},
+	{"size:20K", "size>=20K"},
+	{"Size>=1k", "size:1K"},
+	{"date>=2001-05-01", "after:2001-05-01"},
+	{"date<2001-05-01", "before:2001-05-01"},
+	{"date>2001-05-31", "after:2001-06-01"},
+	{"date>2001-12-31", "after:2002-01-01"},
+	{"date<=2001-05-31", "before:2001-06-01"},
+	{"date<=2001-05-31", "date:..2001-05-31"},
+	{"date>=2001-05-01 date<=2001-05-31", "date:2001-05-01..2001-05-31"},
+	{"older_than:2Y", "older_than:2y"},
+	{"{a b c}", "(a OR b OR c)"},
+	{"x {a from:b@x} -y", "x (a OR from:b@x) -y"},
+	{"{a b} {c d}", "(a OR b) (c OR d)"},
+	{"{a -b (c d)}", "a OR -b OR (c d)"},
+	{"{a}", "a"},
+	{"a AROUND 5 b", "a NEAR/5 b"},
+	{"a NEAR(5) b", "a NEAR/5 b"},
+	{"\"a b\" AROUND 1 c*", "\"a b\" NEAR/1 c*"},
+	{"subject:a NEAR(20) b", "subject:a NEAR/20 b"},
+	{"from:*@enron.com", "from:@enron.com"},
+	{"participants:*@enron.com", "participants:@enron.com"},
+	{"recipients:*@enr*", "recipients:@enr*"},
+	{"matter:\" Enron-Case \"", "matter:enron-case"},
+};
+
+/* compile_str - q compiled as "where || params", or "error: ..." (owned by the caller). */
+static char *join(const struct query_sql *s);
+
+static char *
+compile_str(const char *q)
+{
+	char err[QUERY_ERR_MAX] = "", *params, *r;
+	struct query_sql s;
+
+	if (query_compile(&s, q, 1, err) != VL_OK)
+		return xasprintf("error: %s", err);
+	params = join(&s);
+	r = xasprintf("%s || %s", s.where, params);
+	free(params);
+	query_sql_free(&s);
+	return r;
+}
+
+static void
+test_same(void)
+{
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		char *a = compile_str(same[i].q), *b = compile_str(same[i].canonical);
+
+		CHECK(strncmp(a, "error: ", 7) != 0, same[i].q);
+		CHECK(strncmp(b, "error: ", 7) != 0, same[i].canonical);
+		CHECK(strcmp(a, b) == 0, same[i].q);
+		if (strcmp(a, b) != 0)
+			fprintf(stderr, "\n%s\n  gives     %s\n%s\n  gives     %s\n", same[i].q, a,
+				same[i].canonical, b);
+		free(a);
+		free(b);
+	}
+}
 
 /* join - the parameters as "a | b | c" (owned by the caller). */
 static char *
@@ -259,6 +394,76 @@ static const struct bad_case bad[] = {
 	{"subject:...", 0, VL_ERR_PARSE, "has no searchable word"},
 	{"*", 0, VL_ERR_PARSE, "'*' must follow a word"},
 	{"\"\"", 0, VL_ERR_PARSE, "has no searchable word"},
+	/* ages */
+	{"older_than:5x", 0, VL_ERR_PARSE, "older_than: expects a number and a unit d (days)"},
+	{"newer_than:d", 0, VL_ERR_PARSE, "newer_than: expects a number and a unit"},
+	{"older_than:5", 0, VL_ERR_PARSE, "expects a number and a unit"},
+	{"older_than:5dd", 0, VL_ERR_PARSE, "expects a number and a unit"},
+	{"older_than:-5d", 0, VL_ERR_PARSE, "expects a number and a unit"},
+	{"older_than:1.5y", 0, VL_ERR_PARSE, "expects a number and a unit"},
+	{"x older_than:1001y", 2, VL_ERR_PARSE, "older_than: reaches at most 1000 years back"},
+	{"newer_than:366001d", 0, VL_ERR_PARSE, "at most 1000 years back (366000d, 12000m, 1000y)"},
+	{"newer_than:12001m", 0, VL_ERR_PARSE, "at most 1000 years back"},
+	{"older_than:99999999999999999999999d", 0, VL_ERR_PARSE, "at most 1000 years back"},
+	{"older_than:2y*", 0, VL_ERR_PARSE, "takes no '*'"},
+	/* sizes */
+	{"size>", 0, VL_ERR_PARSE, "size> needs a value"},
+	{"size>abc", 0, VL_ERR_PARSE, "size> expects a size like 10M"},
+	{"size<=1M..2M", 0, VL_ERR_PARSE, "size<= expects a size"},
+	{"size:2M..1K", 0, VL_ERR_PARSE, "size: the range ends before it starts"},
+	{"size:..", 0, VL_ERR_PARSE, "size: '..' needs a size on one side"},
+	{"size:1K..x", 0, VL_ERR_PARSE, "or a range like 1K..10M"},
+	{"larger:1K..2K", 0, VL_ERR_PARSE, "larger: expects a size like 10M or 500K (K"},
+	{"from>jeff", 0, VL_ERR_PARSE, "from compares only with ':'"},
+	{"a larger>=5", 2, VL_ERR_PARSE, "larger compares only with ':'"},
+	/* date comparisons */
+	{"date>=notadate", 0, VL_ERR_PARSE, "date>= expects a date like 2001-05-31"},
+	{"date>2001-02-30", 0, VL_ERR_PARSE, "date> '2001-02-30' is not a day"},
+	{"date<=2001-01-01..2001-02-01", 0, VL_ERR_PARSE, "date<= expects a date"},
+	{"date<", 0, VL_ERR_PARSE, "date< needs a value"},
+	{"sent:2001-05-31..2001-05-01", 0, VL_ERR_PARSE, "sent: the range ends before it starts"},
+	{"messageid:<>", 0, VL_ERR_PARSE, "messageid: needs a Message-ID"},
+	{"matter:\" \"", 0, VL_ERR_PARSE, "matter: needs a name"},
+	/* braces */
+	{"{a b", 0, VL_ERR_PARSE, "unbalanced brace: '{' is never closed"},
+	{"x {a (b}", 5, VL_ERR_PARSE, "'(' is never closed"},
+	{"{}", 0, VL_ERR_PARSE, "empty braces"},
+	{"a}", 1, VL_ERR_PARSE, "'}' without '{'"},
+	{"{a OR b}", 3, VL_ERR_PARSE, "no OR inside { }"},
+	{"{a AND b}", 3, VL_ERR_PARSE, "no AND inside { }"},
+	{"{a NEAR/2}", 3, VL_ERR_PARSE, "NEAR/2 must stand between two words or phrases"},
+	/* proximity spellings */
+	{"a AROUND b", 2, VL_ERR_PARSE, "AROUND needs a distance from 1 to 20, like AROUND 5"},
+	{"a AROUND", 2, VL_ERR_PARSE, "like AROUND 5"},
+	{"a AROUND 21 b", 2, VL_ERR_PARSE, "like AROUND 5"},
+	{"a AROUND 0 b", 2, VL_ERR_PARSE, "like AROUND 5"},
+	{"AROUND 3 a", 0, VL_ERR_PARSE, "AROUND 3 must stand between two words or phrases"},
+	{"a AROUND 2 b AROUND 2 c", 13, VL_ERR_PARSE, "cannot be chained"},
+	{"a NEAR(x) b", 2, VL_ERR_PARSE, "NEAR needs a distance from 1 to 20, like NEAR(5)"},
+	{"a NEAR() b", 2, VL_ERR_PARSE, "like NEAR(5)"},
+	{"a NEAR(0) b", 2, VL_ERR_PARSE, "like NEAR(5)"},
+	{"a NEAR(5 b", 2, VL_ERR_PARSE, "like NEAR(5)"},
+	{"a NEAR(100) b", 2, VL_ERR_PARSE, "like NEAR(5)"},
+	{"from:x NEAR(2) b", 7, VL_ERR_PARSE, "NEAR(2) must stand between"},
+	/* wildcards: only trailing, or *@domain in an address field */
+	{"*foo", 0, VL_ERR_PARSE, "leading wildcard not supported"},
+	{"lunch *foo", 6, VL_ERR_PARSE, "leading wildcard not supported"},
+	{"-*foo", 1, VL_ERR_PARSE, "leading wildcard not supported"},
+	{"*foo*", 0, VL_ERR_PARSE, "leading wildcard not supported"},
+	{"fo*o", 2, VL_ERR_PARSE, "wildcard inside a word not supported"},
+	{"foo**", 3, VL_ERR_PARSE, "wildcard inside a word"},
+	{"subject:*foo", 8, VL_ERR_PARSE, "leading wildcard not supported"},
+	{"body:fo*o", 7, VL_ERR_PARSE, "wildcard inside a word"},
+	{"*@enron.com", 0, VL_ERR_PARSE, "leading wildcard not supported"},
+	{"from:*enron.com", 5, VL_ERR_PARSE, "leading wildcard not supported"},
+	{"from:jeff*@enron.com", 9, VL_ERR_PARSE, "wildcard inside a word"},
+	{"from:*@enr*on", 10, VL_ERR_PARSE, "wildcard inside a word"},
+	{"to:**@x", 3, VL_ERR_PARSE, "leading wildcard not supported"},
+	{"size:*5", 5, VL_ERR_PARSE, "leading wildcard not supported"},
+	{"custodian:a*b", 11, VL_ERR_PARSE, "wildcard inside a word"},
+	{"from:*@", 0, VL_ERR_PARSE, "'@' needs an address"},
+	{"foo_bar:x", 0, VL_ERR_PARSE, "unknown field 'foo_bar:'"},
+	{"rfc822:x", 0, VL_ERR_PARSE, "unknown field 'rfc822:'"},
 };
 
 static void
@@ -417,8 +622,19 @@ test_highlight(void)
 static void
 test_no_injection(void)
 {
-	static const char *fields[] = {"", "from:", "to:", "participants:", "subject:", "id:",
-				       "custodian:", "hold:", "filename:"};
+	static const char *fields[] = {"",
+				       "from:",
+				       "to:",
+				       "participants:",
+				       "recipients:",
+				       "subject:",
+				       "id:",
+				       "messageid:",
+				       "custodian:",
+				       "hold:",
+				       "matter:",
+				       "filename:",
+				       "attachmentnames:"};
 	static const char *values[] = {"\"zqxj'); DROP TABLE x;--\"", "\"zqxj\\\" OR 1=1 --\"",
 				       "\"zqxj\\\\'; DELETE FROM y\"", "zqxj$1;DROP*"};
 
@@ -451,6 +667,8 @@ test_prefixes(void)
 	static const char *qs[] = {
 		"(from:\"a\\\"b\" OR -subject:x*) NEAR/2 \"c d\" date:2001-01-01..2001-02-03",
 		"a NEAR/20 \"b c d\" -(e OR f) larger:10M \xe5\xa5\x91\xe7\xb4\x84\xe6\x9b\xb8",
+		"{a -b} AROUND 12 c NEAR(3) d size:1K..20M date>=2001-01-01 older_than:30d "
+		"from:*@x.org",
 	};
 
 	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
@@ -468,6 +686,7 @@ test_prefixes(void)
 }
 
 UNIT_SUITE(query, {"well-formed queries: exact SQL and parameters", test_good},
+	   {"equivalent spellings: identical SQL and parameters", test_same},
 	   {"malformed queries: position and reason", test_bad},
 	   {"bounds: length, terms, nesting, phrase", test_bounds},
 	   {"first_param numbering, bad first_param", test_first_param},
