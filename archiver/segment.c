@@ -93,7 +93,12 @@ segment_create(struct segment **out, const char *dir, uint64_t id, uint32_t buck
 	*out = s;
 	return VL_OK;
 fail:
-	segment_close(s);
+	/* The file is ours (O_EXCL) and nothing refers to it yet: a disk that filled up while
+	 * it was being created must not leave a headless file behind on every retry. */
+	if (s->fd >= 0)
+		segment_discard(s);
+	else
+		segment_close(s);
 	return rc;
 }
 
@@ -226,6 +231,19 @@ segment_make_immutable(struct segment *s)
 		return 0;
 	}
 	return 1;
+}
+
+void
+segment_discard(struct segment *s)
+{
+	if (s == NULL)
+		return;
+	if (s->fd >= 0)
+		(void)fs_set_append_only(s->fd, 0);
+	if (unlink(s->path) != 0 && errno != ENOENT)
+		log_warnx("segment=%llu: cannot remove the unused file %s: %s",
+			  (unsigned long long)s->id, s->path, strerror(errno));
+	segment_close(s);
 }
 
 void

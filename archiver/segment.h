@@ -56,6 +56,11 @@ enum vl_err segment_sync(struct segment *s, char *err) VL_MUST_CHECK;
  * set FS_IMMUTABLE_FL where allowed. Returns whether the immutable flag could be set. */
 int segment_make_immutable(struct segment *s);
 
+/* segment_discard - close and remove a segment that was just created and that nothing refers
+ * to (no index row, no acknowledged record): a failed creation or registration. NULL is a
+ * no-op. Never for a segment with committed records. */
+void segment_discard(struct segment *s);
+
 /* segment_close - close (without syncing: call segment_sync first); NULL is a no-op. */
 void segment_close(struct segment *s);
 

@@ -243,21 +243,30 @@ store_new_segment(struct store *s, char *err)
 	}
 	if ((rc = segment_create(&s->seg, s->seg_dir, next, 0, t, err)) != VL_OK)
 		return rc;
-	if ((rc = keyslot_open(&s->slots, s->slot_dir, next, UINT64_MAX, err)) != VL_OK) {
-		store_close_segment(s);
-		return rc;
-	}
-	s->committed_end = segment_end(s->seg);
 	u64str(id, next);
 	snprintf(now, sizeof(now), "%lld", (long long)t);
 	u64str(size, segment_end(s->seg));
 	const char *vals[] = {id, name, now, size};
-	rc = exec_params(s->conn,
-			 "INSERT INTO segments (id, file_name, created_at, size)"
-			 " VALUES ($1, $2, vellum_ts($3), $4)",
-			 4, vals, NULL, err, "insert segment");
+	if ((rc = keyslot_open(&s->slots, s->slot_dir, next, UINT64_MAX, err)) != VL_OK ||
+	    (rc = exec_params(s->conn,
+			      "INSERT INTO segments (id, file_name, created_at, size)"
+			      " VALUES ($1, $2, vellum_ts($3), $4)",
+			      4, vals, NULL, err, "insert segment")) != VL_OK) {
+		/* Not registered: the file holds a header only and no row points at it, unless
+		 * the connection broke with the INSERT's outcome unknown; then the file stays
+		 * and its id is never reused. */
+		keyslot_close(s->slots);
+		s->slots = NULL;
+		if (PQstatus(s->conn) == CONNECTION_OK)
+			segment_discard(s->seg);
+		else
+			segment_close(s->seg);
+		s->seg = NULL;
+		return rc;
+	}
+	s->committed_end = segment_end(s->seg);
 	s->seg_unclean = 0;
-	return rc;
+	return VL_OK;
 }
 
 /* store_abandon - close an unsealed segment whose file does not end at its committed end (a
