@@ -768,7 +768,16 @@ indexer_main(void *arg)
 
 	while (!indexer_stopping(ix)) {
 		size_t done = 0;
-		enum vl_err rc = indexer_run_batch(w->v, conn, INDEXER_BATCH, max_raw, &done, err);
+		enum vl_err rc;
+
+		/* Started without the key (indexer_start): wait for it. */
+		if (w->v == NULL && vault_open(&w->v, ix->cfg, conn, err) != VL_OK) {
+			log_debug("indexer: %s", err);
+			if (indexer_wait(w, INDEXER_BACKOFF_MAX_MS))
+				break;
+			continue;
+		}
+		rc = indexer_run_batch(w->v, conn, INDEXER_BATCH, max_raw, &done, err);
 
 		atomic_fetch_add(&ix->indexed, done);
 		if (rc == VL_ERR_NOKEY && !reopened) {
@@ -847,6 +856,12 @@ indexer_start(struct indexer **out, const struct vl_config *cfg, char *err)
 		ix->w[i].no = i;
 		if ((rc = db_connect(cfg, &ix->w[i].db, err)) == VL_OK)
 			rc = vault_open(&ix->w[i].v, cfg, db_conn(ix->w[i].db), err);
+		/* Without the key the worker starts anyway and opens the vault once it can. */
+		if (rc == VL_ERR_NOKEY) {
+			if (i == 0)
+				log_warnx("indexer: %s; indexing waits for it", err);
+			rc = VL_OK;
+		}
 	}
 	if (rc != VL_OK) {
 		indexer_free(ix);

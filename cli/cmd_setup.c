@@ -240,8 +240,15 @@ cmd_serve(struct cli *c, int argc, char **argv)
 		free(metrics);
 		return 1;
 	}
-	if (store_open(&st, &c->cfg, db_conn(db), 0, err) != VL_OK ||
-	    receiver_new(&rcv, &c->cfg, st, db_conn(db), metrics, err) != VL_OK ||
+	enum vl_err rc = store_open(&st, &c->cfg, db_conn(db), 0, err);
+
+	/* Without its key the store cannot seal a record, but serve still runs: mail gets 451
+	 * 4.3.0 (the sending MTA retries) and the writer tries again for each batch. */
+	if (rc == VL_ERR_NOKEY) {
+		log_errx("%s; SMTP/LMTP answer 451 4.3.0 until it is back", err);
+		rc = VL_OK;
+	}
+	if (rc != VL_OK || receiver_new(&rcv, &c->cfg, st, db_conn(db), metrics, err) != VL_OK ||
 	    api_start(&api, &c->cfg, metrics, err) != VL_OK) {
 		fprintf(stderr, "vellum serve: %s\n", err);
 		receiver_free(rcv);

@@ -16,7 +16,8 @@
 
 struct ingest {
 	const struct vl_config *cfg;
-	struct store *st;
+	struct store *st; /* NULL until it opens when serve started without its key */
+	int owns_st;	  /* st was opened here (ingest_stop closes it) */
 	PGconn *conn;
 	int notify_fd;
 	struct metrics *m; /* may be NULL */
@@ -257,17 +258,29 @@ mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void
-ingest_batch(struct ingest *in, struct ingest_job *batch)
+/* ingest_store_open - the store, when serve started without it because its key was missing:
+ * tried again before each batch, whose messages get the failure (451 4.3.0) until it opens. */
+static enum vl_err
+ingest_store_open(struct ingest *in, char *err)
+{
+	enum vl_err rc = store_open(&in->st, in->cfg, in->conn, 0, err);
+
+	if (rc == VL_OK) {
+		in->owns_st = 1;
+		log_info("ingest: the store is open: mail is accepted again");
+	}
+	return rc;
+}
+
+/* ingest_commit_batch - stage every job's message(s) (a job that cannot be staged gets its
+ * own failure) and commit them together; the commit's outcome. */
+static enum vl_err
+ingest_commit_batch(struct ingest *in, struct ingest_job *batch, char *err)
 {
 	const struct store_result *res;
 	size_t n;
-	char err[VL_ERRLEN] = "";
 	enum vl_err rc = VL_OK;
 
-	/* A lost connection is reset before the batch, so one outage costs one batch of 451s. */
-	if (PQstatus(in->conn) != CONNECTION_OK)
-		PQreset(in->conn);
 	for (struct ingest_job *j = batch; j; j = j->next) {
 		size_t before = store_pending(in->st);
 
@@ -288,6 +301,22 @@ ingest_batch(struct ingest *in, struct ingest_job *batch)
 			metrics_observe(&in->m->ingest_commit_seconds, mono_us() - t0);
 		}
 	}
+	return rc;
+}
+
+static void
+ingest_batch(struct ingest *in, struct ingest_job *batch)
+{
+	char err[VL_ERRLEN] = "";
+	enum vl_err rc;
+
+	/* A lost connection is reset before the batch, so one outage costs one batch of 451s. */
+	if (PQstatus(in->conn) != CONNECTION_OK)
+		PQreset(in->conn);
+	if (in->st == NULL && (rc = ingest_store_open(in, err)) != VL_OK)
+		log_errx("ingest: no store, answering %d: %s", vl_err_smtp(rc, NULL), err);
+	else
+		rc = ingest_commit_batch(in, batch, err);
 	for (struct ingest_job *j = batch; j; j = j->next) {
 		if (j->result == VL_OK)
 			j->result = rc;
@@ -395,6 +424,8 @@ ingest_stop(struct ingest *in)
 	pthread_cond_broadcast(&in->cv);
 	pthread_mutex_unlock(&in->mu);
 	pthread_join(in->thread, NULL);
+	if (in->owns_st)
+		store_close(in->st);
 	pthread_mutex_destroy(&in->mu);
 	pthread_cond_destroy(&in->cv);
 	free(in);

@@ -43,7 +43,9 @@ struct ingest_job {
 struct ingest;
 
 /* ingest_start - start the writer thread over st (owned by the thread from now on until
- * ingest_stop). notify_fd (an eventfd) is written once per finished batch. m (may be NULL)
+ * ingest_stop). st may be NULL (serve started without its key): the thread then opens the store
+ * itself before each batch until it can, answering the batches before that with the failure,
+ * and ingest_stop closes it. notify_fd (an eventfd) is written once per finished batch. m (may be NULL)
  * counts batches, commit latency and unwrapped journal reports. */
 enum vl_err ingest_start(struct ingest **out, const struct vl_config *cfg, struct store *st,
 			 PGconn *conn, int notify_fd, struct metrics *m, char *err) VL_MUST_CHECK;

@@ -4,7 +4,8 @@
 # serve keeps running, and after `db start` deliveries succeed again. `kill -9` of serve while
 # 20 clients send (twice, at different moments): after a restart every message that got 250
 # (the client logs the sha256 of each) is in the archive, `vellum cat` reproduces a sample,
-# new mail is accepted and verify --all passes.
+# new mail is accepted and verify --all passes. serve started without its keyring answers
+# 451 4.3.0 and keeps running; with the keyring back, mail is accepted and indexed again.
 . "$(dirname "$0")/lib.sh"
 
 . "$IT_DIR/serve.sh"
@@ -108,6 +109,26 @@ for round in 1 2; do
 	cat_sample "$W/kill$round.log" 12 "round $round: vellum cat reproduces a sample of them"
 	serve_stop_check "round $round: serve stops cleanly after the restart (no sanitizer report)"
 done
+
+# ---- the key is missing: 451 4.3.0 while serve keeps running; back, mail flows again ---------------
+mv "$D/keys/keyring" "$W/keyring.away"
+serve_start
+sc send --port "$SMTP_PORT" --files-from "$W/files" --count 3 --unique --conns 1 \
+	--log "$W/nokey.log" --from nokey@x --rcpt archive@x 2>"$W/nokey.sum"
+n=$(awk -F'\t' '$1 == "tempfail" && $4 ~ /^451/' "$W/nokey.log" | wc -l)
+[ "$n" -eq 3 ] && kill -0 "$SERVE_PID" 2>/dev/null && grep -q 'no keyring' "$W/serve.log"
+verdict "without its keyring serve starts, answers 451 4.3.0 and keeps running" $? \
+	"$n of 3 got 451: $(cat "$W/nokey.sum") $(grep -m 1 'keyring' "$W/serve.log")"
+mv "$W/keyring.away" "$D/keys/keyring"
+sc send --port "$SMTP_PORT" --files-from "$W/files" --count 3 --unique --conns 1 \
+	--log "$W/key.log" --from key@x --rcpt archive@x 2>"$W/key.sum"
+verdict "with the keyring back mail is accepted again, without a restart" $? "$(cat "$W/key.sum")"
+present_check "$W/key.log" "the messages accepted once the key was back are in the archive"
+wait_indexed
+[ "$(sql "select count(*) from messages where indexed_at is null")" = 0 ]
+verdict "the indexer, started without the key, indexes them" $? \
+	"$(sql "select count(*) from messages where indexed_at is null") waiting"
+serve_stop_check "serve stops cleanly after running without its key"
 t0=$(now_s)
 v verify --all >"$W/verify.out" 2>&1
 rc=$?
