@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "db.h"
 #include "hold.h"
+#include "log.h"
 #include "query.h"
 
 /* The coverage condition: $1 hold id, $2 date_from, $3 date_to, $4 ids (int8[] or NULL), $5
@@ -276,18 +277,29 @@ hold_release(PGconn *c, const char *actor, const char *client, const char *name,
 	return rc;
 }
 
+/* hold_sweep_goes_on - a full sweep steps over a hold whose query no longer compiles (the
+ * query language may have changed since it was placed; no SQL ran for it) so that the other
+ * holds still cover new mail; the failure is still returned. A sweep over disposal candidates
+ * (ids) never does: what a hold could not look at must not be disposed of. */
+static int
+hold_sweep_goes_on(enum vl_err rc, const char *ids)
+{
+	return ids == NULL && (rc == VL_ERR_PARSE || rc == VL_ERR_LIMIT);
+}
+
 enum vl_err
 hold_sweep(PGconn *c, const char *ids, int64_t *added, char *err)
 {
 	PGresult *r = NULL;
-	enum vl_err rc;
+	enum vl_err rc, first = VL_OK;
+	char first_err[VL_ERRLEN] = "";
 	int64_t total = 0;
 
 	/* A full sweep looks at what was indexed since the last one (all of it the first time)
 	 * and moves swept_at to this sweep's start; a sweep over ids looks at those only. */
 	rc = db_query(c,
 		      "SELECT id, date_from, date_to, query, array_to_string(custodians, ' '),"
-		      " swept_at - interval '" HOLD_SWEEP_MARGIN "', now()"
+		      " swept_at - interval '" HOLD_SWEEP_MARGIN "', now(), name"
 		      " FROM holds WHERE released_at IS NULL ORDER BY id",
 		      0, NULL, &r, err);
 	for (int i = 0; rc == VL_OK && i < PQntuples(r); i++) {
@@ -303,10 +315,22 @@ hold_sweep(PGconn *c, const char *ids, int64_t *added, char *err)
 		if (rc == VL_OK && ids == NULL)
 			rc = db_exec(c, "UPDATE holds SET swept_at = $2::timestamptz WHERE id = $1::int8",
 				     2, uv, err);
+		if (hold_sweep_goes_on(rc, ids)) {
+			/* Kept to be returned; its swept_at stays, so its next sweep starts there. */
+			if (first == VL_OK) {
+				first = rc;
+				snprintf(first_err, sizeof(first_err), "hold %s: %s", PQgetvalue(r, i, 7),
+					 err);
+			}
+			log_warnx("hold sweep: hold %s not swept: %s", PQgetvalue(r, i, 7), err);
+			rc = VL_OK;
+		}
 	}
 	PQclear(r);
 	if (added)
 		*added = total;
+	if (rc == VL_OK && first != VL_OK)
+		rc = vl_err_set(err, first, "%s", first_err);
 	return rc;
 }
 

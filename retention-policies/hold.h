@@ -49,7 +49,10 @@ enum vl_err hold_release(PGconn *c, const char *actor, const char *client, const
 
 /* hold_sweep - add to every active hold the matching indexed messages it does not cover yet;
  * ids (a PostgreSQL int8[] literal) restricts the sweep to those messages, NULL sweeps all.
- * Runs inside the caller's transaction if there is one. *added may be NULL. */
+ * Runs inside the caller's transaction if there is one. *added may be NULL. A full sweep goes
+ * on past a hold whose query no longer compiles (logged; that failure is returned at the end),
+ * so one such hold does not keep new mail from the others; a sweep over ids stops at the first
+ * failure. */
 enum vl_err hold_sweep(PGconn *c, const char *ids, int64_t *added, char *err) VL_MUST_CHECK;
 
 /* hold_list_json / hold_show_json / hold_matters_json - JSON text (caller frees): every hold

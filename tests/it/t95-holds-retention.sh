@@ -138,6 +138,25 @@ v custodian add carol carol@corp.example >/dev/null 2>&1
 [ "$(v hold preview --custodian carol)" = 2 ] &&
 	[ "$(v hold preview --custodian carol --from 2026-01-08 --to 2026-01-10)" = 1 ]
 verdict "hold by custodian, refined by a sent-date range" $?
+# A hold whose saved query no longer compiles (the language changed since it was placed) is
+# stepped over by a full sweep: the holds after it are still swept (plum-hold's swept_at moves),
+# and the sweep fails naming it. Then both are released, so the rest of the test sees the
+# holds it had.
+v hold place pear-hold --matter t95-pear --query "subject:pear" >/dev/null 2>&1 &&
+	sql "UPDATE holds SET query = 'pe*ar' WHERE name = 'pear-hold'" >/dev/null &&
+	v hold place plum-hold --matter t95-pear --query "subject:plum" >/dev/null 2>&1
+swept() { sql "SELECT swept_at FROM holds WHERE name = '$1'"; }
+a0=$(swept plum-hold)
+sleep 0.1
+v hold sweep >"$W/sweep.out" 2>&1
+rc=$?
+a1=$(swept plum-hold)
+[ "$rc" -ne 0 ] && grep -q 'pear-hold' "$W/sweep.out" && [ -n "$a1" ] && [ "$a1" != "$a0" ]
+verdict "a hold whose query no longer compiles is stepped over, named, and the holds after it still sweep" $? \
+	"exit $rc: $(excerpt "$W/sweep.out"); plum-hold swept_at $a0 -> $a1"
+v hold release plum-hold --reason "test" >/dev/null 2>&1
+v hold release pear-hold --reason "query no longer valid" >/dev/null 2>&1 && v hold sweep >/dev/null 2>&1
+verdict "released, it no longer stops a sweep" $?
 
 # --- The API (role legal) ---------------------------------------------------------------------
 . "$IT_DIR/serve.sh"
