@@ -309,6 +309,57 @@ sql_node(struct emit *e, const struct qnode *n, bool neg, struct buf *out, enum 
 	}
 }
 
+/* is_tz - a tz: term. */
+static bool
+is_tz(const struct qnode *n)
+{
+	return n->kind == QN_TERM && n->field->cls == QC_TZ;
+}
+
+/* take_tz - the query's tz: terms at its top (the root, or kids of a root AND) out of the tree
+ * into *tz (owned; NULL for UTC); one zone, however often written. A tz: deeper in the tree is
+ * left there, for query_field_sql to refuse. */
+static enum vl_err
+take_tz(struct qtree *t, char **tz, char *err)
+{
+	struct qnode *r = t->root;
+	bool seen = false;
+	enum vl_err rc = VL_OK;
+	int kept = 0;
+
+	*tz = NULL;
+	for (int k = 0; r && rc == VL_OK && k < (r->kind == QN_AND ? r->nkids : 1); k++) {
+		struct qnode *n = r->kind == QN_AND ? r->kids[k] : r;
+		char *z = NULL;
+
+		if (!is_tz(n)) {
+			if (r->kind == QN_AND)
+				r->kids[kept++] = n;
+			continue;
+		}
+		if ((rc = query_tz_check(n, &z, err)) == VL_OK && seen &&
+		    g_strcmp0(z, *tz) != 0)
+			rc = query_err(err, VL_ERR_PARSE, n->pos,
+				       "tz: is given twice with two zones");
+		seen = true;
+		free(*tz);
+		*tz = z;
+	}
+	if (rc != VL_OK) {
+		free(*tz);
+		*tz = NULL;
+	} else if (r && r->kind != QN_AND && seen) {
+		t->root = NULL; /* the query is tz: alone */
+	} else if (r && r->kind == QN_AND) {
+		r->nkids = kept;
+		if (kept == 1)
+			t->root = r->kids[0];
+		else if (kept == 0)
+			t->root = NULL;
+	}
+	return rc;
+}
+
 enum vl_err
 query_compile(struct query_sql *out, const char *q, int first_param, char *err)
 {
@@ -316,6 +367,7 @@ query_compile(struct query_sql *out, const char *q, int first_param, char *err)
 	struct qtree tree = {0};
 	struct buf where = {0};
 	enum sql_prec prec;
+	char *tz = NULL;
 	const char *bad;
 	enum vl_err rc;
 	size_t len;
@@ -330,14 +382,16 @@ query_compile(struct query_sql *out, const char *q, int first_param, char *err)
 				 "the query is longer than %d bytes", QUERY_MAX_BYTES);
 	if (!g_utf8_validate(q, (gssize)len, &bad))
 		return query_err(err, VL_ERR_PARSE, (int)(bad - q), "invalid UTF-8");
-	if ((rc = query_parse(&tree, q, err)) != VL_OK)
+	if ((rc = query_parse(&tree, q, err)) != VL_OK || (rc = take_tz(&tree, &tz, err)) != VL_OK)
 		goto out;
+	e.params.tz = tz;
 	if (tree.root == NULL)
 		buf_append_str(&where, "true");
 	else
 		rc = sql_node(&e, tree.root, false, &where, &prec);
 out:
 	qtree_free(&tree);
+	free(tz);
 	if (rc != VL_OK) {
 		buf_free(&where);
 		qparams_free(&e.params);

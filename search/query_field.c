@@ -241,7 +241,7 @@ sql_has(const struct qnode *n, struct buf *out, char *err)
 
 /* ---- ranges: sizes and dates ---- */
 
-/* A value as a range; a single value V is [V, V]. Sizes in bytes, days as YYYYMMDD. */
+/* A value as a range; a single value V is [V, V]. Sizes in bytes, dates as points (below). */
 struct range {
 	int64_t lo, hi;
 	bool has_lo, has_hi;
@@ -275,7 +275,8 @@ value_range(const struct qnode *n, bool dots, side_fn side, struct range *r, cha
 	if (!r->has_lo && !r->has_hi)
 		return query_err(err, VL_ERR_PARSE, n->pos, "%s '..' needs %s on one side at least",
 				 n->field->name, n->field->cls == QC_DATE ? "a date" : "a size");
-	if (r->has_lo && r->has_hi && r->lo > r->hi)
+	/* A date's range ends at its last point's end: sql_date checks its own order. */
+	if (r->has_lo && r->has_hi && n->field->cls != QC_DATE && r->lo > r->hi)
 		return query_err(err, VL_ERR_PARSE, n->pos, "%s the range ends before it starts",
 				 n->field->name);
 	return VL_OK;
@@ -375,74 +376,156 @@ days_in_month(int y, int m)
 	return m == 2 && leap ? 29 : dim[m - 1];
 }
 
-/* parse_day - exactly YYYY-MM-DD in s[0..len) as YYYYMMDD: 0, -1 when malformed, -2 when no
- * such day. */
-static int
-parse_day(const char *s, size_t len, int64_t *out)
-{
-	int v[3] = {0, 0, 0}, widths[3] = {4, 2, 2}, f = 0;
-	size_t i = 0;
+/* A point written in a date value, encoded in one int64 for value_range: the civil seconds
+ * since 0001-01-01 00:00:00 (no zone yet) times 4, plus PT_TIME when a time of day was
+ * written (the point then ends at its second, else at the day's end) and PT_UTC for a 'Z'
+ * (UTC whatever tz: says). */
+#define PT_TIME 1
+#define PT_UTC 2
+#define DAY_S 86400
 
-	for (f = 0; f < 3; f++) {
-		for (int k = 0; k < widths[f]; k++, i++) {
-			if (i >= len || !g_ascii_isdigit(s[i]))
-				return -1;
-			v[f] = v[f] * 10 + (s[i] - '0');
-		}
-		if (f < 2 && (i >= len || s[i++] != '-'))
+static int
+days_in_year(int y)
+{
+	return days_in_month(y, 2) == 29 ? 366 : 365;
+}
+
+/* days_of - days from 0001-01-01 to y-m-d (proleptic Gregorian; y >= 1). */
+static int64_t
+days_of(int y, int m, int d)
+{
+	int64_t days = 0;
+
+	y--;
+	days = (int64_t)y * 365 + y / 4 - y / 100 + y / 400;
+	for (int k = 1; k < m; k++)
+		days += days_in_month(y + 1, k);
+	return days + d - 1;
+}
+
+/* civil_of - the inverse of days_of: y-m-d of a day count. */
+static void
+civil_of(int64_t days, int *y, int *m, int *d)
+{
+	int64_t rest = days % 146097; /* 400 years: 146,097 days */
+	int yy = (int)(days / 146097 * 400) + 1;
+
+	for (int len = days_in_year(yy); rest >= len; len = days_in_year(++yy))
+		rest -= len;
+	*m = 1;
+	while (rest >= days_in_month(yy, *m))
+		rest -= days_in_month(yy, (*m)++);
+	*y = yy;
+	*d = (int)rest + 1;
+}
+
+/* digits_at - n digits at s[*i..) into *v, *i moved past them; false when there are not. */
+static bool
+digits_at(const char *s, size_t len, size_t *i, int n, int *v)
+{
+	*v = 0;
+	for (int k = 0; k < n; k++, (*i)++) {
+		if (*i >= len || !g_ascii_isdigit(s[*i]))
+			return false;
+		*v = *v * 10 + (s[*i] - '0');
+	}
+	return true;
+}
+
+/* parse_point - "YYYY-MM-DD" or "YYYY/MM/DD" (Gmail), optionally "THH:MM" or "THH:MM:SS"
+ * and a 'Z', in s[0..len), encoded as above: 0, -1 when malformed, -2 when no such day, -3
+ * when no such time. */
+static int
+parse_point(const char *s, size_t len, int64_t *out)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0, flags = 0;
+	size_t i = 0;
+	char sep;
+
+	if (!digits_at(s, len, &i, 4, &y) || i >= len || (s[i] != '-' && s[i] != '/'))
+		return -1;
+	sep = s[i++];
+	if (!digits_at(s, len, &i, 2, &mo) || i >= len || s[i++] != sep ||
+	    !digits_at(s, len, &i, 2, &d))
+		return -1;
+	if (i < len && (s[i] == 'T' || s[i] == 't')) {
+		i++;
+		flags |= PT_TIME;
+		if (!digits_at(s, len, &i, 2, &h) || i >= len || s[i++] != ':' ||
+		    !digits_at(s, len, &i, 2, &mi))
 			return -1;
+		if (i < len && s[i] == ':' && (i++, !digits_at(s, len, &i, 2, &sec)))
+			return -1;
+	}
+	if (i < len && (s[i] == 'Z' || s[i] == 'z') && (flags & PT_TIME)) {
+		i++;
+		flags |= PT_UTC;
 	}
 	if (i != len)
 		return -1;
-	if (v[0] < 1 || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > days_in_month(v[0], v[1]))
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
 		return -2;
-	*out = (int64_t)v[0] * 10000 + v[1] * 100 + v[2];
+	if (h > 23 || mi > 59 || sec > 59) /* no leap second: PostgreSQL has none either */
+		return -3;
+	*out = ((days_of(y, mo, d) * DAY_S + h * 3600 + mi * 60 + sec) << 2) | flags;
 	return 0;
 }
 
-/* day_param - midnight UTC of day YYYYMMDD, or of the day after it when next, as timestamptz
- * input (owned). */
-static char *
-day_param(int64_t day, bool next)
+/* point_end - the civil second just after the point: the next midnight for a day, the next
+ * second for a time. */
+static int64_t
+point_end(int64_t p)
 {
-	int y = (int)(day / 10000), m = (int)(day / 100 % 100), d = (int)(day % 100);
+	return (p >> 2) + ((p & PT_TIME) ? 1 : DAY_S);
+}
 
-	if (next && ++d > days_in_month(y, m)) {
-		d = 1;
-		if (++m > 12) {
-			m = 1;
-			y++;
-		}
-	}
-	return xasprintf("%04d-%02d-%02d 00:00:00+00", y, m, d);
+/* point_zone - the zone of point p: UTC (NULL) for a 'Z', else the query's tz (NULL: UTC). */
+static const char *
+point_zone(int64_t p, const char *tz)
+{
+	return (p & PT_UTC) ? NULL : tz;
+}
+
+/* point_param - the civil second secs, in UTC or in zone tz (NULL: UTC), as timestamptz input
+ * (owned): "2001-05-01 00:00:00+00", "... Asia/Tokyo", "...+09:00". */
+static char *
+point_param(int64_t secs, const char *tz)
+{
+	int y, m, d, sod = (int)(secs % DAY_S);
+
+	civil_of(secs / DAY_S, &y, &m, &d);
+	return xasprintf("%04d-%02d-%02d %02d:%02d:%02d%s%s", y, m, d, sod / 3600, sod / 60 % 60,
+			 sod % 60, tz && *tz != '+' && *tz != '-' ? " " : "", tz ? tz : "+00");
 }
 
 /* date_side - side_fn of dates. */
 static enum vl_err
 date_side(const struct qnode *n, const char *s, size_t len, int64_t *v, char *err)
 {
-	int rc = parse_day(s, len, v);
+	int rc = parse_point(s, len, v);
 
 	if (rc == 0)
 		return VL_OK;
-	if (rc == -2)
-		return query_err(err, VL_ERR_PARSE, n->pos,
-				 "%s '%.*s' is not a day of the calendar", n->field->name,
-				 (int)len, s);
-	return query_err(
-		err, VL_ERR_PARSE, n->pos, "%s expects a date like 2001-05-31%s", n->field->name,
-		n->field->mode == QD_RANGE ? " or a range like 2001-05-01..2001-05-31" : "");
+	if (rc == -2 || rc == -3)
+		return query_err(err, VL_ERR_PARSE, n->pos, "%s '%.*s' is not a %s",
+				 n->field->name, (int)len, s,
+				 rc == -2 ? "day of the calendar" : "time of day");
+	return query_err(err, VL_ERR_PARSE, n->pos,
+			 "%s expects a date like 2001-05-31, 2001/05/31 or 2001-05-31T09:30:00%s",
+			 n->field->name,
+			 n->field->mode == QD_RANGE ? ", or a range like 2001-05-01..2001-05-31" : "");
 }
 
-/* sql_date - after:D and date>=D are >= D, before:D and date<D are < D, date>D is >= D + 1
- * day, date<=D is < D + 1 day (all midnight UTC); date:, sent: and received: D are [D, D],
- * A..B is >= A and < B + 1 day, so B is included. */
+/* sql_date - after:P and date>=P are >= P, before:P and date<P are < P, date>P is >= the end
+ * of P, date<=P is < the end of P; date:, sent: and received: P are [P, end of P), A..B is
+ * >= A and < the end of B, so B is included. A day's end is the next midnight, a time's the
+ * next second; both in UTC, or in the query's tz: unless the value says Z. */
 static enum vl_err
 sql_date(struct qparams *e, const struct qnode *n, struct buf *out, bool *compound, char *err)
 {
 	static const struct {
 		const char *op;
-		bool next;
+		bool end;
 	} one[] = {[QD_AFTER] = {">=", false},
 		   [QD_BEFORE] = {"<", false},
 		   [QD_GT] = {">=", true},
@@ -454,15 +537,88 @@ sql_date(struct qparams *e, const struct qnode *n, struct buf *out, bool *compou
 
 	if ((rc = value_range(n, mode == QD_RANGE, date_side, &r, err)) != VL_OK)
 		return rc;
+	if (r.has_lo && r.has_hi && (r.lo >> 2) >= point_end(r.hi))
+		return query_err(err, VL_ERR_PARSE, n->pos, "%s the range ends before it starts",
+				 n->field->name);
 	if (mode != QD_RANGE) {
 		b[0].op = one[mode].op;
-		b[0].value = day_param(r.lo, one[mode].next);
+		b[0].value = point_param(one[mode].end ? point_end(r.lo) : r.lo >> 2,
+					 point_zone(r.lo, e->tz));
 	} else {
-		b[0].value = r.has_lo ? day_param(r.lo, false) : NULL;
-		b[1].value = r.has_hi ? day_param(r.hi, true) : NULL;
+		b[0].value = r.has_lo ? point_param(r.lo >> 2, point_zone(r.lo, e->tz)) : NULL;
+		b[1].value = r.has_hi ? point_param(point_end(r.hi), point_zone(r.hi, e->tz)) : NULL;
 	}
 	sql_bounds(e, out, n->field->arg, "timestamptz", b, compound);
 	return VL_OK;
+}
+
+/* ---- tz: ---- */
+
+/* tz_offset - "+HH", "+HHMM" or "+HH:MM" (or '-'), at most 14 hours, as "+HH:MM" (owned), or
+ * NULL. */
+static char *
+tz_offset(const char *v)
+{
+	size_t len = strlen(v), i = 1;
+	int h, m = 0;
+
+	if ((v[0] != '+' && v[0] != '-') || !digits_at(v, len, &i, 2, &h))
+		return NULL;
+	if (i < len && v[i] == ':')
+		i++;
+	if (i < len && !digits_at(v, len, &i, 2, &m))
+		return NULL;
+	if (i != len || h > 14 || m > 59 || (h == 14 && m > 0))
+		return NULL;
+	return xasprintf("%c%02d:%02d", v[0], h, m);
+}
+
+/* tz_name_known - v is an IANA zone name: letters, digits, '_', '-', '+' in '/'-separated
+ * parts none of which starts with '.', naming a compiled zone file (TZif) in QUERY_TZDIR. */
+static bool
+tz_name_known(const char *v)
+{
+	char path[sizeof(QUERY_TZDIR) + QUERY_TZ_MAX + 2], magic[4];
+	bool part_start = true;
+	FILE *f;
+	size_t got;
+
+	for (const char *c = v; *c; c++) {
+		if (*c == '/' ? part_start : !(g_ascii_isalnum(*c) || strchr("_-+", *c)))
+			return false;
+		part_start = *c == '/';
+	}
+	if (part_start) /* empty, or ends with '/' */
+		return false;
+	snprintf(path, sizeof(path), "%s/%s", QUERY_TZDIR, v);
+	if ((f = fopen(path, "rb")) == NULL)
+		return false;
+	got = fread(magic, 1, sizeof(magic), f);
+	fclose(f);
+	return got == sizeof(magic) && memcmp(magic, "TZif", 4) == 0;
+}
+
+enum vl_err
+query_tz_check(const struct qnode *n, char **tz, char *err)
+{
+	const char *v = n->value;
+
+	*tz = NULL;
+	if (strlen(v) > QUERY_TZ_MAX)
+		return query_err(err, VL_ERR_LIMIT, n->pos, "tz: takes at most %d bytes",
+				 QUERY_TZ_MAX);
+	if (g_ascii_strcasecmp(v, "UTC") == 0 || g_ascii_strcasecmp(v, "Z") == 0)
+		return VL_OK;
+	if ((*tz = tz_offset(v)) != NULL)
+		return VL_OK;
+	if (tz_name_known(v)) {
+		*tz = xstrdup(v);
+		return VL_OK;
+	}
+	return query_err(err, VL_ERR_PARSE, n->pos,
+			 "tz: '%.*s' is no time zone: write UTC, an offset like +09:00 or a name "
+			 "like Asia/Tokyo",
+			 query_cut(v, 40), v);
 }
 
 /* sql_age - Gmail's older_than:N and newer_than:N, N days, months or years (d, m, y) back from
@@ -527,6 +683,10 @@ query_field_sql(struct buf *out, struct qparams *e, const struct qnode *n, bool 
 		return sql_age(e, n, out, err);
 	case QC_HOLD:
 		return sql_hold(e, n, out, err);
+	case QC_TZ:
+		return query_err(err, VL_ERR_PARSE, n->pos,
+				 "tz: sets the zone of the whole query: put it beside the other "
+				 "terms, not inside OR, NOT, NEAR, {} or parentheses");
 	case QC_TEXT:
 		break;
 	}

@@ -19,11 +19,23 @@ struct qparams {
 	int n;
 	int cap;
 	int first;
+	const char *tz; /* the zone of the query's dates (tz:), checked; NULL: UTC; not owned */
 };
 
 /* qparams_add - take ownership of value as the next parameter; returns its $ number. */
 int qparams_add(struct qparams *p, char *value);
 void qparams_free(struct qparams *p);
+
+/* QUERY_TZDIR - where tz: names are looked up: the IANA database PostgreSQL uses too (Debian
+ * builds it --with-system-tzdata). */
+#define QUERY_TZDIR "/usr/share/zoneinfo"
+#define QUERY_TZ_MAX 64 /* bytes of a tz: value */
+
+/* query_tz_check - term n (tz:) names a zone PostgreSQL knows: UTC, an offset (+09:00, -0530,
+ * +09) or an IANA name (Asia/Tokyo) found in QUERY_TZDIR. Puts into *tz the spelling for a
+ * timestamptz literal (NULL for UTC; else owned by the caller). VL_ERR_PARSE with the
+ * position when it is none of these. */
+enum vl_err query_tz_check(const struct qnode *n, char **tz, char *err) VL_MUST_CHECK;
 
 /* query_field_sql - append to out the SQL of term n (not QC_TEXT), its values added to p.
  * *compound: true when the SQL is an AND of conditions (the caller adds parentheses).

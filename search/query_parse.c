@@ -55,14 +55,20 @@ static const struct qfield fields[] = {
 	{"date>", QC_DATE, "sent_at", QD_GT},
 	{"date<=", QC_DATE, "sent_at", QD_LE},
 	{"received:", QC_DATE, "received_at", QD_RANGE},
+	{"received>=", QC_DATE, "received_at", QD_AFTER},
+	{"received<", QC_DATE, "received_at", QD_BEFORE},
+	{"received>", QC_DATE, "received_at", QD_GT},
+	{"received<=", QC_DATE, "received_at", QD_LE},
 	{"older_than:", QC_AGE, "<", 0}, /* Gmail */
 	{"newer_than:", QC_AGE, ">=", 0},
 	{"hold:", QC_HOLD, "name", 0},
 	{"matter:", QC_HOLD, "matter", 0},
+	{"tz:", QC_TZ, "", 0},
+	{"tz=", QC_TZ, "", 0}, /* as REQUIREMENTS spells it */
 };
 
 /* What may follow a field name: ':' for every field, a comparison for some (longest first). */
-static const char *const field_seps[] = {">=", "<=", ":", ">", "<"};
+static const char *const field_seps[] = {">=", "<=", ":", ">", "<", "="};
 
 /* Bare words and "phrases": subject, attachment names and body alike. */
 static const struct qfield field_bare = {"", QC_TEXT, "", 0};

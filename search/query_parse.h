@@ -21,6 +21,7 @@ enum qclass {
 	QC_DATE,      /* arg: the column; mode: enum qdate_mode */
 	QC_AGE,	      /* the sent date against now(); arg: the SQL comparison */
 	QC_HOLD,      /* messages under a legal hold; arg: the holds column the value names */
+	QC_TZ,	      /* tz: the zone of the query's dates (query.c takes it at the top) */
 };
 
 /* Dates: >= D, < D, >= D + 1 day (date>D), < D + 1 day (date<=D), or a range A..B. */

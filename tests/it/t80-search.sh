@@ -242,6 +242,47 @@ f=$(count "filename:zqbudget")
 	[ "$(count "zqbudget")" = 1 ] && [ "$(count "subject:zqbudget")" = 0 ]
 verdict "attachmentnames: is filename: (the attachment's name, not the subject)" $? "filename: $f"
 
+# --- Dates: exact to the second in UTC, Gmail's slashes, tz: (REQUIREMENTS' dates row) -----------
+# Two messages sent at the same instant, 2024-12-31 23:30:00 UTC, written in two zones; a third
+# at 2025-01-01 00:00:00 UTC.
+nye() {
+	printf 'From: nye@example.org\r\nTo: t80@example.org\r\nSubject: zqnewyear %s\r\n' "$1"
+	printf 'Message-ID: <%s.nye.t80@example.org>\r\nDate: %s\r\n\r\nbody\r\n' "$1" "$2"
+}
+nye utc 'Tue, 31 Dec 2024 23:30:00 +0000' >"$W/nye-utc.eml"
+nye jst 'Wed, 01 Jan 2025 08:30:00 +0900' >"$W/nye-jst.eml"
+nye midnight 'Wed, 01 Jan 2025 00:00:00 +0000' >"$W/nye-midnight.eml"
+vr store "$W/nye-utc.eml" "$W/nye-jst.eml" "$W/nye-midnight.eml" >"$W/nye.out" 2>&1 &&
+	vr index >>"$W/index.out" 2>&1
+verdict "store three messages around New Year 2025" $? "$(excerpt "$W/nye.out")"
+: >"$W/nye.bad"
+# nye_is QUERY N - QUERY (with the three's subject word) finds N of them.
+nye_is() {
+	got=$(count "zqnewyear $1")
+	[ "$got" = "$2" ] || printf '%s: want %s got %s\n' "$1" "$2" "$got" >>"$W/nye.bad"
+}
+nye_is "after:2025-01-01" 1
+nye_is "before:2025-01-01" 2
+nye_is "after:2025/01/01" 1
+nye_is "date:2024/12/31" 2
+nye_is "after:2024-12-31T23:30:00" 3
+nye_is "after:2024-12-31T23:30:01" 1
+nye_is "date>2024-12-31T23:30:00" 1
+nye_is "date<=2024-12-31T23:30:00" 2
+nye_is "date:2024-12-31T23:30..2024-12-31T23:30" 2
+nye_is "date:2024-12-31T23:59:59..2025-01-01T00:00:00" 1
+nye_is "after:2025-01-01 tz:Asia/Tokyo" 3
+nye_is "date:2025-01-01 tz:Asia/Tokyo" 3
+nye_is "date:2025-01-01 tz=+09:00" 3
+nye_is "before:2025-01-01 tz:America/New_York" 3
+nye_is "date:2024-12-31 tz:America/New_York" 3
+nye_is "tz:Asia/Tokyo after:2025-01-01T00:00:00Z" 1
+[ ! -s "$W/nye.bad" ]
+verdict "dates to the second in UTC, slashes and tz: find exactly the right messages" $? "$(excerpt "$W/nye.bad")"
+v search --count -- "zqnewyear tz:Mars/Olympus" >"$W/tz.out" 2>&1
+[ $? -eq 2 ] && grep -q "is no time zone" "$W/tz.out"
+verdict "an unknown tz: is refused with why" $? "$(excerpt "$W/tz.out")"
+
 # found QUERY FILE... - the messages QUERY finds include the original bytes of every FILE.
 found() {
 	q=$1
