@@ -431,15 +431,11 @@ smtp_decode_orcpt(const char *v, size_t len)
 		unsigned char c = (unsigned char)v[i];
 
 		if (xtext && c == '+') {
-			int hi, lo;
+			int x = xtext_hex_byte(v, len, i);
 
-			if (i + 2 >= len)
+			if (x <= 0) /* malformed, or a NUL */
 				goto bad;
-			hi = hex_value(v[i + 1]);
-			lo = hex_value(v[i + 2]);
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-				goto bad;
-			c = (unsigned char)(hi << 4 | lo);
+			c = (unsigned char)x;
 			buf_append(&b, &c, 1);
 			i += 2;
 		} else if (utf8 && c == '\\' && i + 2 < len && v[i + 1] == 'x' && v[i + 2] == '{') {

@@ -13,6 +13,15 @@ static const char *const xforward_names[XF_N] = {
 	[XF_HELO] = "HELO", [XF_IDENT] = "IDENT", [XF_SOURCE] = "SOURCE",
 };
 
+int
+xtext_hex_byte(const char *v, size_t len, size_t i)
+{
+	int hi = i + 2 < len ? hex_value(v[i + 1]) : -1;
+	int lo = i + 2 < len ? hex_value(v[i + 2]) : -1;
+
+	return v[i] == '+' && hi >= 0 && lo >= 0 ? hi << 4 | lo : -1;
+}
+
 /* xtext_decode - the xtext v[0..len) decoded into out (XFORWARD_VALUE_MAX + 1 bytes); 0 when
  * it is malformed, too long, or decodes to anything but printable ASCII. */
 static int
@@ -24,12 +33,8 @@ xtext_decode(const char *v, size_t len, char *out)
 		int c = (unsigned char)v[i];
 
 		if (c == '+') {
-			int hi = i + 2 < len ? hex_value(v[i + 1]) : -1;
-			int lo = i + 2 < len ? hex_value(v[i + 2]) : -1;
-
-			if (hi < 0 || lo < 0)
+			if ((c = xtext_hex_byte(v, len, i)) < 0)
 				return 0;
-			c = hi << 4 | lo;
 			i += 2;
 		} else if (c < 33 || c > 126 || c == '=') {
 			return 0;

@@ -2,7 +2,8 @@
  * upstream relay says about the client it took the message from, kept as provenance beside
  * what Vellum itself saw (the relay's address, HELO and TLS).
  * Owns: checking one XFORWARD argument list, the attributes it sets for the next transaction
- * and their canonical text. Not: who may send it or when (smtp_session). */
+ * and their canonical text; xtext's "+HH" (RFC 3461 §4, also ORCPT's). Not: who may send it
+ * or when (smtp_session). */
 #ifndef VL_XFORWARD_H
 #define VL_XFORWARD_H
 
@@ -35,5 +36,9 @@ char *xforward_text(const struct xforward *xf);
 
 /* xforward_clear - forget every attribute. */
 void xforward_clear(struct xforward *xf);
+
+/* xtext_hex_byte - the byte that xtext's "+HH" at v[i] stands for (v[0..len), v[i] == '+'), or
+ * -1 when it is not '+' and two hex digits. */
+int xtext_hex_byte(const char *v, size_t len, size_t i);
 
 #endif
