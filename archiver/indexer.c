@@ -41,17 +41,17 @@ static const char delete_att_sql[] = "DELETE FROM attachments WHERE message_id =
  * snippet is cut from the message itself (search/snippet.c). */
 static const char insert_index_sql[] =
 	"INSERT INTO message_index (message_id, received_at, has_attachment, attachment_names,"
-	" tsv, sent_at, size, msgid, addr_terms)"
+	" tsv, sent_at, size, msgid, addr_terms, bcc_exposure)"
 	" SELECT u.id, vellum_ts(u.rat), u.ha, u.names::text[], u.tsv::tsvector,"
-	" vellum_ts(u.sat), u.size, u.msgid, u.terms::text[]"
+	" vellum_ts(u.sat), u.size, u.msgid, u.terms::text[], u.bx"
 	" FROM unnest($1::int8[], $2::int8[], $3::bool[], $4::text[], $5::text[], $6::int8[],"
-	" $7::int8[], $8::text[], $9::text[])"
-	" AS u(id, rat, ha, names, tsv, sat, size, msgid, terms)"
+	" $7::int8[], $8::text[], $9::text[], $10::int2[])"
+	" AS u(id, rat, ha, names, tsv, sat, size, msgid, terms, bx)"
 	" ON CONFLICT (message_id) DO UPDATE SET received_at = EXCLUDED.received_at,"
 	" has_attachment = EXCLUDED.has_attachment,"
 	" attachment_names = EXCLUDED.attachment_names, tsv = EXCLUDED.tsv,"
 	" sent_at = EXCLUDED.sent_at, size = EXCLUDED.size, msgid = EXCLUDED.msgid,"
-	" addr_terms = EXCLUDED.addr_terms";
+	" addr_terms = EXCLUDED.addr_terms, bcc_exposure = EXCLUDED.bcc_exposure";
 
 /* The envelopes of a batch: every receipt's MAIL FROM and recipients, one row per distinct
  * recipient (or one with NULL recipient for a receipt without any), ordered by message. A
@@ -79,10 +79,11 @@ static const char requeue_sql[] =
 	" WHERE m.id = s.id AND m.received_at = s.received_at RETURNING m.id)"
 	" SELECT count(*), coalesce(max(id), 0) FROM u";
 
-#define INDEX_COLS 9
+#define INDEX_COLS 10
 
-/* One envelope address of a message: field 'e' (MAIL FROM), 'r' (a recipient) or 'x' (a
- * recipient in the role bcc, searched as b, also listed as 'r'). */
+/* One envelope address of a message: field 'e' (MAIL FROM), 'r' (a recipient in any role but
+ * bcc) or 'x' (a recipient in the role bcc, searched as b; never also 'r', so that 'r' is what
+ * a caller without Bcc visibility may search: schema/0015_bcc_visibility.sql). */
 struct env_addr {
 	char field;
 	char *addr; /* lower-case, owned */
@@ -336,6 +337,17 @@ msgid(struct buf *tmp, const char *id)
 	return (const char *)tmp->data;
 }
 
+/* bcc_exposure - what the message's own bytes say of Bcc recipients (0015_bcc_visibility.sql):
+ * 2 a journal report (its body lists them), 1 a Bcc field with an address or a name in its own
+ * header, else 0. */
+static int
+bcc_exposure(const struct mime_meta *m)
+{
+	if (m->journal_report)
+		return 2;
+	return m->bcc.n > 0 || (m->bcc.text && m->bcc.text[strspn(m->bcc.text, " \t")]) ? 1 : 0;
+}
+
 /* insert_rows - the index rows and attachments of rows[0..n), replacing earlier ones. */
 static enum vl_err
 insert_rows(PGconn *conn, const struct row *rows, size_t n, char *err)
@@ -362,6 +374,7 @@ insert_rows(PGconn *conn, const struct row *rows, size_t n, char *err)
 		pgarr_int64(&c[6], rows[r].size);
 		pgarr_text(&c[7], msgid(&tmp, m->message_id));
 		arr_terms(&c[8], &inner, &rows[r]);
+		pgarr_int64(&c[9], bcc_exposure(m));
 		for (size_t i = 0; i < m->nattachments; i++) {
 			pgarr_int64(&att[0], rows[r].id);
 			pgarr_int64(&att[1], (int64_t)i);
@@ -509,9 +522,8 @@ load_envelopes(PGconn *conn, struct row *rows, size_t n, char *err)
 			row_env_add(r, 'e', PQgetvalue(q, i, 1));
 		if (PQgetisnull(q, i, 2))
 			continue;
-		row_env_add(r, 'r', PQgetvalue(q, i, 2));
-		if (strcmp(PQgetvalue(q, i, 3), "bcc") == 0)
-			row_env_add(r, 'x', PQgetvalue(q, i, 2));
+		row_env_add(r, strcmp(PQgetvalue(q, i, 3), "bcc") == 0 ? 'x' : 'r',
+			    PQgetvalue(q, i, 2));
 	}
 out:
 	PQclear(q);

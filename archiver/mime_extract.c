@@ -1042,6 +1042,29 @@ header_ids(GMimeMessage *msg, GMimeParserOptions *opts, const char *name)
 	return out;
 }
 
+/* is_journal_report - whether msg's header marks a journal report, as journal_report.c's
+ * detection does (that module sits above the archiver and cannot be called from here). */
+static int
+is_journal_report(GMimeMessage *msg)
+{
+	static const char *const markers[] = {"X-MS-Journal-Report",
+					       "X-MS-Exchange-Organization-Journal-Report",
+					       "X-WM-Journal-Report"};
+	static const char *const ex2003[] = {"Content-Identifier", "Content-Identifer"};
+	GMimeObject *o = GMIME_OBJECT(msg);
+
+	for (size_t i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
+		if (g_mime_object_get_header(o, markers[i]) != NULL)
+			return 1;
+	for (size_t i = 0; i < sizeof(ex2003) / sizeof(ex2003[0]); i++) {
+		const char *v = g_mime_object_get_header(o, ex2003[i]); /* owned by msg */
+
+		if (v && g_ascii_strncasecmp(v + strspn(v, " \t"), "exjournalreport", 15) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 read_headers(struct mime_meta *m, GMimeMessage *msg, GMimeParserOptions *opts)
 {
@@ -1053,6 +1076,7 @@ read_headers(struct mime_meta *m, GMimeMessage *msg, GMimeParserOptions *opts)
 	header_addrs(&m->to, msg, GMIME_ADDRESS_TYPE_TO, "To");
 	header_addrs(&m->cc, msg, GMIME_ADDRESS_TYPE_CC, "Cc");
 	header_addrs(&m->bcc, msg, GMIME_ADDRESS_TYPE_BCC, "Bcc");
+	m->journal_report = is_journal_report(msg);
 	m->subject = clean_cstr(g_mime_message_get_subject(msg), MIME_FIELD_MAX);
 	m->message_id = clean_cstr(g_mime_message_get_message_id(msg), MIME_FIELD_MAX);
 	m->in_reply_to = header_ids(msg, opts, "In-Reply-To");

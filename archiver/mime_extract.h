@@ -49,6 +49,9 @@ struct mime_meta {
 	char *body;	  /* the message's text, "" when it has none; never NULL once extracted */
 	size_t body_len;  /* at most MIME_BODY_MAX */
 	int body_truncated; /* more text was there than MIME_BODY_MAX */
+	int journal_report; /* its header marks an Exchange journal report (X-MS-Journal-Report,
+			     * its in-organisation and mailpiler spellings, or Content-Identifier:
+			     * exjournalreport), whose body lists the original's Bcc recipients */
 	int parse_error;    /* GMime could not parse it, or its structure is broken, or a limit cut
 			     * the walk short: the rest of the struct is what could be read */
 	const char *parse_why; /* a short static reason when parse_error is set, else NULL */

@@ -278,9 +278,10 @@ store_rows_add_receipt(struct store_rows *w, const struct store_item *it,
 		pgarr_text(&w->e_role, it->roles[k]);
 		if (res->is_new)
 			continue;
-		store_rows_add_requeue(w, res->message_id, 'r', it->rcpts[k]);
-		if (it->roles[k] && strcmp(it->roles[k], "bcc") == 0)
-			store_rows_add_requeue(w, res->message_id, 'x', it->rcpts[k]);
+		/* A bcc recipient's terms are x's alone (indexer.c, 0015_bcc_visibility.sql). */
+		store_rows_add_requeue(w, res->message_id,
+				       it->roles[k] && strcmp(it->roles[k], "bcc") == 0 ? 'x' : 'r',
+				       it->rcpts[k]);
 	}
 }
 
