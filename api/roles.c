@@ -5,27 +5,35 @@
 
 static const char *const role_names[ROLE__COUNT] = {
 	[ROLE_ADMIN] = "admin",	    [ROLE_OFFICER] = "officer", [ROLE_LEGAL] = "legal",
-	[ROLE_AUDITOR] = "auditor", [ROLE_INGEST] = "ingest",
+	[ROLE_AUDITOR] = "auditor", [ROLE_INGEST] = "ingest",	[ROLE_REVIEWER] = "reviewer",
 };
 
 static const char *const perm_names[PERM__COUNT] = {
 	[PERM_SEARCH] = "search",     [PERM_VIEW] = "view",	      [PERM_RAW] = "raw",
 	[PERM_EXPORT] = "export",     [PERM_HOLDS] = "holds",	      [PERM_AUDIT_READ] = "audit",
-	[PERM_TOKENS] = "tokens",
+	[PERM_TOKENS] = "tokens",     [PERM_BCC] = "bcc",
 };
 
 /* The whole policy. Separation of duties: the admin manages access but reads no evidence, and
- * the auditor reads the trail of who read evidence but not the evidence itself. */
+ * the auditor reads the trail of who read evidence but not the evidence itself. The reviewer
+ * (outside counsel, a first-pass review) reads evidence without Bcc: whoever was blind-copied
+ * stays unknown to it (REQUIREMENTS, eDiscovery: "bcc: and Bcc columns are absent"). */
 static const unsigned char allowed[ROLE__COUNT][PERM__COUNT] = {
 	[ROLE_ADMIN] = {[PERM_TOKENS] = 1},
-	[ROLE_OFFICER] = {[PERM_SEARCH] = 1, [PERM_VIEW] = 1, [PERM_RAW] = 1, [PERM_EXPORT] = 1},
+	[ROLE_OFFICER] = {[PERM_SEARCH] = 1,
+			  [PERM_VIEW] = 1,
+			  [PERM_RAW] = 1,
+			  [PERM_EXPORT] = 1,
+			  [PERM_BCC] = 1},
 	[ROLE_LEGAL] = {[PERM_SEARCH] = 1,
 			[PERM_VIEW] = 1,
 			[PERM_RAW] = 1,
 			[PERM_EXPORT] = 1,
-			[PERM_HOLDS] = 1},
+			[PERM_HOLDS] = 1,
+			[PERM_BCC] = 1},
 	[ROLE_AUDITOR] = {[PERM_AUDIT_READ] = 1},
 	[ROLE_INGEST] = {0},
+	[ROLE_REVIEWER] = {[PERM_SEARCH] = 1, [PERM_VIEW] = 1, [PERM_RAW] = 1, [PERM_EXPORT] = 1},
 };
 
 int

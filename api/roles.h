@@ -10,6 +10,7 @@ enum role {
 	ROLE_LEGAL,	/* holds, plus everything an officer may do */
 	ROLE_AUDITOR,	/* the audit trail, read-only */
 	ROLE_INGEST,	/* reserved for a future ingest route: nothing yet */
+	ROLE_REVIEWER,	/* search, view, raw, export without Bcc: outside counsel, first pass */
 	ROLE__COUNT
 };
 
@@ -21,6 +22,8 @@ enum perm {
 	PERM_HOLDS,	  /* legal holds (a later issue) */
 	PERM_AUDIT_READ,  /* the audit trail and its verification */
 	PERM_TOKENS,	  /* list API tokens */
+	PERM_BCC,	  /* see Bcc recipients: bcc:, the Bcc of metadata and load files,
+			   * journal reports, messages whose own header has Bcc */
 	PERM__COUNT
 };
 

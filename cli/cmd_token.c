@@ -18,7 +18,8 @@
 static int
 token_usage(void)
 {
-	fprintf(stderr, "usage: vellum token create --name N --role admin|officer|legal|auditor|ingest"
+	fprintf(stderr, "usage: vellum token create --name N"
+			" --role admin|officer|legal|auditor|ingest|reviewer"
 			" [--expires Nd|Nh|Nm|YYYY-MM-DD]\n"
 			"       vellum token list\n"
 			"       vellum token revoke NAME\n");

@@ -175,9 +175,10 @@ test_roles(void)
 {
 	/* The README's table, cell by cell. */
 	static const char want[ROLE__COUNT][PERM__COUNT + 1] = {
-		/* search view raw export holds audit tokens */
-		[ROLE_ADMIN] = "0000001",   [ROLE_OFFICER] = "1111000", [ROLE_LEGAL] = "1111100",
-		[ROLE_AUDITOR] = "0000010", [ROLE_INGEST] = "0000000",
+		/* search view raw export holds audit tokens bcc */
+		[ROLE_ADMIN] = "00000010",   [ROLE_OFFICER] = "11110001",
+		[ROLE_LEGAL] = "11111001",   [ROLE_AUDITOR] = "00000100",
+		[ROLE_INGEST] = "00000000",  [ROLE_REVIEWER] = "11110000",
 	};
 
 	for (int r = 0; r < ROLE__COUNT; r++) {
