@@ -363,9 +363,23 @@ take_tz(struct qtree *t, char **tz, char *err)
 enum vl_err
 query_compile(struct query_sql *out, const char *q, int first_param, char *err)
 {
-	struct emit e = {.out = out, .params = {.first = first_param}, .err = err};
+	return query_compile_for(out, q, first_param, false, err);
+}
+
+/* QUERY_BCC_SHOWN - the rows a caller without Bcc visibility may get: not journal reports (2),
+ * and not rows the indexer has not classified since 0015 (NULL). A message whose own header
+ * has Bcc (1) stays: no operator it can use reads that header, and the callers (export, the
+ * message routes) decide what to do with it. */
+#define QUERY_BCC_SHOWN "coalesce(mi.bcc_exposure, 2) < 2"
+
+enum vl_err
+query_compile_for(struct query_sql *out, const char *q, int first_param, bool hide_bcc,
+		  char *err)
+{
+	struct emit e = {.out = out, .params = {.first = first_param, .hide_bcc = hide_bcc},
+			 .err = err};
 	struct qtree tree = {0};
-	struct buf where = {0};
+	struct buf where = {0}, frag = {0};
 	enum sql_prec prec;
 	char *tz = NULL;
 	const char *bad;
@@ -385,13 +399,16 @@ query_compile(struct query_sql *out, const char *q, int first_param, char *err)
 	if ((rc = query_parse(&tree, q, err)) != VL_OK || (rc = take_tz(&tree, &tz, err)) != VL_OK)
 		goto out;
 	e.params.tz = tz;
+	if (hide_bcc)
+		buf_append_str(&where, QUERY_BCC_SHOWN " AND ");
 	if (tree.root == NULL)
 		buf_append_str(&where, "true");
-	else
-		rc = sql_node(&e, tree.root, false, &where, &prec);
+	else if ((rc = sql_node(&e, tree.root, false, &frag, &prec)) == VL_OK)
+		append_sql(&where, &frag, hide_bcc && prec == SP_OR);
 out:
 	qtree_free(&tree);
 	free(tz);
+	buf_free(&frag);
 	if (rc != VL_OK) {
 		buf_free(&where);
 		qparams_free(&e.params);

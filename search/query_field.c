@@ -100,6 +100,8 @@ sql_addr_word(struct qparams *e, const struct qnode *n, const char *w, bool pref
 	}
 	v = prefix ? like_escape(k.value) : xstrdup(k.value);
 	for (const char *f = n->field->arg; *f; f++) {
+		if (e->hide_bcc && *f == 'b')
+			continue; /* and its twin x: the query never names x on its own */
 		for (const char *kd = k.kinds; *kd; kd++) {
 			addr_term(&a, *f, *kd, v);
 			/* The whole address of Sender is s, of an envelope bcc x (0007_index_size.sql). */
@@ -122,14 +124,21 @@ sql_addr_word(struct qparams *e, const struct qnode *n, const char *w, bool pref
 }
 
 /* sql_addr - from:/to:/cc:/bcc:/participants:, lower-cased; several words must all match
- * (from:"jeff skilling"); a '*' applies to the last word. */
+ * (from:"jeff skilling"); a '*' applies to the last word. Without Bcc visibility a field that
+ * is only Bcc is refused, never run as one that silently matches nothing. */
 static enum vl_err
 sql_addr(struct qparams *e, const struct qnode *n, struct buf *out, bool *compound, char *err)
 {
-	char *low = query_lower(n->value);
-	gchar **words = g_strsplit_set(low, " \t\r\n\f\v", -1);
+	char *low, **words;
 	enum vl_err rc = VL_OK;
 	int count = 0, last = -1, done = 0;
+
+	if (e->hide_bcc && strcmp(n->field->arg, "b") == 0)
+		return query_err(err, VL_ERR_PARSE, n->pos,
+				 "%s " QUERY_ERR_BCC ", which this role does not have",
+				 n->field->name);
+	low = query_lower(n->value);
+	words = g_strsplit_set(low, " \t\r\n\f\v", -1);
 
 	for (int k = 0; words[k]; k++) {
 		if (words[k][0] != 0) {
@@ -204,8 +213,9 @@ sql_custodian(struct qparams *e, const struct qnode *n, struct buf *out, char *e
 	buf_appendf(out,
 		    "mi.addr_terms && ARRAY(SELECT f || ':a:' || ca.address FROM "
 		    "custodian_addresses ca "
-		    "CROSS JOIN unnest(ARRAY['f','s','t','c','b','x','e','r']) f "
+		    "CROSS JOIN unnest(ARRAY[%s]) f "
 		    "WHERE ca.custodian = $%d)",
+		    e->hide_bcc ? "'f','s','t','c','e','r'" : "'f','s','t','c','b','x','e','r'",
 		    qparams_add(e, v));
 	return VL_OK;
 }

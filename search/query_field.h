@@ -13,13 +13,16 @@
 #include "query_parse.h"
 #include "vl_err.h"
 
-/* The parameters of one query, numbered from first. */
+/* The parameters of one query, numbered from first, and who the query is for. */
 struct qparams {
 	char **v; /* owned */
 	int n;
 	int cap;
 	int first;
 	const char *tz; /* the zone of the query's dates (tz:), checked; NULL: UTC; not owned */
+	bool hide_bcc; /* the caller may not see Bcc: bcc: is refused, and the other address
+			* fields leave out the Bcc header (b) and envelope recipients in the
+			* role bcc (x) */
 };
 
 /* qparams_add - take ownership of value as the next parameter; returns its $ number. */

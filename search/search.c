@@ -46,16 +46,17 @@ static const char count_all_sql[] = "SELECT count(*) FROM message_index mi WHERE
 static const char estimate_sql[] =
 	"EXPLAIN (FORMAT JSON) SELECT 1 FROM message_index mi WHERE (%s)";
 
-/* query_prepare - compile q with `ours` parameters of the caller's in front ($1..$ours); the
+/* query_prepare - compile q for who, with `ours` parameters of the caller's in front; the
  * query's follow. *vals (n entries) is owned by the caller (free()); its strings belong to s. */
 static enum vl_err
-query_prepare(const char *q, int ours, struct query_sql *s, const char ***vals, int *n, char *err)
+query_prepare(const struct search_who *who, const char *q, int ours, struct query_sql *s,
+	      const char ***vals, int *n, char *err)
 {
 	char qerr[VL_ERRLEN];
 	enum vl_err rc;
 
 	memset(s, 0, sizeof(*s));
-	if ((rc = query_compile(s, q ? q : "", ours + 1, qerr)) != VL_OK)
+	if ((rc = query_compile_for(s, q ? q : "", ours + 1, who->hide_bcc, qerr)) != VL_OK)
 		return vl_err_set(err, rc, "query: %s", qerr);
 	*n = ours + s->nparams;
 	*vals = xcalloc(*n ? (size_t)*n : 1, sizeof(**vals));
@@ -257,7 +258,7 @@ search_page_get(PGconn *c, struct vault *v, const struct search_who *who, const 
 				  SEARCH_LIMIT_MAX);
 	if ((rc = cursor_parse(after_cursor, sent, id, err)) != VL_OK)
 		return rc;
-	if ((rc = query_prepare(query, SEARCH_PAGE_PARAMS, &s, &vals, &n, err)) != VL_OK)
+	if ((rc = query_prepare(who, query, SEARCH_PAGE_PARAMS, &s, &vals, &n, err)) != VL_OK)
 		return rc;
 	snprintf(lim, sizeof(lim), "%zu", limit);
 	vals[0] = lim;
@@ -339,7 +340,7 @@ search_total_get(PGconn *c, const struct search_who *who, const char *query, int
 	int n;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = query_prepare(query, 0, &s, &vals, &n, err)) != VL_OK)
+	if ((rc = query_prepare(who, query, 0, &s, &vals, &n, err)) != VL_OK)
 		return rc;
 	if (exact)
 		sql = xasprintf(count_all_sql, s.where);

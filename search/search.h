@@ -6,6 +6,7 @@
 #define VL_SEARCH_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,7 @@ struct search_total {
 struct search_who {
 	const char *actor;  /* "cli:alice", "token:name" */
 	const char *client; /* client address, or NULL */
+	bool hide_bcc;	    /* a role without Bcc visibility (query_compile_for); 0: the CLI */
 };
 
 /* search_page_get - the page of at most limit (1..SEARCH_LIMIT_MAX) hits for query after

@@ -354,6 +354,68 @@ test_good(void)
 	}
 }
 
+/* ---- a caller without Bcc visibility (query_compile_for with hide_bcc) ---- */
+
+#define SHOWN "coalesce(mi.bcc_exposure, 2) < 2 AND "
+
+static const struct good_case hidden[] = {
+	{"", SHOWN "true", ""},
+	{"lunch", SHOWN TS1, "'lunch'"},
+	{"to:x@y", SHOWN ADDR1, "{\"t:a:x@y\"}"},
+	{"recipients:x@y", SHOWN ADDR1, "{\"t:a:x@y\",\"c:a:x@y\",\"r:a:x@y\"}"},
+	{"recipients:@y", SHOWN ADDR1, "{\"t:d:y\",\"c:d:y\",\"r:d:y\"}"},
+	{"participants:x@y", SHOWN ADDR1,
+	 "{\"f:a:x@y\",\"s:a:x@y\",\"t:a:x@y\",\"c:a:x@y\",\"e:a:x@y\",\"r:a:x@y\"}"},
+	{"custodian:alice",
+	 SHOWN "mi.addr_terms && ARRAY(SELECT f || ':a:' || ca.address FROM custodian_addresses ca "
+	       "CROSS JOIN unnest(ARRAY['f','s','t','c','e','r']) f WHERE ca.custodian = $1)",
+	 "alice"},
+	{"a OR to:x@y", SHOWN "(mi.tsv @@ $1::tsquery OR mi.addr_terms && $2::text[])",
+	 "'a' | {\"t:a:x@y\"}"},
+	{"-recipients:x@y", SHOWN "NOT (mi.addr_terms && $1::text[])",
+	 "{\"t:a:x@y\",\"c:a:x@y\",\"r:a:x@y\"}"},
+};
+
+static const struct refused_case {
+	const char *q;
+	int pos;
+} refused[] = {{"bcc:x@y", 0}, {"lunch bcc:@y", 6}, {"a OR -bcc:jeff*", 6}, {"{a bcc:b}", 3}};
+
+static void
+test_hide_bcc(void)
+{
+	char err[QUERY_ERR_MAX] = "", *params, want[64];
+	struct query_sql s;
+
+	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+		const struct good_case *c = &hidden[i];
+		enum vl_err rc = query_compile_for(&s, c->q, 1, true, err);
+
+		CHECK(rc == VL_OK, c->q);
+		if (rc != VL_OK) {
+			fprintf(stderr, "\n%s: %s\n", c->q, err);
+			continue;
+		}
+		params = join(&s);
+		CHECK(strcmp(s.where, c->where) == 0 && strcmp(params, c->params) == 0, c->q);
+		if (strcmp(s.where, c->where) != 0 || strcmp(params, c->params) != 0)
+			fprintf(stderr, "\n%s\n  where  %s\n  params %s\n", c->q, s.where, params);
+		free(params);
+		query_sql_free(&s);
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		enum vl_err rc = query_compile_for(&s, refused[i].q, 1, true, err);
+
+		snprintf(want, sizeof(want), "position %d: bcc: " QUERY_ERR_BCC, refused[i].pos);
+		CHECK(rc == VL_ERR_PARSE && strncmp(err, want, strlen(want)) == 0, refused[i].q);
+		if (rc != VL_ERR_PARSE || strncmp(err, want, strlen(want)) != 0)
+			fprintf(stderr, "\n%s: %s\n", refused[i].q, err);
+		/* with Bcc visibility the same query compiles */
+		CHECK(query_compile_for(&s, refused[i].q, 1, false, err) == VL_OK, refused[i].q);
+		query_sql_free(&s);
+	}
+}
+
 /* ---- malformed queries ---- */
 
 struct bad_case {
@@ -746,6 +808,7 @@ test_prefixes(void)
 
 UNIT_SUITE(query, {"well-formed queries: exact SQL and parameters", test_good},
 	   {"equivalent spellings: identical SQL and parameters", test_same},
+	   {"without Bcc visibility: bcc: refused, Bcc fields and reports left out", test_hide_bcc},
 	   {"malformed queries: position and reason", test_bad},
 	   {"bounds: length, terms, nesting, phrase", test_bounds},
 	   {"first_param numbering, bad first_param", test_first_param},
