@@ -35,7 +35,8 @@
 #include "vault.h"
 #include "zip.h"
 
-#define PAGE_PARAMS 3 /* $1 limit, $2 cursor sent_us, $3 cursor id */
+#define PAGE_PARAMS 4 /* $1 limit, $2 cursor sent_us, $3 cursor id, $4 hide Bcc */
+#define ERRORS_FILE "data/errors.csv" /* what a caller without Bcc was not given, and why */
 #define PATH_MAX_EX 4096
 #define CUSTODIAN_GROUP_MAX (CUSTODIAN_NAME_MAX + 1)
 #define OUT_FLUSH (1u << 16) /* bytes of escaped mbox text buffered before a write */
@@ -45,29 +46,34 @@
  * every hit (which would make an export quadratic in its size). A message's addresses are its
  * "field:a:address" terms (0003_search.sql, vellum_addr_list of 0007_index_size.sql): bx are
  * Bcc (header and envelope), fstcbxer are From, Sender, To, Cc, Bcc (both), envelope sender
- * and envelope recipients. */
+ * and envelope recipients. With $4 (a caller without Bcc visibility) there is no Bcc, and
+ * custodians come from the other fields only: a custodian who was only blind-copied is not
+ * named. */
 static const char page_sql[] =
 	"WITH page AS MATERIALIZED (SELECT mi.message_id, mi.received_at, mi.sent_at,"
-	" mi.addr_terms, mi.attachment_names FROM message_index mi"
+	" mi.addr_terms, mi.attachment_names, mi.bcc_exposure FROM message_index mi"
 	" WHERE (%s) AND ($2::int8 IS NULL"
 	" OR (mi.sent_at, mi.message_id) > (vellum_ts($2::int8), $3::int8))"
 	" ORDER BY mi.sent_at, mi.message_id LIMIT $1::int8)"
 	" SELECT p.message_id, vellum_us(p.sent_at), b.segment_id, b.record_offset,"
 	" encode(b.sha256, 'hex'), m.hdr_from, m.hdr_to, m.hdr_cc,"
-	" array_to_string(vellum_addr_list(p.addr_terms, 'bx'), '; '),"
+	" CASE WHEN $4::bool THEN NULL"
+	"  ELSE array_to_string(vellum_addr_list(p.addr_terms, 'bx'), '; ') END,"
 	" m.hdr_subject,"
 	" to_char(p.sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 	" to_char(p.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 	" m.hdr_message_id, array_to_string(p.attachment_names, '; '), m.size,"
 	" array_to_string(array(SELECT DISTINCT ca.custodian FROM custodian_addresses ca"
-	"  WHERE ca.address = ANY (vellum_addr_list(p.addr_terms, 'fstcbxer')) ORDER BY 1), ';')"
+	"  WHERE ca.address = ANY (vellum_addr_list(p.addr_terms,"
+	"  CASE WHEN $4::bool THEN 'fstcer' ELSE 'fstcbxer' END)) ORDER BY 1), ';'),"
+	" coalesce(p.bcc_exposure, 2)"
 	" FROM page p"
 	" JOIN messages m ON m.id = p.message_id AND m.received_at = p.received_at"
 	" JOIN blobs b ON b.address = m.address"
 	" ORDER BY p.sent_at, p.message_id";
 
 enum { C_ID, C_SENT_US, C_SEG, C_OFF, C_SHA, C_FROM, C_TO, C_CC, C_BCC, C_SUBJECT, C_SENT,
-       C_RECEIVED, C_MSGID, C_ATT, C_SIZE, C_CUST };
+       C_RECEIVED, C_MSGID, C_ATT, C_SIZE, C_CUST, C_BCC_EXPOSURE };
 
 /* A group of a per-custodian export (or the one "all" mbox): its EML folder, or its mbox
  * file, open until the end, with the SHA-256 of what was written to it. */
@@ -83,7 +89,9 @@ struct exporter {
 	PGconn *c;
 	struct vault *v;
 	char id[40], partial[PATH_MAX_EX], prefix[EXPORT_PREFIX_MAX + 1];
-	FILE *manifest, *dat, *csv;
+	FILE *manifest, *dat, *csv, *errors; /* errors: only without Bcc visibility */
+	unsigned omit;			     /* load-file columns left out (loadfile.h) */
+	uint64_t withheld;		     /* hits left out, each a row of ERRORS_FILE */
 	struct mbox_out *mboxes;
 	size_t nmbox;
 	struct buf scratch;
@@ -357,11 +365,11 @@ write_rows(struct exporter *x, const struct doc *d, const char *bates, const cha
 	enum vl_err rc;
 
 	buf_reset(&x->scratch);
-	loadfile_row(&x->scratch, LOADFILE_DAT, f);
+	loadfile_row_omit(&x->scratch, LOADFILE_DAT, f, x->omit);
 	if ((rc = write_ok(x->dat, x->scratch.data, x->scratch.len, "loadfile.dat", err)) != VL_OK)
 		return rc;
 	buf_reset(&x->scratch);
-	loadfile_row(&x->scratch, LOADFILE_CSV, f);
+	loadfile_row_omit(&x->scratch, LOADFILE_CSV, f, x->omit);
 	return write_ok(x->csv, x->scratch.data, x->scratch.len, "loadfile.csv", err);
 }
 
@@ -388,6 +396,26 @@ group_safe(char *group)
 		group[0] = '_';
 }
 
+/* withhold - a hit whose own bytes name Bcc recipients, for a caller without Bcc visibility:
+ * not exported (its bytes are evidence and are never altered), a row of ERRORS_FILE instead.
+ * The query already leaves out journal reports (2); one here would be a bug, withheld all the
+ * same. */
+static enum vl_err
+withhold(struct exporter *x, const PGresult *r, int row, char *err)
+{
+	const char *f[3] = {PQgetvalue(r, row, C_ID), PQgetvalue(r, row, C_MSGID),
+			    atoi(PQgetvalue(r, row, C_BCC_EXPOSURE)) == 1
+				    ? "withheld: its own header names Bcc recipients (needs the "
+				      "bcc permission)"
+				    : "withheld: a journal report, whose body lists Bcc recipients "
+				      "(needs the bcc permission)"};
+
+	x->withheld++;
+	buf_reset(&x->scratch);
+	loadfile_csv_row(&x->scratch, f, 3);
+	return write_ok(x->errors, x->scratch.data, x->scratch.len, ERRORS_FILE, err);
+}
+
 /* export_row - one hit: one document, or one per custodian (per_custodian without dedup). */
 static enum vl_err
 export_row(struct exporter *x, const PGresult *r, int row, char *err)
@@ -397,6 +425,8 @@ export_row(struct exporter *x, const PGresult *r, int row, char *err)
 	char group[CUSTODIAN_GROUP_MAX];
 	enum vl_err rc = VL_OK;
 
+	if (x->o->hide_bcc && atoi(PQgetvalue(r, row, C_BCC_EXPOSURE)) != 0)
+		return withhold(x, r, row, err);
 	x->n.messages++;
 	if (!x->o->per_custodian)
 		return export_doc(x, &d, err);
@@ -447,8 +477,8 @@ walk_pages(struct exporter *x, char *err)
 	enum vl_err rc;
 	int n, rows;
 
-	if ((rc = query_compile(&s, x->o->query ? x->o->query : "", PAGE_PARAMS + 1, qerr)) !=
-	    VL_OK)
+	if ((rc = query_compile_for(&s, x->o->query ? x->o->query : "", PAGE_PARAMS + 1,
+				    x->o->hide_bcc, qerr)) != VL_OK)
 		return vl_err_set(err, rc, "query: %s", qerr);
 	n = PAGE_PARAMS + s.nparams + (x->o->ids != NULL);
 	vals = xcalloc((size_t)n, sizeof(*vals));
@@ -456,6 +486,7 @@ walk_pages(struct exporter *x, char *err)
 		vals[PAGE_PARAMS + i] = s.params[i];
 	snprintf(lim, sizeof(lim), "%d", EXPORT_PAGE);
 	vals[0] = lim;
+	vals[3] = x->o->hide_bcc ? "t" : "f";
 	if (x->o->ids) {
 		/* the list travels as one int8[] parameter, after the query's */
 		char *w = xasprintf("(%s) AND mi.message_id = ANY ($%d::int8[])", s.where, n);
@@ -508,6 +539,8 @@ audit_start(struct exporter *x, char *err)
 
 	if (x->o->ids)
 		json_object_set_new(d, "ids", json_integer((json_int_t)x->o->nids));
+	if (x->o->hide_bcc)
+		json_object_set_new(d, "bcc", json_false());
 	char *txt = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
 	PGresult *r = NULL;
 	enum vl_err rc;
@@ -541,7 +574,7 @@ close_file(FILE **f, const char *what, char *err)
 static enum vl_err
 close_data(struct exporter *x, char *err)
 {
-	const char *lf[] = {"data/loadfile.dat", "data/loadfile.csv"};
+	const char *lf[] = {"data/loadfile.dat", "data/loadfile.csv", ERRORS_FILE};
 	char path[PATH_MAX_EX * 2];
 	uint8_t sha[32];
 	enum vl_err rc = VL_OK;
@@ -558,7 +591,9 @@ close_data(struct exporter *x, char *err)
 	}
 	if (rc == VL_OK && (rc = close_file(&x->dat, lf[0], err)) == VL_OK)
 		rc = close_file(&x->csv, lf[1], err);
-	for (int i = 0; rc == VL_OK && i < 2; i++) {
+	if (rc == VL_OK && x->errors)
+		rc = close_file(&x->errors, lf[2], err);
+	for (int i = 0; rc == VL_OK && i < (x->o->hide_bcc ? 3 : 2); i++) {
 		snprintf(path, sizeof(path), "%s/%s", x->partial, lf[i]);
 		if ((rc = manifest_file_sha256(path, sha, err)) == VL_OK)
 			rc = manifest_add(x, sha, lf[i], err);
@@ -629,6 +664,10 @@ write_tags(struct exporter *x, char *tag_hex, char *err)
 	json_object_set_new(json_object_get(info, "audit"), "target", json_string(target));
 	if (x->o->ids)
 		json_object_set_new(info, "ids", json_integer((json_int_t)x->o->nids));
+	if (x->o->hide_bcc)
+		json_object_set_new(info, "bcc",
+				    json_pack("{s:b, s:I, s:s}", "visible", 0, "withheld",
+					      (json_int_t)x->withheld, "errors_file", ERRORS_FILE));
 	txt = json_dumps(info, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if ((rc = write_tag(x, MANIFEST_BAGIT_FILE, MANIFEST_BAGIT_TEXT,
 			    strlen(MANIFEST_BAGIT_TEXT), &tags, err)) != VL_OK ||
@@ -685,6 +724,21 @@ publish(struct exporter *x, char *err)
 	return fs_fsync_dir(x->o->out_dir);
 }
 
+/* errors_start - ERRORS_FILE with its header row: a caller without Bcc visibility gets it even
+ * when empty, so that "nothing was withheld" is said, not implied. */
+static enum vl_err
+errors_start(struct exporter *x, char *err)
+{
+	static const char *const hdr[3] = {"VELLUMID", "MESSAGEID", "REASON"};
+	enum vl_err rc;
+
+	if ((rc = fopen_under(x, ERRORS_FILE, &x->errors, err)) != VL_OK)
+		return rc;
+	buf_reset(&x->scratch);
+	loadfile_csv_row(&x->scratch, hdr, 3);
+	return write_ok(x->errors, x->scratch.data, x->scratch.len, ERRORS_FILE, err);
+}
+
 static enum vl_err
 prepare(struct exporter *x, const struct vl_config *cfg, char *err)
 {
@@ -716,12 +770,15 @@ prepare(struct exporter *x, const struct vl_config *cfg, char *err)
 	    (rc = fopen_under(x, "data/loadfile.dat", &x->dat, err)) != VL_OK ||
 	    (rc = fopen_under(x, "data/loadfile.csv", &x->csv, err)) != VL_OK)
 		return rc;
-	loadfile_start(&hdr, LOADFILE_DAT);
+	x->omit = x->o->hide_bcc ? LOADFILE_OMIT(LF_BCC) : 0;
+	loadfile_start_omit(&hdr, LOADFILE_DAT, x->omit);
 	rc = write_ok(x->dat, hdr.data, hdr.len, "loadfile.dat", err);
 	buf_reset(&hdr);
-	loadfile_start(&hdr, LOADFILE_CSV);
+	loadfile_start_omit(&hdr, LOADFILE_CSV, x->omit);
 	if (rc == VL_OK)
 		rc = write_ok(x->csv, hdr.data, hdr.len, "loadfile.csv", err);
+	if (rc == VL_OK && x->o->hide_bcc)
+		rc = errors_start(x, err);
 	buf_free(&hdr);
 	return rc;
 }
@@ -738,6 +795,8 @@ exporter_cleanup(struct exporter *x, int failed)
 		fclose(x->dat);
 	if (x->csv)
 		fclose(x->csv);
+	if (x->errors)
+		fclose(x->errors);
 	if (failed && x->partial[0])
 		rm_tree(x->partial);
 	free(x->mboxes);
@@ -748,7 +807,7 @@ exporter_cleanup(struct exporter *x, int failed)
 static void
 total_get(struct exporter *x)
 {
-	struct search_who who = {x->o->actor, x->o->client};
+	struct search_who who = {x->o->actor, x->o->client, x->o->hide_bcc};
 	struct search_total t;
 	char err[VL_ERRLEN];
 

@@ -48,6 +48,9 @@ struct export_opts {
 	int per_custodian; /* one mbox (or EML folder) per custodian */
 	int dedup;	   /* per_custodian: one copy, under the first custodian, all listed */
 	const char *prefix;/* Bates prefix; NULL: EXPORT_PREFIX_DFLT */
+	int hide_bcc;	   /* a caller without Bcc visibility (API roles without bcc): no BCC
+			    * column, no journal report, custodians without Bcc, and a message
+			    * whose own header has Bcc withheld, named in data/errors.csv */
 	export_progress_fn progress;
 	void *progress_arg;
 	const volatile sig_atomic_t *cancel; /* non-zero (a signal, another thread): stop; or NULL */

@@ -69,11 +69,17 @@ csv_field(struct buf *out, const char *s)
 }
 
 void
-loadfile_row(struct buf *out, enum loadfile_kind kind, const char *const *fields)
+loadfile_row_omit(struct buf *out, enum loadfile_kind kind, const char *const *fields,
+		  unsigned omit)
 {
+	int first = 1;
+
 	for (int i = 0; i < LF__COUNT; i++) {
-		if (i > 0)
+		if (omit & LOADFILE_OMIT(i))
+			continue;
+		if (!first)
 			buf_append_str(out, kind == LOADFILE_DAT ? DAT_SEP : ",");
+		first = 0;
 		if (kind == LOADFILE_DAT)
 			dat_field(out, fields[i]);
 		else
@@ -83,9 +89,31 @@ loadfile_row(struct buf *out, enum loadfile_kind kind, const char *const *fields
 }
 
 void
-loadfile_start(struct buf *out, enum loadfile_kind kind)
+loadfile_csv_row(struct buf *out, const char *const *fields, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		buf_append_str(out, i ? "," : "");
+		csv_field(out, fields[i]);
+	}
+	buf_append_str(out, "\r\n");
+}
+
+void
+loadfile_row(struct buf *out, enum loadfile_kind kind, const char *const *fields)
+{
+	loadfile_row_omit(out, kind, fields, 0);
+}
+
+void
+loadfile_start_omit(struct buf *out, enum loadfile_kind kind, unsigned omit)
 {
 	if (kind == LOADFILE_DAT)
 		buf_append_str(out, UTF8_BOM);
-	loadfile_row(out, kind, names);
+	loadfile_row_omit(out, kind, names, omit);
+}
+
+void
+loadfile_start(struct buf *out, enum loadfile_kind kind)
+{
+	loadfile_start_omit(out, kind, 0);
 }

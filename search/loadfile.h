@@ -42,6 +42,20 @@ enum loadfile_col {
 /* loadfile_col_name - "BEGDOC", ..., "ATTACHMENT NAMES", ... */
 const char *loadfile_col_name(enum loadfile_col c);
 
+/* LOADFILE_OMIT(c) - the bit of column c in an omit mask: a column left out of the header and
+ * of every row (BCC, for a caller without Bcc visibility: "absent", not empty). */
+#define LOADFILE_OMIT(c) (1u << (c))
+
+/* loadfile_start_omit / loadfile_row_omit - loadfile_start and loadfile_row without the columns
+ * whose bits are set in omit. */
+void loadfile_start_omit(struct buf *out, enum loadfile_kind kind, unsigned omit);
+void loadfile_row_omit(struct buf *out, enum loadfile_kind kind, const char *const *fields,
+		       unsigned omit);
+
+/* loadfile_csv_row - one CSV row of n fields of any kind (NULL is empty), appended to out: the
+ * export's other tables (its errors file) quoted as the load file is. */
+void loadfile_csv_row(struct buf *out, const char *const *fields, size_t n);
+
 /* loadfile_start - what a file of kind begins with (a BOM for DAT, nothing for CSV), then the
  * header row; appended to out. */
 void loadfile_start(struct buf *out, enum loadfile_kind kind);

@@ -74,6 +74,34 @@ test_dat(void)
 	buf_free(&b);
 }
 
+/* A caller without Bcc visibility gets no BCC column at all: not in the header, not in a row;
+ * the other columns keep their order. The errors file's rows are quoted as the CSV is. */
+static void
+test_omit_bcc(void)
+{
+	const char *f[LF__COUNT];
+	const char *e[3] = {"7", "<a\"b@x>", NULL};
+	struct buf b = {0};
+
+	for (int i = 0; i < LF__COUNT; i++)
+		f[i] = loadfile_col_name((enum loadfile_col)i);
+	f[LF_BCC] = "hidden@x";
+	loadfile_start_omit(&b, LOADFILE_CSV, LOADFILE_OMIT(LF_BCC));
+	CHECK(strstr((char *)b.data, "\"BCC\"") == NULL, "no BCC in the CSV header");
+	CHECK(strstr((char *)b.data, "\"CC\",\"SUBJECT\"") != NULL, "CC then SUBJECT");
+	buf_reset(&b);
+	loadfile_row_omit(&b, LOADFILE_DAT, f, LOADFILE_OMIT(LF_BCC));
+	CHECK(strstr((char *)b.data, "hidden@x") == NULL, "no BCC value in a DAT row");
+	size_t seps = 0;
+	for (size_t i = 0; i < b.len; i++)
+		seps += b.data[i] == 0x14;
+	CHECK(seps == LF__COUNT - 2, "one column fewer");
+	buf_reset(&b);
+	loadfile_csv_row(&b, e, 3);
+	CHECK(strcmp((char *)b.data, "\"7\",\"<a\"\"b@x>\",\"\"\r\n") == 0, "errors row");
+	buf_free(&b);
+}
+
 /* unescape - the mboxrd reader's rule: ^>(>*From ) loses one '>'. */
 static void
 unescape(struct buf *out, const uint8_t *p, size_t n)
@@ -235,6 +263,7 @@ test_crc32(void)
 
 UNIT_SUITE(export, {"CRC-32 of the ZIP writer", test_crc32}, {"CSV: quotes doubled, CRLF rows", test_csv},
 	   {"DAT: þ ¶ ®, BOM and header", test_dat},
+	   {"no BCC column without Bcc visibility; errors rows", test_omit_bcc},
 	   {"mboxrd: escapes any chunking, reverses exactly", test_mboxrd},
 	   {"manifest line: what sha256sum -c reads", test_manifest_line},
 	   {"verify a signed folder: key, byte, extra file, no signature", test_verify_dir});
