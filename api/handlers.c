@@ -21,6 +21,7 @@
 #include "reqjson.h"
 #include "token.h"
 
+#include "query.h"
 #include "search.h"
 
 #define AUDIT_LIMIT_DFLT 100
@@ -58,7 +59,8 @@ audit_row(struct handler_ctx *ctx, const char *action, const char *target, json_
 	" r.journal_report_id,"                                                                     \
 	" 'recipients', (SELECT coalesce(json_agg("                                               \
 	"json_build_object('address', e.address, 'role', e.role, 'orcpt', e.orcpt)"                \
-	" ORDER BY e.position), '[]'::json) FROM envelope_recipients e WHERE e.receipt_id = r.id))" \
+	" ORDER BY e.position), '[]'::json) FROM envelope_recipients e WHERE e.receipt_id = r.id"   \
+	" AND NOT ($2::bool AND e.role = 'bcc')))"                                                \
 	" ORDER BY r.id), '[]'::json) FROM receipts r WHERE r.message_id = m.id),"                 \
 	" 'attachments', (SELECT coalesce(json_agg(json_build_object('position', a.position,"      \
 	" 'filename', a.filename, 'content_type', a.content_type, 'size', a.size)"                 \
@@ -69,7 +71,10 @@ audit_row(struct handler_ctx *ctx, const char *action, const char *target, json_
 
 #define MESSAGE_SQL                                                                                \
 	"SELECT " MESSAGE_JSON ", b.segment_id::text, b.record_offset::text,"                      \
-	" encode(b.sha256, 'hex'), s.sealed_at IS NOT NULL, m.size::text"                          \
+	" encode(b.sha256, 'hex'), s.sealed_at IS NOT NULL, m.size::text,"                         \
+	" CASE WHEN EXISTS (SELECT 1 FROM receipts j WHERE j.journal_report_id = m.id) THEN 2"    \
+	" ELSE coalesce((SELECT i.bcc_exposure FROM message_index i WHERE i.message_id = m.id),"  \
+	" 2) END"                                                                                 \
 	" FROM messages m JOIN blobs b ON b.address = m.address"                                   \
 	" JOIN segments s ON s.id = b.segment_id WHERE m.id = $1::int8"
 
@@ -78,15 +83,23 @@ struct message_loc {
 	uint8_t sha256[32];
 	char sha_hex[65];
 	int sealed;
+	int bcc_exposure; /* message_index.bcc_exposure (0015); 2 when a report or not indexed */
 };
+
+/* hide_bcc - the caller may not see Bcc recipients (roles.c, PERM_BCC). */
+static int
+hide_bcc(const struct handler_ctx *ctx)
+{
+	return !role_allows(ctx->role, PERM_BCC);
+}
 
 /* message_lookup - the row of ctx->id: 404 (answered) when there is none. */
 static enum vl_err
 message_lookup(struct handler_ctx *ctx, PGresult **res, struct message_loc *loc)
 {
 	char err[VL_ERRLEN];
-	const char *vals[] = {ctx->id};
-	enum vl_err rc = db_query(pool_conn(ctx->slot), MESSAGE_SQL, 1, vals, res, err);
+	const char *vals[] = {ctx->id, hide_bcc(ctx) ? "t" : "f"};
+	enum vl_err rc = db_query(pool_conn(ctx->slot), MESSAGE_SQL, 2, vals, res, err);
 
 	if (rc != VL_OK) {
 		reply_internal(ctx->resp, rc, "message lookup", err);
@@ -103,7 +116,35 @@ message_lookup(struct handler_ctx *ctx, PGresult **res, struct message_loc *loc)
 		return VL_ERR_CORRUPT;
 	loc->sealed = PQgetvalue(*res, 0, 4)[0] == 't';
 	loc->size = strtoull(PQgetvalue(*res, 0, 5), NULL, 10);
+	loc->bcc_exposure = atoi(PQgetvalue(*res, 0, 6));
 	return VL_OK;
+}
+
+/* bcc_refused - for a caller without Bcc visibility, refuse (403, audited as auth.denied) a
+ * journal report or a message not indexed yet, whose Bcc is unknown; with raw, also a message
+ * whose own header has Bcc: its bytes cannot be given without it, and evidence is never
+ * altered. Returns 1 when refused (answered), 0 to go on. */
+static int
+bcc_refused(struct handler_ctx *ctx, const struct message_loc *loc, int raw, const char *target)
+{
+	static const char *const why[] = {
+		"", "its own header names Bcc recipients",
+		"it is a journal report, whose body lists Bcc recipients, or not indexed yet"};
+	char err[VL_ERRLEN] = "";
+	enum vl_err rc;
+
+	if (!hide_bcc(ctx) || loc->bcc_exposure < (raw ? 1 : 2))
+		return 0;
+	rc = audit_row(ctx, "auth.denied", target,
+		       json_pack("{s:s,s:s,s:s}", "role", role_name(ctx->role), "needs", "bcc",
+				 "why", why[loc->bcc_exposure]),
+		       err);
+	if (rc != VL_OK)
+		reply_internal(ctx->resp, rc, "audit", err);
+	else
+		reply_error(ctx->resp, 403, "forbidden", "the role %s may not read message %s: %s",
+			    role_name(ctx->role), ctx->id, why[loc->bcc_exposure]);
+	return 1;
 }
 
 /* read_record - the message's exact bytes to fn, verified against its SHA-256 first (vault);
@@ -145,13 +186,13 @@ handle_message(struct handler_ctx *ctx)
 	json_t *o;
 	enum vl_err rc;
 
-	if (message_lookup(ctx, &r, &loc) != VL_OK)
+	snprintf(target, sizeof(target), "message:%s", ctx->id);
+	if (message_lookup(ctx, &r, &loc) != VL_OK || bcc_refused(ctx, &loc, 0, target))
 		goto out;
 	if ((o = json_loads(PQgetvalue(r, 0, 0), 0, NULL)) == NULL) {
 		reply_internal(ctx->resp, VL_ERR_INTERNAL, "message json", "unparsable");
 		goto out;
 	}
-	snprintf(target, sizeof(target), "message:%s", ctx->id);
 	if ((rc = audit_row(ctx, "message.view", target, NULL, err)) != VL_OK) {
 		json_decref(o);
 		reply_internal(ctx->resp, rc, "audit", err);
@@ -203,9 +244,9 @@ handle_message_raw(struct handler_ctx *ctx)
 	enum vl_err rc;
 	int fd = -1;
 
-	if (message_lookup(ctx, &r, &loc) != VL_OK)
-		goto out;
 	snprintf(target, sizeof(target), "message:%s", ctx->id);
+	if (message_lookup(ctx, &r, &loc) != VL_OK || bcc_refused(ctx, &loc, 1, target))
+		goto out;
 	/* Audited before the bytes leave, like `vellum cat`. */
 	rc = audit_row(ctx, "message.raw", target,
 		       json_pack("{s:s,s:I}", "sha256", loc.sha_hex, "size", (json_int_t)loc.size),
@@ -480,11 +521,24 @@ search_vault(struct handler_ctx *ctx)
 	return v;
 }
 
-/* search_error - the engine's refusal as a 400, or a failure of ours. */
-static void
+/* search_error - the engine's refusal as a 400 (403, audited, for an operator the role may not
+ * use), or a failure of ours. */
+void
 search_error(struct handler_ctx *ctx, enum vl_err rc, const char *err)
 {
-	if (rc == VL_ERR_PARSE)
+	char aerr[VL_ERRLEN];
+	enum vl_err arc;
+
+	if (rc == VL_ERR_PARSE && strstr(err, QUERY_ERR_BCC) != NULL) {
+		arc = audit_row(ctx, "auth.denied", NULL,
+				json_pack("{s:s,s:s,s:s}", "role", role_name(ctx->role), "needs",
+					  "bcc", "why", err),
+				aerr);
+		if (arc != VL_OK)
+			reply_internal(ctx->resp, arc, "audit", aerr);
+		else
+			reply_error(ctx->resp, 403, "forbidden", "%s", err);
+	} else if (rc == VL_ERR_PARSE)
 		reply_error(ctx->resp, 400, "bad_query", "%s", err);
 	else if (rc == VL_ERR_CONFIG)
 		reply_error(ctx->resp, 400, "bad_field", "%s", err);
@@ -507,7 +561,7 @@ handle_search(struct handler_ctx *ctx)
 	json_t *in, *hits, *out;
 	struct search_page page = {0};
 	struct search_total total = {0};
-	struct search_who who = {ctx->actor, ctx->req->client};
+	struct search_who who = {ctx->actor, ctx->req->client, hide_bcc(ctx)};
 	struct timespec t0, t1;
 	enum vl_err rc;
 

@@ -22,6 +22,10 @@ struct handler_ctx {
 	struct metrics_hist *search_seconds;
 };
 
+/* search_error - a search engine error (err) as the API's reply: 400 for a malformed query, 403
+ * (audited auth.denied) for an operator the role may not use, else 500. */
+void search_error(struct handler_ctx *ctx, enum vl_err rc, const char *err);
+
 /* Each fills ctx->resp: the reply or the error shape. */
 void handle_search(struct handler_ctx *ctx);
 void handle_message(struct handler_ctx *ctx);

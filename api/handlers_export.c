@@ -47,6 +47,55 @@ audit_export(struct handler_ctx *ctx, const char *action, const char *id, char *
 			    NULL, err);
 }
 
+/* hide_bcc - the caller may not see Bcc recipients (roles.c, PERM_BCC). */
+static int
+hide_bcc(const struct handler_ctx *ctx)
+{
+	return !role_allows(ctx->role, PERM_BCC);
+}
+
+/* export_refused - for a caller without Bcc visibility, an export made with it (options "bcc"
+ * true, or made before the option existed): 403, audited as auth.denied. Returns 1 when refused
+ * (answered), 0 to go on (the export may still not exist: the route answers 404). */
+static int
+export_refused(struct handler_ctx *ctx, const char *id)
+{
+	const char *vals[1] = {id};
+	char err[VL_ERRLEN], target[48], *text;
+	PGresult *r = NULL;
+	enum vl_err rc;
+	json_t *d;
+
+	if (!hide_bcc(ctx))
+		return 0;
+	rc = db_query(pool_conn(ctx->slot),
+		      "SELECT 1 FROM exports WHERE id = $1::int8"
+		      " AND coalesce((options->>'bcc')::bool, true)",
+		      1, vals, &r, err);
+	if (rc == VL_OK && PQntuples(r) == 0) {
+		PQclear(r);
+		return 0;
+	}
+	PQclear(r);
+	if (rc == VL_OK) {
+		snprintf(target, sizeof(target), "export:%s", id);
+		d = json_pack("{s:s,s:s,s:s}", "role", role_name(ctx->role), "needs", "bcc", "why",
+			      "the export was made with Bcc visibility");
+		text = json_dumps(d, JSON_COMPACT);
+		json_decref(d);
+		rc = audit_append(pool_conn(ctx->slot), ctx->actor, ctx->req->client,
+				  "auth.denied", target, text, err);
+		free(text);
+	}
+	if (rc != VL_OK)
+		reply_internal(ctx->resp, rc, "export", err);
+	else
+		reply_error(ctx->resp, 403, "forbidden",
+			    "export %s was made with Bcc visibility, which the role %s lacks", id,
+			    role_name(ctx->role));
+	return 1;
+}
+
 /* reply_row - 200/201 with the exports row id as JSON; 404 when there is none. */
 static void
 reply_row(struct handler_ctx *ctx, int status, const char *id)
@@ -82,6 +131,7 @@ export_opts_from(struct handler_ctx *ctx, json_t *in, struct export_opts *o)
 	o->prefix = json_string_value(json_object_get(in, "prefix"));
 	o->actor = ctx->actor;
 	o->client = ctx->req->client;
+	o->hide_bcc = hide_bcc(ctx);
 	if (fmt == NULL || strcmp(fmt, "eml") == 0)
 		o->format = EXPORT_EML;
 	else if (strcmp(fmt, "mbox") == 0)
@@ -97,12 +147,14 @@ export_opts_from(struct handler_ctx *ctx, json_t *in, struct export_opts *o)
 static int
 within_bound(struct handler_ctx *ctx, const char *query)
 {
-	struct search_who who = {ctx->actor, ctx->req->client};
+	struct search_who who = {ctx->actor, ctx->req->client, hide_bcc(ctx)};
 	struct search_total t;
 	char err[VL_ERRLEN];
 	enum vl_err rc = search_total_get(pool_conn(ctx->slot), &who, query, 1, &t, err);
 
-	if (rc == VL_ERR_PARSE || rc == VL_ERR_LIMIT)
+	if (rc == VL_ERR_PARSE)
+		search_error(ctx, rc, err); /* 400, or 403 for bcc: */
+	else if (rc == VL_ERR_LIMIT)
 		reply_error(ctx->resp, 400, "bad_query", "%s", err);
 	else if (rc != VL_OK)
 		reply_internal(ctx->resp, rc, "export count", err);
@@ -139,15 +191,17 @@ static enum vl_err
 export_begin(struct handler_ctx *ctx, const struct export_opts *o, char *id, char *dir,
 	     char *err)
 {
-	char opts[160];
+	char opts[192];
 	const char *vals[4] = {o->query, opts, o->actor, NULL};
 	PGresult *r = NULL;
 	enum vl_err rc;
 
 	snprintf(opts, sizeof(opts),
-		 "{\"format\": \"%s\", \"per_custodian\": %s, \"dedup\": %s, \"prefix\": \"%s\"}",
+		 "{\"format\": \"%s\", \"per_custodian\": %s, \"dedup\": %s, \"prefix\": \"%s\","
+		 " \"bcc\": %s}",
 		 o->format == EXPORT_EML ? "eml" : "mbox", o->per_custodian ? "true" : "false",
-		 o->dedup ? "true" : "false", o->prefix ? o->prefix : EXPORT_PREFIX_DFLT);
+		 o->dedup ? "true" : "false", o->prefix ? o->prefix : EXPORT_PREFIX_DFLT,
+		 o->hide_bcc ? "false" : "true");
 	if ((rc = db_query(pool_conn(ctx->slot),
 			   "INSERT INTO exports (query, options, actor) VALUES ($1, $2::jsonb, $3)"
 			   " RETURNING id",
@@ -207,6 +261,8 @@ handle_export_get(struct handler_ctx *ctx)
 {
 	char err[VL_ERRLEN];
 
+	if (export_refused(ctx, ctx->id))
+		return;
 	if (audit_export(ctx, "export.view", ctx->id, err) != VL_OK) {
 		reply_internal(ctx->resp, VL_ERR_DB, "audit", err);
 		return;
@@ -234,6 +290,8 @@ handle_export_download(struct handler_ctx *ctx)
 		reply_error(ctx->resp, 404, "not_found", "no export %s", ctx->id);
 		goto out;
 	}
+	if (export_refused(ctx, ctx->id))
+		goto out;
 	if (fmt && strcmp(fmt, "zip") != 0 && strcmp(fmt, "tar") != 0) {
 		reply_error(ctx->resp, 400, "bad_field", "format: tar or zip");
 		goto out;
