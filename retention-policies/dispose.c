@@ -64,6 +64,10 @@ static const struct {
 	{"INSERT INTO disposals (message_id, received_at, sha256, policy, retain_until,"
 	 " disposed_at, report) SELECT id, received_at, sha256, retention_policy, retain_until,"
 	 " now(), $2 FROM messages WHERE id = ANY($1::int8[])", 0},
+	/* Business fields go with their message, after its disposals row (schema 0013's guard
+	 * asks for it): they are append-only otherwise. */
+	{"DELETE FROM business_fields WHERE message_id = ANY($1::int8[]) AND $2::text IS NOT NULL",
+	 0},
 	/* A blob no other message references is released before its message goes. OFFSET 0
 	 * keeps the NOT EXISTS a per-row probe of each partition's address index (as an anti
 	 * join, PostgreSQL hashed every message of the archive for each batch: 1.3 s at 1M),
