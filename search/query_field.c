@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bizfields.h"
+#include "civday.h"
 #include "pgarray.h"
 #include "query_field.h"
 
@@ -57,12 +59,14 @@ addr_classify(const char *w, struct addr_kind *k)
 	}
 }
 
-/* like_escape - v with LIKE's metacharacters (% _ \) escaped, then '%': a prefix pattern. */
+/* like_escape - v with LIKE's metacharacters (% _ \) escaped, then '%': a prefix pattern, or
+ * with contains also a '%' before it: a substring pattern. */
 static char *
-like_escape(const char *v)
+like_escape(const char *v, bool contains)
 {
 	struct buf b = {0};
 
+	buf_append(&b, "%", contains);
 	for (; *v; v++) {
 		if (*v == '%' || *v == '_' || *v == '\\')
 			buf_append(&b, "\\", 1);
@@ -98,7 +102,7 @@ sql_addr_word(struct qparams *e, const struct qnode *n, const char *w, bool pref
 				 "%s '@' needs an address, a local part or a domain",
 				 n->field->name);
 	}
-	v = prefix ? like_escape(k.value) : xstrdup(k.value);
+	v = prefix ? like_escape(k.value, false) : xstrdup(k.value);
 	for (const char *f = n->field->arg; *f; f++) {
 		if (e->hide_bcc && *f == 'b')
 			continue; /* and its twin x: the query never names x on its own */
@@ -262,6 +266,28 @@ struct range {
 typedef enum vl_err (*side_fn)(const struct qnode *n, const char *s, size_t len, int64_t *v,
 			       char *err);
 
+/* field_ranges - true when n's field takes a range A..B (date:, size:, amount:, txdate:...). */
+static bool
+field_ranges(const struct qnode *n)
+{
+	return n->field->cls == QC_DATE ? n->field->mode == QD_RANGE : n->field->mode == QS_RANGE;
+}
+
+/* range_noun - what one side of a range of n's field is. */
+static const char *
+range_noun(const struct qnode *n)
+{
+	switch (n->field->cls) {
+	case QC_DATE:
+	case QC_TXDATE:
+		return "a date";
+	case QC_AMOUNT:
+		return "an amount";
+	default:
+		return "a size";
+	}
+}
+
 /* value_range - n's value as a range; where dots, also "A..B", "A.." and "..B" (an open side
  * is unset). */
 static enum vl_err
@@ -284,7 +310,7 @@ value_range(const struct qnode *n, bool dots, side_fn side, struct range *r, cha
 		return rc;
 	if (!r->has_lo && !r->has_hi)
 		return query_err(err, VL_ERR_PARSE, n->pos, "%s '..' needs %s on one side at least",
-				 n->field->name, n->field->cls == QC_DATE ? "a date" : "a size");
+				 n->field->name, range_noun(n));
 	/* A date's range ends at its last point's end: sql_date checks its own order. */
 	if (r->has_lo && r->has_hi && n->field->cls != QC_DATE && r->lo > r->hi)
 		return query_err(err, VL_ERR_PARSE, n->pos, "%s the range ends before it starts",
@@ -298,19 +324,19 @@ struct bound {
 	char *value;
 };
 
-/* sql_bounds - "mi.COL OP $n::CAST", joined by AND for both sides of b that have a value (the
- * values are taken over as parameters); *compound when both do. */
+/* sql_bounds - "ALIAS.COL OP $n::CAST", joined by AND for both sides of b that have a value
+ * (the values are taken over as parameters); *compound when both do. */
 static void
-sql_bounds(struct qparams *e, struct buf *out, const char *col, const char *cast,
-	   const struct bound b[2], bool *compound)
+sql_bounds(struct qparams *e, struct buf *out, const char *alias, const char *col,
+	   const char *cast, const struct bound b[2], bool *compound)
 {
 	*compound = b[0].value && b[1].value;
 	for (int k = 0; k < 2; k++) {
 		if (b[k].value == NULL)
 			continue;
 		buf_append_str(out, k && *compound ? " AND " : "");
-		buf_appendf(out, "mi.%s %s $%d::%s", col, b[k].op, qparams_add(e, b[k].value),
-			    cast);
+		buf_appendf(out, "%s.%s %s $%d::%s", alias, col, b[k].op,
+			    qparams_add(e, b[k].value), cast);
 	}
 }
 
@@ -351,40 +377,50 @@ size_side(const struct qnode *n, const char *s, size_t len, int64_t *v, char *er
 	return query_err(err, VL_ERR_PARSE, n->pos,
 			 "%s expects a size like 10M or 500K%s (K, M, G: binary multiples)",
 			 n->field->name,
-			 n->field->mode == QS_RANGE ? " or a range like 1K..10M" : "");
+			 field_ranges(n) ? " or a range like 1K..10M" : "");
 }
 
-/* sql_size - larger:/smaller:, size:, size>N and the like compare the raw message size in
- * bytes by the field's operator; size:A..B is >= A and <= B. */
+/* A column compared with a value or a range of a field class: how a side is read and
+ * written as a parameter (owned), and where it is compared. */
+struct ranged {
+	side_fn side;
+	char *(*param)(int64_t v);
+	const char *alias, *col, *cast;
+};
+
+/* sql_ranged - n's value by its field's operator, or (a field that takes A..B) >= A and <= B,
+ * against the column of how. */
 static enum vl_err
-sql_size(struct qparams *e, const struct qnode *n, struct buf *out, bool *compound, char *err)
+sql_ranged(struct qparams *e, const struct qnode *n, const struct ranged *how, struct buf *out,
+	   bool *compound, char *err)
 {
 	struct bound b[2] = {{n->field->arg, NULL}, {"<=", NULL}};
 	struct range r;
 	enum vl_err rc;
 
-	if ((rc = value_range(n, n->field->mode == QS_RANGE, size_side, &r, err)) != VL_OK)
+	if ((rc = value_range(n, field_ranges(n), how->side, &r, err)) != VL_OK)
 		return rc;
 	if (r.dots)
 		b[0].op = ">=";
 	if (r.has_lo)
-		b[0].value = xasprintf("%" PRId64, r.lo);
+		b[0].value = how->param(r.lo);
 	if (r.dots && r.has_hi)
-		b[1].value = xasprintf("%" PRId64, r.hi);
-	sql_bounds(e, out, "size", "bigint", b, compound);
+		b[1].value = how->param(r.hi);
+	sql_bounds(e, out, how->alias, how->col, how->cast, b, compound);
 	return VL_OK;
 }
 
-/* ---- dates ---- */
-
-static int
-days_in_month(int y, int m)
+static char *
+int_param(int64_t v)
 {
-	static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 && leap ? 29 : dim[m - 1];
+	return xasprintf("%" PRId64, v);
 }
+
+/* larger:/smaller:, size:, size>N and the like compare the raw message size in bytes by the
+ * field's operator (size: is "at least"); size:A..B is >= A and <= B. */
+static const struct ranged size_ranged = {size_side, int_param, "mi", "size", "bigint"};
+
+/* ---- dates ---- */
 
 /* A point written in a date value, encoded in one int64 for value_range: the civil seconds
  * since 0001-01-01 00:00:00 (no zone yet) times 4, plus PT_TIME when a time of day was
@@ -397,7 +433,7 @@ days_in_month(int y, int m)
 static int
 days_in_year(int y)
 {
-	return days_in_month(y, 2) == 29 ? 366 : 365;
+	return civday_days_in_month(y, 2) == 29 ? 366 : 365;
 }
 
 /* days_of - days from 0001-01-01 to y-m-d (proleptic Gregorian; y >= 1). */
@@ -409,7 +445,7 @@ days_of(int y, int m, int d)
 	y--;
 	days = (int64_t)y * 365 + y / 4 - y / 100 + y / 400;
 	for (int k = 1; k < m; k++)
-		days += days_in_month(y + 1, k);
+		days += civday_days_in_month(y + 1, k);
 	return days + d - 1;
 }
 
@@ -423,8 +459,8 @@ civil_of(int64_t days, int *y, int *m, int *d)
 	for (int len = days_in_year(yy); rest >= len; len = days_in_year(++yy))
 		rest -= len;
 	*m = 1;
-	while (rest >= days_in_month(yy, *m))
-		rest -= days_in_month(yy, (*m)++);
+	while (rest >= civday_days_in_month(yy, *m))
+		rest -= civday_days_in_month(yy, (*m)++);
 	*y = yy;
 	*d = (int)rest + 1;
 }
@@ -473,7 +509,7 @@ parse_point(const char *s, size_t len, int64_t *out)
 	}
 	if (i != len)
 		return -1;
-	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > civday_days_in_month(y, mo))
 		return -2;
 	if (h > 23 || mi > 59 || sec > 59) /* no leap second: PostgreSQL has none either */
 		return -3;
@@ -523,7 +559,25 @@ date_side(const struct qnode *n, const char *s, size_t len, int64_t *v, char *er
 	return query_err(err, VL_ERR_PARSE, n->pos,
 			 "%s expects a date like 2001-05-31, 2001/05/31 or 2001-05-31T09:30:00%s",
 			 n->field->name,
-			 n->field->mode == QD_RANGE ? ", or a range like 2001-05-01..2001-05-31" : "");
+			 field_ranges(n) ? ", or a range like 2001-05-01..2001-05-31" : "");
+}
+
+/* day_side - side_fn of txdate: days: exactly YYYY-MM-DD, no time, no zone (the day on the
+ * document), as YYYYMMDD. */
+static enum vl_err
+day_side(const struct qnode *n, const char *s, size_t len, int64_t *v, char *err)
+{
+	int rc = civday_parse(s, len, v);
+
+	if (rc == 0)
+		return VL_OK;
+	if (rc == -2)
+		return query_err(err, VL_ERR_PARSE, n->pos,
+				 "%s '%.*s' is not a day of the calendar", n->field->name,
+				 (int)len, s);
+	return query_err(
+		err, VL_ERR_PARSE, n->pos, "%s expects a date like 2001-05-31%s", n->field->name,
+		field_ranges(n) ? " or a range like 2001-05-01..2001-05-31" : "");
 }
 
 /* sql_date - after:P and date>=P are >= P, before:P and date<P are < P, date>P is >= the end
@@ -545,7 +599,7 @@ sql_date(struct qparams *e, const struct qnode *n, struct buf *out, bool *compou
 	struct range r;
 	enum vl_err rc;
 
-	if ((rc = value_range(n, mode == QD_RANGE, date_side, &r, err)) != VL_OK)
+	if ((rc = value_range(n, field_ranges(n), date_side, &r, err)) != VL_OK)
 		return rc;
 	if (r.has_lo && r.has_hi && (r.lo >> 2) >= point_end(r.hi))
 		return query_err(err, VL_ERR_PARSE, n->pos, "%s the range ends before it starts",
@@ -558,7 +612,7 @@ sql_date(struct qparams *e, const struct qnode *n, struct buf *out, bool *compou
 		b[0].value = r.has_lo ? point_param(r.lo >> 2, point_zone(r.lo, e->tz)) : NULL;
 		b[1].value = r.has_hi ? point_param(point_end(r.hi), point_zone(r.hi, e->tz)) : NULL;
 	}
-	sql_bounds(e, out, n->field->arg, "timestamptz", b, compound);
+	sql_bounds(e, out, "mi", n->field->arg, "timestamptz", b, compound);
 	return VL_OK;
 }
 
@@ -667,6 +721,74 @@ sql_age(struct qparams *e, const struct qnode *n, struct buf *out, char *err)
 			 n->field->name);
 }
 
+/* ---- business fields (電子帳簿保存法) ---- */
+
+/* amount_side - side_fn of amounts: 120000, 1234.50 (archiver/bizfields' syntax). */
+static enum vl_err
+amount_side(const struct qnode *n, const char *s, size_t len, int64_t *v, char *err)
+{
+	if (bizfields_amount_parse(s, len, v))
+		return VL_OK;
+	return query_err(err, VL_ERR_PARSE, n->pos,
+			 "%s expects an amount like 120000 or 1234.50%s (not negative, at most %d "
+			 "digits before the point and %d after it)",
+			 n->field->name, field_ranges(n) ? " or a range like 100000..300000" : "",
+			 BIZ_AMOUNT_DIGITS, BIZ_AMOUNT_DECIMALS);
+}
+
+/* day_text - day YYYYMMDD as date input (owned). */
+static char *
+day_text(int64_t day)
+{
+	return xasprintf("%04d-%02d-%02d", (int)(day / 10000), (int)(day / 100 % 100),
+			 (int)(day % 100));
+}
+
+/* amount: and txdate: compare by the field's operator ("=" for amount:N, txdate:D); a range
+ * A..B includes both ends, and a date is a day (no time zone: the day on the document). */
+static const struct ranged amount_ranged = {amount_side, bizfields_amount_text, "bf", "amount",
+					    "numeric"};
+static const struct ranged txdate_ranged = {day_side, day_text, "bf", "txdate", "date"};
+
+/* sql_party - counterparty:NAME, a case-insensitive substring of the counterparty's name
+ * (株式会社テスト, テスト and "test corp" all find "Test Corp 株式会社テスト"). */
+static enum vl_err
+sql_party(struct qparams *e, const struct qnode *n, struct buf *out, char *err)
+{
+	char *v = value_trimmed(n);
+
+	if (v == NULL)
+		return query_err(err, VL_ERR_PARSE, n->pos, "%s needs a name", n->field->name);
+	if (g_utf8_strlen(v, -1) > BIZ_COUNTERPARTY_MAX) {
+		free(v);
+		return query_err(err, VL_ERR_LIMIT, n->pos, "%s a name has at most %d characters",
+				 n->field->name, BIZ_COUNTERPARTY_MAX);
+	}
+	buf_appendf(out, "lower(bf.counterparty) LIKE $%d", qparams_add(e, like_escape(v, true)));
+	free(v);
+	return VL_OK;
+}
+
+/* sql_business - amount:, txdate:, counterparty: on the current version of the message's
+ * business fields (schema 0013's view): one EXISTS per term, so terms combine with every
+ * other by AND, OR and NOT, and a message with no fields matches none of them. */
+static enum vl_err
+sql_business(struct qparams *e, const struct qnode *n, struct buf *out, char *err)
+{
+	bool both;
+	enum vl_err rc;
+
+	buf_append_str(out, "EXISTS (SELECT 1 FROM business_fields_current bf WHERE "
+			    "bf.message_id = mi.message_id AND ");
+	if (n->field->cls == QC_PARTY)
+		rc = sql_party(e, n, out, err);
+	else
+		rc = sql_ranged(e, n, n->field->cls == QC_AMOUNT ? &amount_ranged : &txdate_ranged,
+				out, &both, err);
+	buf_append_str(out, ")");
+	return rc;
+}
+
 enum vl_err
 query_field_sql(struct buf *out, struct qparams *e, const struct qnode *n, bool *compound,
 		char *err)
@@ -686,7 +808,7 @@ query_field_sql(struct buf *out, struct qparams *e, const struct qnode *n, bool 
 	case QC_HAS:
 		return sql_has(n, out, err);
 	case QC_SIZE:
-		return sql_size(e, n, out, compound, err);
+		return sql_ranged(e, n, &size_ranged, out, compound, err);
 	case QC_DATE:
 		return sql_date(e, n, out, compound, err);
 	case QC_AGE:
@@ -697,6 +819,10 @@ query_field_sql(struct buf *out, struct qparams *e, const struct qnode *n, bool 
 		return query_err(err, VL_ERR_PARSE, n->pos,
 				 "tz: sets the zone of the whole query: put it beside the other "
 				 "terms, not inside OR, NOT, NEAR, {} or parentheses");
+	case QC_AMOUNT:
+	case QC_TXDATE:
+	case QC_PARTY:
+		return sql_business(e, n, out, err);
 	case QC_TEXT:
 		break;
 	}

@@ -1,8 +1,9 @@
 /* query_field - the SQL of one field:value term that is not full text: addresses (from:, to:,
  * cc:, bcc:, participants:, recipients:), ids, custodian:, hold:, matter:, has:, sizes
  * (larger:, smaller:, size:, size>N...), dates (after:, before:, date:, sent:, date>=D...,
- * received:) and ages (older_than:, newer_than:). Owns: each value's syntax (address kinds,
- * sizes, dates, ages) and its parameter form.
+ * received:), ages (older_than:, newer_than:) and business fields (amount:, txdate:,
+ * counterparty:). Owns: each value's syntax (address kinds, sizes, dates, ages) and its
+ * parameter form; amounts are archiver/bizfields' syntax.
  * Not: full text or the boolean tree (query.c), the query syntax (query_parse). */
 #ifndef VL_QUERY_FIELD_H
 #define VL_QUERY_FIELD_H

@@ -8,7 +8,7 @@
  *   primary := "(" or ")" | "{" unary+ "}" | term (near term)?
  *   near    := "NEAR/n" | "NEAR(n)" (KQL) | "AROUND" n (Gmail)
  *   term    := (field sep)? (bare | "quoted") "*"?
- *   sep     := ":" | ">=" | "<=" | ">" | "<"   (the comparisons: size and date only)
+ *   sep     := ":" | ">=" | "<=" | ">" | "<"   (comparisons: size, date, amount, txdate)
  * "{a b c}" is Gmail's (a OR b OR c). A bare value runs to white space, a parenthesis or a
  * brace; a quoted one may hold \" and \\. A bare value's '*' ends it (a prefix) or, in an
  * address field, starts "*@domain"; anywhere else it is an error, never a silent non-match. */
@@ -65,6 +65,18 @@ static const struct qfield fields[] = {
 	{"matter:", QC_HOLD, "matter", 0},
 	{"tz:", QC_TZ, "", 0},
 	{"tz=", QC_TZ, "", 0}, /* as REQUIREMENTS spells it */
+	/* 電子帳簿保存法's fields (archiver/bizfields): the current version of each message's */
+	{"amount:", QC_AMOUNT, "=", QS_RANGE},
+	{"amount>", QC_AMOUNT, ">", QS_ONE},
+	{"amount>=", QC_AMOUNT, ">=", QS_ONE},
+	{"amount<", QC_AMOUNT, "<", QS_ONE},
+	{"amount<=", QC_AMOUNT, "<=", QS_ONE},
+	{"txdate:", QC_TXDATE, "=", QS_RANGE},
+	{"txdate>", QC_TXDATE, ">", QS_ONE},
+	{"txdate>=", QC_TXDATE, ">=", QS_ONE},
+	{"txdate<", QC_TXDATE, "<", QS_ONE},
+	{"txdate<=", QC_TXDATE, "<=", QS_ONE},
+	{"counterparty:", QC_PARTY, "", 0},
 };
 
 /* What may follow a field name: ':' for every field, a comparison for some (longest first). */
@@ -265,7 +277,8 @@ lex_field(struct lexer *lx, size_t i, const struct qfield **f, size_t *flen)
 		return VL_OK;
 	}
 	return query_err(lx->err, VL_ERR_PARSE, (int)i,
-			 "%.*s compares only with ':' (size and date also take > >= < <=)",
+			 "%.*s compares only with ':' (size, date, amount and txdate also take > "
+			 ">= < <=)",
 			 (int)nlen, lx->q + i);
 }
 

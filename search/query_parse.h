@@ -22,12 +22,15 @@ enum qclass {
 	QC_AGE,	      /* the sent date against now(); arg: the SQL comparison */
 	QC_HOLD,      /* messages under a legal hold; arg: the holds column the value names */
 	QC_TZ,	      /* tz: the zone of the query's dates (query.c takes it at the top) */
+	QC_AMOUNT,    /* business fields' amount; arg: the SQL comparison; mode: qsize_mode */
+	QC_TXDATE,    /* business fields' transaction day; arg, mode: as QC_AMOUNT */
+	QC_PARTY,     /* business fields' counterparty, a case-insensitive substring */
 };
 
 /* Dates: >= D, < D, >= D + 1 day (date>D), < D + 1 day (date<=D), or a range A..B. */
 enum qdate_mode { QD_AFTER, QD_BEFORE, QD_GT, QD_LE, QD_RANGE };
 
-/* Sizes: one comparison, or (size:) also a range A..B. */
+/* Sizes, amounts and txdates: one comparison, or (size:, amount:, txdate:) also a range A..B. */
 enum qsize_mode { QS_ONE, QS_RANGE };
 
 /* One row of the field table (query_parse.c). */

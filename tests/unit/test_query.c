@@ -30,6 +30,8 @@ struct good_case {
 	"EXISTS (SELECT 1 FROM hold_messages hm JOIN holds h ON h.id = hm.hold_id WHERE "           \
 	"h.matter = $1 AND hm.message_id = mi.message_id)"
 #define TS1 "mi.tsv @@ $1::tsquery"
+/* 電子帳簿保存法's fields: the current version of the message's */
+#define BIZ "EXISTS (SELECT 1 FROM business_fields_current bf WHERE bf.message_id = mi.message_id AND "
 #define ADDR1 "mi.addr_terms && $1::text[]"
 
 static const struct good_case good[] = {
@@ -226,6 +228,44 @@ static const struct good_case good[] = {
 	 "(mi.tsv @@ $1::tsquery OR mi.addr_terms && $2::text[]) AND (mi.tsv @@ $3::tsquery OR "
 	 "mi.addr_terms && $4::text[])",
 	 "'a' | {\"f:a:b@x\",\"s:a:b@x\"} | 'c' | {\"f:a:d@x\",\"s:a:d@x\"}"},
+	/* business fields: amount (numeric, two decimals), txdate (a day), counterparty */
+	{"amount:100000..300000", BIZ "bf.amount >= $1::numeric AND bf.amount <= $2::numeric)",
+	 "100000.00 | 300000.00"},
+	{"amount:120000", BIZ "bf.amount = $1::numeric)", "120000.00"},
+	{"amount:1234.5", BIZ "bf.amount = $1::numeric)", "1234.50"},
+	{"amount:0.05", BIZ "bf.amount = $1::numeric)", "0.05"},
+	{"amount:999999999999999.99", BIZ "bf.amount = $1::numeric)", "999999999999999.99"},
+	{"amount:100000..", BIZ "bf.amount >= $1::numeric)", "100000.00"},
+	{"amount:..300000", BIZ "bf.amount <= $1::numeric)", "300000.00"},
+	{"amount:5..5", BIZ "bf.amount >= $1::numeric AND bf.amount <= $2::numeric)", "5.00 | 5.00"},
+	{"amount>=100000", BIZ "bf.amount >= $1::numeric)", "100000.00"},
+	{"amount>100000", BIZ "bf.amount > $1::numeric)", "100000.00"},
+	{"amount<300000", BIZ "bf.amount < $1::numeric)", "300000.00"},
+	{"AMOUNT<=300000", BIZ "bf.amount <= $1::numeric)", "300000.00"},
+	{"txdate:2024-01-01..2024-12-31", BIZ "bf.txdate >= $1::date AND bf.txdate <= $2::date)",
+	 "2024-01-01 | 2024-12-31"},
+	{"txdate:2024-02-29", BIZ "bf.txdate = $1::date)", "2024-02-29"},
+	{"txdate:..2024-12-31", BIZ "bf.txdate <= $1::date)", "2024-12-31"},
+	{"txdate>=2024-04-01", BIZ "bf.txdate >= $1::date)", "2024-04-01"},
+	{"txdate>2024-04-01", BIZ "bf.txdate > $1::date)", "2024-04-01"},
+	{"txdate<2024-04-01", BIZ "bf.txdate < $1::date)", "2024-04-01"},
+	{"txdate<=2024-04-01", BIZ "bf.txdate <= $1::date)", "2024-04-01"},
+	/* counterparty: lower-cased substring, LIKE's metacharacters escaped */
+	{"counterparty:\xe6\xa0\xaa\xe5\xbc\x8f\xe4\xbc\x9a\xe7\xa4\xbe\xe3\x83\x86\xe3\x82\xb9"
+	 "\xe3\x83\x88", /* 株式会社テスト */
+	 BIZ "lower(bf.counterparty) LIKE $1)",
+	 "%\xe6\xa0\xaa\xe5\xbc\x8f\xe4\xbc\x9a\xe7\xa4\xbe\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88%"},
+	{"counterparty:\"Acme  Corp\"", BIZ "lower(bf.counterparty) LIKE $1)", "%acme  corp%"},
+	{"counterparty:100%_off\\", BIZ "lower(bf.counterparty) LIKE $1)", "%100\\%\\_off\\\\%"},
+	/* two fields combined, with the other operators, by AND, OR and NOT */
+	{"amount:100000..300000 txdate:2024-01-01..2024-12-31",
+	 BIZ "bf.amount >= $1::numeric AND bf.amount <= $2::numeric) AND " BIZ
+	     "bf.txdate >= $3::date AND bf.txdate <= $4::date)",
+	 "100000.00 | 300000.00 | 2024-01-01 | 2024-12-31"},
+	{"invoice counterparty:acme OR -amount>=5",
+	 "(mi.tsv @@ $1::tsquery AND " BIZ "lower(bf.counterparty) LIKE $2)) OR NOT (" BIZ
+	 "bf.amount >= $3::numeric))",
+	 "'invoice' | %acme% | 5.00"},
 	/* hostile values stay in parameters */
 	{"subject:\"'); DROP TABLE x;--\"", TS1, "'drop':A <-> 'table':A <-> 'x':A"},
 	{"id:\"'); DROP TABLE x;--\"", "mi.msgid = $1", "'); drop table x;--"},
@@ -281,6 +321,11 @@ static const struct same_case same[] = {
 	{"participants:*@enron.com", "participants:@enron.com"},
 	{"recipients:*@enr*", "recipients:@enr*"},
 	{"matter:\" Enron-Case \"", "matter:enron-case"},
+	{"amount:120000.00", "amount:120000"},
+	{"amount:100000..", "amount>=100000"},
+	{"amount:..300000", "amount<=300000"},
+	{"txdate:2024-01-01..", "txdate>=2024-01-01"},
+	{"Counterparty:ACME", "counterparty:\" acme \""},
 };
 
 /* compile_str - q compiled as "where || params", or "error: ..." (owned by the caller). */
@@ -535,8 +580,29 @@ static const struct bad_case bad[] = {
 	{"size:..", 0, VL_ERR_PARSE, "size: '..' needs a size on one side"},
 	{"size:1K..x", 0, VL_ERR_PARSE, "or a range like 1K..10M"},
 	{"larger:1K..2K", 0, VL_ERR_PARSE, "larger: expects a size like 10M or 500K (K"},
-	{"from>jeff", 0, VL_ERR_PARSE, "from compares only with ':'"},
+	{"from>jeff", 0, VL_ERR_PARSE, "from compares only with ':' (size, date, amount and txdate"},
+	{"counterparty>acme", 0, VL_ERR_PARSE, "counterparty compares only with ':'"},
 	{"a larger>=5", 2, VL_ERR_PARSE, "larger compares only with ':'"},
+	/* business fields */
+	{"amount:abc", 0, VL_ERR_PARSE, "amount: expects an amount like 120000 or 1234.50 or a range"},
+	{"amount:5..1", 0, VL_ERR_PARSE, "amount: the range ends before it starts"},
+	{"amount:-5", 0, VL_ERR_PARSE, "not negative"},
+	{"amount:1.234", 0, VL_ERR_PARSE, "amount: expects an amount"},
+	{"amount:1.", 0, VL_ERR_PARSE, "amount: expects an amount"},
+	{"amount:1,000", 0, VL_ERR_PARSE, "amount: expects an amount"},
+	{"amount:1000000000000000", 0, VL_ERR_PARSE, "at most 15 digits before the point"},
+	{"amount:..", 0, VL_ERR_PARSE, "amount: '..' needs an amount on one side"},
+	{"amount>=1..2", 0, VL_ERR_PARSE, "amount>= expects an amount like 120000 or 1234.50 (not"},
+	{"amount:", 0, VL_ERR_PARSE, "amount: needs a value"},
+	{"amount:5*", 0, VL_ERR_PARSE, "takes no '*'"},
+	{"txdate:2024-13-01", 0, VL_ERR_PARSE, "txdate: '2024-13-01' is not a day of the calendar"},
+	{"txdate:2023-02-29", 0, VL_ERR_PARSE, "is not a day of the calendar"},
+	{"txdate:2024-1-1", 0, VL_ERR_PARSE, "txdate: expects a date like 2001-05-31 or a range"},
+	{"txdate:2024-12-31..2024-01-01", 0, VL_ERR_PARSE, "txdate: the range ends before"},
+	{"a txdate<=2024-01-01..", 2, VL_ERR_PARSE, "txdate<= expects a date like 2001-05-31"},
+	{"counterparty:", 0, VL_ERR_PARSE, "counterparty: needs a value"},
+	{"counterparty:\"  \"", 0, VL_ERR_PARSE, "counterparty: needs a name"},
+	{"counterparty:acme*", 0, VL_ERR_PARSE, "takes no '*'"},
 	/* date comparisons */
 	{"date>=notadate", 0, VL_ERR_PARSE, "date>= expects a date like 2001-05-31"},
 	{"date>2001-02-30", 0, VL_ERR_PARSE, "date> '2001-02-30' is not a day"},
@@ -657,6 +723,19 @@ test_bounds(void)
 	check_bad(q, QUERY_MAX_BYTES, VL_ERR_LIMIT, "longer than 4096 bytes");
 	free(q);
 
+	/* counterparty: 200 characters (of three bytes: テ) and one more */
+	{
+		char *name = repeat("\xe3\x83\x86", 200, "");
+
+		q = xasprintf("counterparty:%s", name);
+		CHECK(compiles(q), "a counterparty of 200 characters");
+		free(q);
+		q = xasprintf("counterparty:%s\xe3\x83\x86", name);
+		check_bad(q, 0, VL_ERR_LIMIT, "counterparty: a name has at most 200 characters");
+		free(q);
+		free(name);
+	}
+
 	q = repeat("w ", QUERY_MAX_TERMS, "");
 	CHECK(compiles(q), "64 terms");
 	free(q);
@@ -755,7 +834,8 @@ test_no_injection(void)
 				       "hold:",
 				       "matter:",
 				       "filename:",
-				       "attachmentnames:"};
+				       "attachmentnames:",
+				       "counterparty:"};
 	static const char *values[] = {"\"zqxj'); DROP TABLE x;--\"", "\"zqxj\\\" OR 1=1 --\"",
 				       "\"zqxj\\\\'; DELETE FROM y\"", "zqxj$1;DROP*"};
 
@@ -790,6 +870,8 @@ test_prefixes(void)
 		"a NEAR/20 \"b c d\" -(e OR f) larger:10M \xe5\xa5\x91\xe7\xb4\x84\xe6\x9b\xb8",
 		"{a -b} AROUND 12 c NEAR(3) d size:1K..20M date>=2001-01-01 older_than:30d "
 		"from:*@x.org",
+		"amount:100000..300000 txdate>=2024-01-01 counterparty:\"\xe6\xa0\xaa\xe5\xbc\x8f "
+		"x\" -amount<5.5",
 	};
 
 	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
