@@ -337,6 +337,8 @@ api_run(struct api *a, const struct http_req *req, const struct route *rt, const
 			[ROUTE_HOLD_RELEASE] = handle_hold_release,
 			[ROUTE_MATTERS] = handle_matters,
 			[ROUTE_MATTER_CREATE] = handle_matter_create,
+			[ROUTE_FIELDS] = handle_fields,
+			[ROUTE_FIELDS_SET] = handle_fields_set,
 		};
 		fns[rt->id](&ctx);
 	}

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "bizfields.h"
 #include "buf.h"
 #include "db.h"
 #include "fsutil.h"
@@ -67,7 +68,10 @@ audit_row(struct handler_ctx *ctx, const char *action, const char *target, json_
 	" ORDER BY a.position), '[]'::json) FROM attachments a WHERE a.message_id = m.id),"         \
 	" 'holds', (SELECT coalesce(json_agg(json_build_object('id', h.id, 'name', h.name,"         \
 	" 'matter', h.matter, 'active', h.released_at IS NULL) ORDER BY h.name), '[]'::json)"     \
-	" FROM hold_messages hm JOIN holds h ON h.id = hm.hold_id WHERE hm.message_id = m.id))::text"
+	" FROM hold_messages hm JOIN holds h ON h.id = hm.hold_id WHERE hm.message_id = m.id),"    \
+	" 'fields', (SELECT " BIZFIELDS_JSON("bf", "(SELECT count(*) FROM business_fields g"       \
+	" WHERE g.message_id = m.id)") " FROM business_fields_current bf"                          \
+	" WHERE bf.message_id = m.id))::text"
 
 #define MESSAGE_SQL                                                                                \
 	"SELECT " MESSAGE_JSON ", b.segment_id::text, b.record_offset::text,"                      \

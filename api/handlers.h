@@ -41,6 +41,9 @@ void handle_hold(struct handler_ctx *ctx);
 void handle_hold_release(struct handler_ctx *ctx);
 void handle_matters(struct handler_ctx *ctx);
 void handle_matter_create(struct handler_ctx *ctx);
+/* Business fields of 電子帳簿保存法 (handlers_fields.c). */
+void handle_fields(struct handler_ctx *ctx);
+void handle_fields_set(struct handler_ctx *ctx);
 
 /* handlers_time_valid - "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" (UTC), for filters. */
 int handlers_time_valid(const char *s);

@@ -72,16 +72,10 @@ spec_from(json_t *in, struct hold_spec *spec, char **cust, char **list)
 static void
 answer_error(struct handler_ctx *ctx, enum vl_err rc, const char *what, const char *err)
 {
-	if (rc == VL_ERR_PARSE || rc == VL_ERR_LIMIT)
-		reply_error(ctx->resp, 400, "bad_field", "%s", err);
-	else if (rc == VL_ERR_NOTFOUND)
-		reply_error(ctx->resp, 404, "not_found", "%s", err);
-	else if (rc == VL_ERR_EXISTS)
-		reply_error(ctx->resp, 409, "conflict", "%s", err);
-	else if (rc == VL_ERR_DB && strstr(err, "timestamp") != NULL)
+	if (rc == VL_ERR_DB && strstr(err, "timestamp") != NULL)
 		reply_error(ctx->resp, 400, "bad_field", "date_from/date_to: not a date");
 	else
-		reply_internal(ctx->resp, rc, what, err);
+		reply_refusal(ctx->resp, rc, what, err);
 }
 
 /* reply_text_json - 200/201 with JSON text from the hold module. */

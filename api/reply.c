@@ -47,6 +47,19 @@ reply_error(struct http_resp *r, int status, const char *code, const char *fmt, 
 }
 
 void
+reply_refusal(struct http_resp *r, enum vl_err e, const char *what, const char *detail)
+{
+	if (e == VL_ERR_PARSE || e == VL_ERR_LIMIT)
+		reply_error(r, 400, "bad_field", "%s", detail);
+	else if (e == VL_ERR_NOTFOUND)
+		reply_error(r, 404, "not_found", "%s", detail);
+	else if (e == VL_ERR_EXISTS)
+		reply_error(r, 409, "conflict", "%s", detail);
+	else
+		reply_internal(r, e, what, detail);
+}
+
+void
 reply_internal(struct http_resp *r, enum vl_err e, const char *what, const char *detail)
 {
 	int status = vl_err_http(e);

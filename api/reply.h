@@ -18,5 +18,9 @@ void reply_error(struct http_resp *r, int status, const char *code, const char *
 /* reply_internal - a failure of ours (e): logs detail with what, and answers vl_err_http(e)
  * with a fixed message that names nothing internal. */
 void reply_internal(struct http_resp *r, enum vl_err e, const char *what, const char *detail);
+/* reply_refusal - a module's refusal of the client's request, with the module's own text
+ * (detail): VL_ERR_PARSE and VL_ERR_LIMIT 400 bad_field, VL_ERR_NOTFOUND 404, VL_ERR_EXISTS
+ * 409 conflict; anything else is a failure of ours (reply_internal). */
+void reply_refusal(struct http_resp *r, enum vl_err e, const char *what, const char *detail);
 
 #endif

@@ -11,7 +11,7 @@ static const char *const role_names[ROLE__COUNT] = {
 static const char *const perm_names[PERM__COUNT] = {
 	[PERM_SEARCH] = "search",     [PERM_VIEW] = "view",	      [PERM_RAW] = "raw",
 	[PERM_EXPORT] = "export",     [PERM_HOLDS] = "holds",	      [PERM_AUDIT_READ] = "audit",
-	[PERM_TOKENS] = "tokens",     [PERM_BCC] = "bcc",
+	[PERM_TOKENS] = "tokens",     [PERM_BCC] = "bcc",	      [PERM_FIELDS] = "fields",
 };
 
 /* The whole policy. Separation of duties: the admin manages access but reads no evidence, and
@@ -24,13 +24,15 @@ static const unsigned char allowed[ROLE__COUNT][PERM__COUNT] = {
 			  [PERM_VIEW] = 1,
 			  [PERM_RAW] = 1,
 			  [PERM_EXPORT] = 1,
-			  [PERM_BCC] = 1},
+			  [PERM_BCC] = 1,
+			  [PERM_FIELDS] = 1},
 	[ROLE_LEGAL] = {[PERM_SEARCH] = 1,
 			[PERM_VIEW] = 1,
 			[PERM_RAW] = 1,
 			[PERM_EXPORT] = 1,
 			[PERM_HOLDS] = 1,
-			[PERM_BCC] = 1},
+			[PERM_BCC] = 1,
+			[PERM_FIELDS] = 1},
 	[ROLE_AUDITOR] = {[PERM_AUDIT_READ] = 1},
 	[ROLE_INGEST] = {0},
 	[ROLE_REVIEWER] = {[PERM_SEARCH] = 1, [PERM_VIEW] = 1, [PERM_RAW] = 1, [PERM_EXPORT] = 1},

@@ -24,6 +24,7 @@ enum perm {
 	PERM_TOKENS,	  /* list API tokens */
 	PERM_BCC,	  /* see Bcc recipients: bcc:, the Bcc of metadata and load files,
 			   * journal reports, messages whose own header has Bcc */
+	PERM_FIELDS,	  /* set a message's business fields (電子帳簿保存法) */
 	PERM__COUNT
 };
 

@@ -27,6 +27,8 @@ static const struct route routes[] = {
 	{ROUTE_HOLD_RELEASE, "POST", "/v1/holds/{id}/release", 1, PERM_HOLDS, NULL},
 	{ROUTE_MATTERS, "GET", "/v1/matters", 1, PERM_HOLDS, NULL},
 	{ROUTE_MATTER_CREATE, "POST", "/v1/matters", 1, PERM_HOLDS, NULL},
+	{ROUTE_FIELDS, "GET", "/v1/messages/{id}/fields", 1, PERM_VIEW, NULL},
+	{ROUTE_FIELDS_SET, "PUT", "/v1/messages/{id}/fields", 1, PERM_FIELDS, NULL},
 };
 
 static const char *const labels[ROUTE__COUNT + 1] = {
@@ -39,7 +41,8 @@ static const char *const labels[ROUTE__COUNT + 1] = {
 	[ROUTE_HOLDS] = "holds", [ROUTE_HOLD_PLACE] = "hold_place",
 	[ROUTE_HOLD_PREVIEW] = "hold_preview", [ROUTE_HOLD] = "hold",
 	[ROUTE_HOLD_RELEASE] = "hold_release", [ROUTE_MATTERS] = "matters",
-	[ROUTE_MATTER_CREATE] = "matter_create",
+	[ROUTE_MATTER_CREATE] = "matter_create", [ROUTE_FIELDS] = "fields",
+	[ROUTE_FIELDS_SET] = "fields_set",
 	[ROUTE_UNMATCHED] = "unmatched",
 };
 

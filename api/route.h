@@ -30,6 +30,8 @@ enum route_id {
 	ROUTE_HOLD_RELEASE,
 	ROUTE_MATTERS,
 	ROUTE_MATTER_CREATE,
+	ROUTE_FIELDS,
+	ROUTE_FIELDS_SET,
 	ROUTE__COUNT,
 	ROUTE_UNMATCHED = ROUTE__COUNT /* metrics label for everything else */
 };

@@ -34,6 +34,7 @@ int cmd_smtp_user(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);
 int cmd_export_verify(struct cli *c, int argc, char **argv);
 int cmd_hold(struct cli *c, int argc, char **argv);
+int cmd_fields(struct cli *c, int argc, char **argv);
 int cmd_retention(struct cli *c, int argc, char **argv);
 int cmd_dispose(struct cli *c, int argc, char **argv);
 

@@ -42,6 +42,7 @@ static const struct command {
 	{"token", cmd_token, 1, "create|list|revoke HTTP API tokens"},
 	{"smtp-user", cmd_smtp_user, 1, "add|list|remove users who may AUTH over SMTP/LMTP"},
 	{"hold", cmd_hold, 1, "place|preview|release|list|show legal holds"},
+	{"fields", cmd_fields, 1, "set|show a message's business fields (txdate, amount, counterparty)"},
 	{"retention", cmd_retention, 1, "list|show|test|apply retention policies"},
 	{"dispose", cmd_dispose, 1, "remove messages past retention and under no hold"},
 	{"bench-search", cmd_bench_search, 1, "time one query N times in process (p50/p99)"},

@@ -28,6 +28,9 @@ test_route_match(void)
 		{"GET", "/v1/search", ROUTE_BAD_METHOD, -1, ""},
 		{"GET", "/v1/messages/42", ROUTE_OK, ROUTE_MESSAGE, "42"},
 		{"GET", "/v1/messages/42/raw", ROUTE_OK, ROUTE_MESSAGE_RAW, "42"},
+		{"GET", "/v1/messages/42/fields", ROUTE_OK, ROUTE_FIELDS, "42"},
+		{"PUT", "/v1/messages/42/fields", ROUTE_OK, ROUTE_FIELDS_SET, "42"},
+		{"POST", "/v1/messages/42/fields", ROUTE_BAD_METHOD, -1, ""},
 		{"DELETE", "/v1/messages/42", ROUTE_BAD_METHOD, -1, ""},
 		{"GET", "/v1/messages/abc", ROUTE_NOT_FOUND, -1, ""},
 		{"GET", "/v1/messages/1234567890123456789", ROUTE_NOT_FOUND, -1, ""},
@@ -175,10 +178,10 @@ test_roles(void)
 {
 	/* The README's table, cell by cell. */
 	static const char want[ROLE__COUNT][PERM__COUNT + 1] = {
-		/* search view raw export holds audit tokens bcc */
-		[ROLE_ADMIN] = "00000010",   [ROLE_OFFICER] = "11110001",
-		[ROLE_LEGAL] = "11111001",   [ROLE_AUDITOR] = "00000100",
-		[ROLE_INGEST] = "00000000",  [ROLE_REVIEWER] = "11110000",
+		/* search view raw export holds audit tokens bcc fields */
+		[ROLE_ADMIN] = "000000100",   [ROLE_OFFICER] = "111100011",
+		[ROLE_LEGAL] = "111110011",   [ROLE_AUDITOR] = "000001000",
+		[ROLE_INGEST] = "000000000",  [ROLE_REVIEWER] = "111100000",
 	};
 
 	for (int r = 0; r < ROLE__COUNT; r++) {
