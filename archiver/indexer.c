@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "db.h"
 #include "fts.h"
+#include "index_exc.h"
 #include "indexer.h"
 #include "log.h"
 #include "mime_extract.h"
@@ -65,6 +66,16 @@ static const char envelope_sql[] =
 static const char insert_att_sql[] =
 	"INSERT INTO attachments (message_id, position, filename, content_type, size)"
 	" SELECT * FROM unnest($1::int8[], $2::int4[], $3::text[], $4::text[], $5::int8[])";
+
+/* What each message's index lacks (schema/0014_index_exceptions.sql), replaced like its
+ * attachments. */
+static const char delete_exc_sql[] =
+	"DELETE FROM index_exceptions WHERE message_id = ANY($1::int8[])";
+static const char insert_exc_sql[] =
+	"INSERT INTO index_exceptions (message_id, position, part, filename, content_type, reason,"
+	" detail) SELECT * FROM unnest($1::int8[], $2::int4[], $3::text[], $4::text[], $5::text[],"
+	" $6::text[], $7::text[])";
+#define EXC_COLS 7
 
 static const char mark_sql[] =
 	"UPDATE messages m SET indexed_at = now(), parse_error = m.parse_error OR u.perr"
@@ -348,11 +359,54 @@ bcc_exposure(const struct mime_meta *m)
 	return m->bcc.n > 0 || (m->bcc.text && m->bcc.text[strspn(m->bcc.text, " \t")]) ? 1 : 0;
 }
 
-/* insert_rows - the index rows and attachments of rows[0..n), replacing earlier ones. */
+/* exc_one - one index_exceptions row into the columns x. */
+static void
+exc_one(struct pgarr x[EXC_COLS], int64_t id, size_t pos, const struct index_exc *e)
+{
+	pgarr_int64(&x[0], id);
+	pgarr_int64(&x[1], (int64_t)pos);
+	pgarr_text(&x[2], e->part);
+	pgarr_text(&x[3], e->filename);
+	pgarr_text(&x[4], e->content_type);
+	pgarr_text(&x[5], index_exc_reason_name(e->reason));
+	pgarr_text(&x[6], e->detail);
+}
+
+/* exc_rows - the exceptions of message id into the columns x: those of l, and one more when its
+ * tsvector was full (tsv_full). */
+static void
+exc_rows(struct pgarr x[EXC_COLS], int64_t id, const struct index_exc_list *l, int tsv_full)
+{
+	struct index_exc full = {.reason = INDEX_EXC_TRUNCATED,
+				 .detail = "words past FTS_VEC_BYTES_MAX of tsvector: not indexed"};
+
+	for (size_t i = 0; i < l->n; i++)
+		exc_one(x, id, i, &l->v[i]);
+	if (tsv_full)
+		exc_one(x, id, l->n, &full);
+}
+
+/* exec_cols - run sql with the n array columns c as its parameters, when they hold a row. */
+static enum vl_err
+exec_cols(PGconn *conn, const char *sql, struct pgarr *c, int n, char *err)
+{
+	const char *vals[EXC_COLS]; /* the widest of its callers' */
+
+	if (c[0].n == 0)
+		return VL_OK;
+	if (n > EXC_COLS)
+		return vl_err_set(err, VL_ERR_INTERNAL, "exec_cols: %d columns", n);
+	for (int i = 0; i < n; i++)
+		vals[i] = pgarr_str(&c[i]);
+	return db_exec(conn, sql, n, vals, err);
+}
+
+/* insert_rows - the index rows, attachments and index exceptions of rows[0..n), replacing
+ * earlier ones. */
 static enum vl_err
 insert_rows(PGconn *conn, const struct row *rows, size_t n, char *err)
 {
-	struct pgarr c[INDEX_COLS] = {0}, att[5] = {0}, inner = {0};
+	struct pgarr c[INDEX_COLS] = {0}, att[5] = {0}, exc[EXC_COLS] = {0}, inner = {0};
 	struct fts_vec *tsv = fts_vec_new();
 	struct buf tmp = {0};
 	const char *vals[INDEX_COLS];
@@ -370,6 +424,7 @@ insert_rows(PGconn *conn, const struct row *rows, size_t n, char *err)
 				pgarr_text(&inner, m->attachments[i].filename);
 		pgarr_text(&c[3], pgarr_str(&inner));
 		pgarr_text(&c[4], row_tsv(tsv, &tmp, m));
+		exc_rows(exc, rows[r].id, &m->exc, fts_vec_full(tsv));
 		pgarr_int64(&c[5], m->date_us != 0 ? m->date_us : rows[r].rat_us);
 		pgarr_int64(&c[6], rows[r].size);
 		pgarr_text(&c[7], msgid(&tmp, m->message_id));
@@ -385,21 +440,17 @@ insert_rows(PGconn *conn, const struct row *rows, size_t n, char *err)
 	}
 	for (int i = 0; i < INDEX_COLS; i++)
 		vals[i] = pgarr_str(&c[i]);
-	if ((rc = db_exec(conn, delete_att_sql, 1, vals, err)) != VL_OK ||
-	    (rc = db_exec(conn, insert_index_sql, INDEX_COLS, vals, err)) != VL_OK)
-		goto out;
-	if (att[0].n > 0) {
-		const char *avals[5];
-
-		for (int i = 0; i < 5; i++)
-			avals[i] = pgarr_str(&att[i]);
-		rc = db_exec(conn, insert_att_sql, 5, avals, err);
-	}
-out:
+	if ((rc = db_exec(conn, delete_att_sql, 1, vals, err)) == VL_OK &&
+	    (rc = db_exec(conn, delete_exc_sql, 1, vals, err)) == VL_OK &&
+	    (rc = db_exec(conn, insert_index_sql, INDEX_COLS, vals, err)) == VL_OK &&
+	    (rc = exec_cols(conn, insert_att_sql, att, 5, err)) == VL_OK)
+		rc = exec_cols(conn, insert_exc_sql, exc, EXC_COLS, err);
 	for (int i = 0; i < INDEX_COLS; i++)
 		pgarr_free(&c[i]);
 	for (int i = 0; i < 5; i++)
 		pgarr_free(&att[i]);
+	for (int i = 0; i < EXC_COLS; i++)
+		pgarr_free(&exc[i]);
 	pgarr_free(&inner);
 	fts_vec_free(tsv);
 	buf_free(&tmp);
@@ -461,6 +512,8 @@ write_rows(PGconn *conn, struct row *rows, size_t n, char *err)
 		/* Without text, terms or Message-ID: what is left cannot be refused. */
 		row_free(&rows[r]);
 		rows[r].perr = 1;
+		index_exc_add(&rows[r].m.exc, INDEX_EXC_UNPARSED, "", NULL, NULL,
+			      "refused by the database: indexed without text");
 		if ((rc = insert_rows(conn, &rows[r], 1, err)) != VL_OK)
 			return rc;
 	}
@@ -551,7 +604,8 @@ raw_fn(void *arg, const uint8_t *p, size_t n)
 	return VL_OK;
 }
 
-/* cut_body - keep at most INDEXER_BODY_MAX bytes of the body, ending on a whole character. */
+/* cut_body - keep at most INDEXER_BODY_MAX bytes of the body, ending on a whole character, and
+ * say so in its exceptions. */
 static void
 cut_body(struct mime_meta *m)
 {
@@ -559,6 +613,9 @@ cut_body(struct mime_meta *m)
 
 	if (n <= INDEXER_BODY_MAX)
 		return;
+	index_exc_add(&m->exc, INDEX_EXC_TRUNCATED, "", NULL, NULL,
+		      "text longer than INDEXER_BODY_MAX (%u bytes): the rest is not indexed",
+		      INDEXER_BODY_MAX);
 	n = INDEXER_BODY_MAX;
 	while (n > 0 && ((uint8_t)m->body[n] & 0xc0) == 0x80)
 		n--;
@@ -598,6 +655,10 @@ read_one(struct vault *v, PGresult *q, int i, struct row *r, size_t *bytes, char
 		goto unreadable;
 	if ((rc = mime_extract(&r->m, raw.b.data, raw.b.len, detail)) != VL_OK)
 		goto unreadable;
+	if (raw.cut)
+		index_exc_add(&r->m.exc, INDEX_EXC_TRUNCATED, "", NULL, NULL,
+			      "message larger than INDEXER_RAW_MAX (%u bytes): the rest is not"
+			      " indexed", INDEXER_RAW_MAX);
 	if (raw.cut && !r->m.parse_error) {
 		r->m.parse_error = 1;
 		r->m.parse_why = "larger than INDEXER_RAW_MAX: the rest is not indexed";
@@ -613,6 +674,7 @@ unreadable:
 		  (long long)r->id, detail);
 	mime_meta_free(&r->m);
 	r->perr = 1;
+	index_exc_add(&r->m.exc, INDEX_EXC_UNPARSED, "", NULL, NULL, "cannot be read: %s", detail);
 	rc = VL_OK;
 out:
 	buf_free(&raw.b);

@@ -208,6 +208,8 @@ struct conv {
 	int lead;	    /* ... the first byte of a two-byte character, or -1 */
 	struct buf stage;   /* bytes not yet converted (a character split across reads) */
 	struct buf eucbuf;  /* jis_feed's output */
+	int unknown;	    /* the label names a charset iconv does not know */
+	size_t bad;	    /* bytes invalid in the charset, each made U+FFFD */
 };
 
 static int
@@ -296,6 +298,7 @@ conv_open(struct conv *c, const char *charset, const uint8_t *sample, size_t n)
 	}
 	if (c->cd == (iconv_t)-1) {
 		c->jis = 0; /* unknown to iconv: read it as UTF-8 or Windows-1252 */
+		c->unknown = 1;
 		return;
 	}
 	iconv_pin(name);
@@ -408,6 +411,7 @@ conv_iconv(struct conv *c, struct sink *s, const uint8_t *p, size_t n, int final
 		if (e == EINVAL && !final)
 			break;
 		sink_put(s, (const uint8_t *)utf8_replacement, 3);
+		c->bad++;
 		in++;
 		left--;
 	}
@@ -647,7 +651,43 @@ struct walk {
 	size_t parts;
 	size_t natt_cap;
 	GMimeParserOptions *opts; /* owned by mime_extract */
+	char path[INDEX_EXC_PART_MAX]; /* the MIME part number of the object being walked */
+	int encrypted;		       /* inside a multipart/encrypted: its parts are not listed */
 };
+
+/* walk_part - the part number of the leaf being walked: "1" for a message of one part. */
+static const char *
+walk_part(const struct walk *w)
+{
+	return w->path[0] ? w->path : "1";
+}
+
+/* walk_child - enter child i (0-based) of the multipart being walked; returns the length of
+ * the path to restore with walk_parent. A path past INDEX_EXC_PART_MAX stays the parent's. */
+static size_t
+walk_child(struct walk *w, int i)
+{
+	size_t len = strlen(w->path);
+
+	snprintf(w->path + len, sizeof(w->path) - len, "%s%d", len ? "." : "", i + 1);
+	if (strlen(w->path) == sizeof(w->path) - 1)
+		w->path[len] = 0;
+	return len;
+}
+
+static void
+walk_parent(struct walk *w, size_t len)
+{
+	w->path[len] = 0;
+}
+
+/* walk_exc - one exception of the part being walked (index_exc.h). */
+static void
+walk_exc(struct walk *w, enum index_exc_reason r, const char *filename, const char *type,
+	 const char *detail)
+{
+	index_exc_add(&w->m->exc, r, walk_part(w), filename, type, "%s", detail);
+}
 
 static void
 walk_error(struct walk *w, const char *why)
@@ -716,11 +756,22 @@ stream_decoded(GMimePart *part, int (*fn)(void *, const uint8_t *, size_t), void
 	g_object_unref(sub);
 }
 
+#define MIME_HEAD_MAX 8 /* first decoded bytes of an attachment kept: a ZIP's entry flags */
+
+/* What an attachment's content is looked at for: its size and its first bytes. */
+struct count {
+	uint64_t size;
+	uint8_t head[MIME_HEAD_MAX];
+};
+
 static int
 count_fn(void *arg, const uint8_t *p, size_t n)
 {
-	(void)p;
-	*(uint64_t *)arg += n;
+	struct count *c = arg;
+
+	for (size_t i = 0; i < n && c->size + i < MIME_HEAD_MAX; i++)
+		c->head[c->size + i] = p[i];
+	c->size += n;
 	return 0;
 }
 
@@ -754,21 +805,52 @@ text_fn(void *arg, const uint8_t *p, size_t n)
 	return t->sink->full;
 }
 
+/* text_checks - the exceptions of one text leaf whose text went into the body from byte start:
+ * an unknown transfer encoding or charset, invalid bytes (c NULL: nothing was converted), HTML
+ * cut at MIME_HTML_MAX, and inline PGP (its text is ciphertext). */
+static void
+text_checks(struct walk *w, GMimePart *part, int html, const char *cs, const struct conv *c,
+	    int cut, size_t start)
+{
+	const char *type = html ? "text/html" : "text/plain";
+	const char *cte = g_mime_object_get_header(GMIME_OBJECT(part), "Content-Transfer-Encoding");
+	static const char pgp[] = "-----BEGIN PGP MESSAGE-----";
+
+	if (cte && *cte && g_mime_content_encoding_from_string(cte) == GMIME_CONTENT_ENCODING_DEFAULT)
+		index_exc_add(&w->m->exc, INDEX_EXC_DECODE_ERROR, walk_part(w), NULL, type,
+			      "unknown Content-Transfer-Encoding %.60s: read as it is", cte);
+	if (c && c->unknown)
+		index_exc_add(&w->m->exc, INDEX_EXC_DECODE_ERROR, walk_part(w), NULL, type,
+			      "unknown charset %.60s: read as UTF-8 or Windows-1252", cs ? cs : "");
+	else if (c && c->bad > 0)
+		index_exc_add(&w->m->exc, INDEX_EXC_DECODE_ERROR, walk_part(w), NULL, type,
+			      "%zu bytes invalid in charset %.60s", c->bad, cs ? cs : "");
+	if (cut)
+		walk_exc(w, INDEX_EXC_TRUNCATED, NULL, type,
+			 "HTML longer than MIME_HTML_MAX: the rest is not read");
+	if (w->body.len > start &&
+	    memmem(w->body.data + start, w->body.len - start, pgp, sizeof(pgp) - 1))
+		walk_exc(w, INDEX_EXC_ENCRYPTED, NULL, type, "inline PGP message");
+}
+
 /* walk_text - the text of a text/plain or text/html leaf into the body. */
 static void
 walk_text(struct walk *w, GMimePart *part, int html)
 {
 	struct text_feed t = {.sink = &w->sink};
 	char meta[64];
+	size_t start;
 
 	t.charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
 	sink_sep(&w->sink);
+	start = w->body.len;
 	if (!html) {
 		stream_decoded(part, text_fn, &t);
-		if (t.opened) {
+		if (t.opened)
 			conv_feed(&t.conv, &w->sink, NULL, 0, 1);
+		text_checks(w, part, 0, t.charset, t.opened ? &t.conv : NULL, 0, start);
+		if (t.opened)
 			conv_close(&t.conv);
-		}
 		return;
 	}
 	struct buf raw = {0}, utf8 = {0};
@@ -780,10 +862,11 @@ walk_text(struct walk *w, GMimePart *part, int html)
 		t.charset = meta;
 	conv_open(&t.conv, t.charset, raw.data, raw.len);
 	conv_feed(&t.conv, &conv_sink, raw.data, raw.len, 1);
-	conv_close(&t.conv);
 	buf_free(&raw);
 	html_to_text(&w->sink, utf8.data, utf8.len);
 	buf_free(&utf8);
+	text_checks(w, part, 1, t.charset, &t.conv, t.cut || conv_sink.full, start);
+	conv_close(&t.conv);
 }
 
 static void
@@ -824,6 +907,43 @@ is_signature(const char *type)
 	       strcasecmp(type, "application/pgp-encrypted") == 0;
 }
 
+/* zip_encrypted - whether head (the first decoded bytes of a part) is a ZIP local file
+ * header whose general purpose flag bit 0 (encrypted) is set (APPNOTE.TXT 4.3.7, 4.4.4). Only
+ * the first entry is looked at: a ZIP with some entries encrypted may pass. */
+static int
+zip_encrypted(const struct count *c)
+{
+	return c->size >= MIME_HEAD_MAX && memcmp(c->head, "PK\3\4", 4) == 0 && (c->head[6] & 1);
+}
+
+/* attachment_exc - why attachment a (the part obj, content c) is not in the text: encrypted
+ * (S/MIME enveloped-data, an encrypted ZIP), or its text is not extracted. Nothing inside a
+ * multipart/encrypted, which is listed once as a whole. */
+static void
+attachment_exc(struct walk *w, GMimeObject *obj, const struct mime_attachment *a,
+	       const struct count *c)
+{
+	const char *t = a->content_type, *smime;
+
+	if (w->encrypted)
+		return;
+	if (strcmp(t, "application/pkcs7-mime") == 0 || strcmp(t, "application/x-pkcs7-mime") == 0) {
+		smime = g_mime_object_get_content_type_parameter(obj, "smime-type");
+		if (smime == NULL || g_ascii_strcasecmp(smime, "enveloped-data") == 0 ||
+		    g_ascii_strcasecmp(smime, "authEnveloped-data") == 0)
+			walk_exc(w, INDEX_EXC_ENCRYPTED, a->filename, t, "S/MIME encrypted");
+		else
+			index_exc_add(&w->m->exc, INDEX_EXC_UNSUPPORTED_TYPE, walk_part(w),
+				      a->filename, t, "S/MIME %.40s: its content is not extracted",
+				      smime);
+	} else if (zip_encrypted(c)) {
+		walk_exc(w, INDEX_EXC_ENCRYPTED, a->filename, t, "password-protected ZIP");
+	} else {
+		walk_exc(w, INDEX_EXC_UNSUPPORTED_TYPE, a->filename, t,
+			 "attachment: its text is not extracted");
+	}
+}
+
 /* walk_leaf - one GMimePart: body text, an attachment, or neither. */
 static void
 walk_leaf(struct walk *w, GMimePart *part, int text_on)
@@ -843,10 +963,11 @@ walk_leaf(struct walk *w, GMimePart *part, int text_on)
 	} else if (attach || filename ||
 		   (g_ascii_strncasecmp(type, "text/", 5) != 0 &&
 		    g_ascii_strncasecmp(type, "message/", 8) != 0)) {
-		uint64_t size = 0;
+		struct count c = {0};
 
-		stream_decoded(part, count_fn, &size);
-		add_attachment(w, filename, type, size);
+		stream_decoded(part, count_fn, &c);
+		add_attachment(w, filename, type, c.size);
+		attachment_exc(w, obj, &w->m->attachments[w->m->nattachments - 1], &c);
 	}
 	g_free(type);
 }
@@ -870,14 +991,35 @@ walk_alternative(struct walk *w, GMimeMultipart *mp, int depth, int text_on)
 		if (GMIME_IS_PART(c) && ct && g_mime_content_type_is_type(ct, "text", "plain"))
 			chosen = i;
 	}
-	if (chosen >= 0)
+	if (chosen >= 0) {
+		size_t len = walk_child(w, chosen);
+
 		walk_object(w, g_mime_multipart_get_part(mp, chosen), depth + 1, text_on);
+		walk_parent(w, len);
+	}
 	for (int i = 0; i < n; i++) {
 		if (i == chosen)
 			continue;
+		size_t len = walk_child(w, i);
+
 		walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1,
 			    text_on && w->sink.ink == ink);
+		walk_parent(w, len);
 	}
+}
+
+/* walk_encrypted - a multipart/encrypted (RFC 1847: PGP/MIME, RFC 3156): one exception for
+ * the whole, then its parts are walked (the ciphertext is still listed as an attachment) with
+ * no exception of their own. */
+static void
+walk_encrypted(struct walk *w, GMimeObject *obj)
+{
+	const char *proto = g_mime_object_get_content_type_parameter(obj, "protocol");
+
+	/* A multipart has no part number of its own at the top: "" (the message) there. */
+	index_exc_add(&w->m->exc, INDEX_EXC_ENCRYPTED, w->path, NULL, "multipart/encrypted",
+		      "encrypted (%.60s)", proto ? proto : "no protocol");
+	w->encrypted++;
 }
 
 /* walk_object - one MIME object at depth (0: the message's top part). */
@@ -902,10 +1044,18 @@ walk_object(struct walk *w, GMimeObject *obj, int depth, int text_on)
 			walk_alternative(w, mp, depth, text_on);
 			return;
 		}
-		int n = g_mime_multipart_get_count(mp);
+		int n = g_mime_multipart_get_count(mp), enc = ct && g_mime_content_type_is_type(
+								 ct, "multipart", "encrypted");
 
-		for (int i = 0; i < n && w->parts <= MIME_PARTS_MAX; i++)
+		if (enc)
+			walk_encrypted(w, obj);
+		for (int i = 0; i < n && w->parts <= MIME_PARTS_MAX; i++) {
+			size_t len = walk_child(w, i);
+
 			walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1, text_on);
+			walk_parent(w, len);
+		}
+		w->encrypted -= enc;
 	} else if (GMIME_IS_MESSAGE_PART(obj)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
 		const char *filename = g_mime_object_get_content_disposition_parameter(obj,
@@ -1130,6 +1280,12 @@ mime_extract(struct mime_meta *m, const uint8_t *raw, size_t len, char *err)
 		walk_error(&w, "no From, Message-ID or Date header");
 out:
 	m->body_truncated = w.sink.full;
+	if (m->body_truncated)
+		index_exc_add(&m->exc, INDEX_EXC_TRUNCATED, "", NULL, NULL,
+			      "text longer than MIME_BODY_MAX (%u bytes): the rest is not read",
+			      MIME_BODY_MAX);
+	if (m->parse_error)
+		index_exc_add(&m->exc, INDEX_EXC_UNPARSED, "", NULL, NULL, "%s", m->parse_why);
 	while (w.body.len > 0 && (w.body.data[w.body.len - 1] == '\n' ||
 				  w.body.data[w.body.len - 1] == ' '))
 		w.body.data[--w.body.len] = 0;
@@ -1178,5 +1334,6 @@ mime_meta_free(struct mime_meta *m)
 	}
 	free(m->attachments);
 	free(m->body);
+	index_exc_list_free(&m->exc);
 	memset(m, 0, sizeof(*m));
 }

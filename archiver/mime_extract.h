@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "index_exc.h"
 #include "vl_err.h"
 
 #define MIME_DEPTH_MAX 32	     /* nesting of multiparts and message/rfc822 walked */
@@ -55,6 +56,7 @@ struct mime_meta {
 	int parse_error;    /* GMime could not parse it, or its structure is broken, or a limit cut
 			     * the walk short: the rest of the struct is what could be read */
 	const char *parse_why; /* a short static reason when parse_error is set, else NULL */
+	struct index_exc_list exc; /* what of it the text lacks, and why (index_exc.h) */
 };
 
 /* mime_extract - parse len bytes of one message (GMime passes over an mbox "From " line) and
@@ -67,7 +69,14 @@ struct mime_meta {
  * that is not text or message; never signatures (PGP, S/MIME) or the PGP/MIME version part.
  * g_mime_init() must have been called; safe to call from several threads at once (the one
  * shared state, the loaded iconv modules, is locked). A message GMime cannot read is not an
- * error: m->parse_error is set and VL_OK returned. VL_ERR_LIMIT only when len does not fit GMime's memory stream (4 GiB). */
+ * error: m->parse_error is set and VL_OK returned.
+ * m->exc lists what the text lacks: encrypted parts (multipart/encrypted, S/MIME enveloped-data,
+ * inline PGP, a ZIP whose first entry is encrypted), attachments (their text is not extracted:
+ * unsupported_type; an S/MIME opaque-signed part too), text cut at MIME_BODY_MAX or
+ * MIME_HTML_MAX (truncated), text in a charset iconv does not know, with bytes invalid in its
+ * charset, or in an unknown transfer encoding (decode_error), and parse_error (unparsed). The
+ * parts of an encrypted multipart are not listed again one by one. VL_ERR_LIMIT only when len
+ * does not fit GMime's memory stream (4 GiB). */
 enum vl_err mime_extract(struct mime_meta *m, const uint8_t *raw, size_t len, char *err)
 	VL_MUST_CHECK;
 

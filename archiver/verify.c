@@ -114,6 +114,9 @@ static const struct {
 	{"message marked indexed without its full-text row",
 	 "SELECT 'message ' || m.id FROM messages m WHERE m.indexed_at IS NOT NULL AND NOT EXISTS"
 	 " (SELECT 1 FROM message_index x WHERE x.message_id = m.id)"},
+	{"index exception of a message that is not there (deleted outside disposal)",
+	 "SELECT DISTINCT 'message ' || x.message_id FROM index_exceptions x WHERE NOT EXISTS"
+	 " (SELECT 1 FROM messages m WHERE m.id = x.message_id)"},
 	{"closed segment without its ledger entry",
 	 "SELECT 'segment ' || s.id FROM segments s WHERE s.sealed_at IS NOT NULL AND NOT EXISTS"
 	 " (SELECT 1 FROM ledger l WHERE l.kind = 'segment' AND l.subject = sha256('segment'::bytea"

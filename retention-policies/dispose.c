@@ -59,6 +59,8 @@ static const struct {
 	 " AND r.message_id = ANY($1::int8[]) AND $2::text IS NOT NULL", 0},
 	{"DELETE FROM receipts WHERE message_id = ANY($1::int8[]) AND $2::text IS NOT NULL", 0},
 	{"DELETE FROM attachments WHERE message_id = ANY($1::int8[]) AND $2::text IS NOT NULL", 0},
+	{"DELETE FROM index_exceptions WHERE message_id = ANY($1::int8[])"
+	 " AND $2::text IS NOT NULL", 0},
 	{"DELETE FROM message_index WHERE message_id = ANY($1::int8[]) AND $2::text IS NOT NULL",
 	 0},
 	{"INSERT INTO disposals (message_id, received_at, sha256, policy, retain_until,"

@@ -740,6 +740,100 @@ test_bounds(void)
 	buf_free(&b);
 }
 
+/* ---- what the text lacks: index exceptions ---- */
+
+/* exc_str - m's exceptions as "reason@part reason@part ..." (part "" for the message). */
+static void
+exc_str(const struct mime_meta *m, struct buf *out)
+{
+	buf_reset(out);
+	for (size_t i = 0; i < m->exc.n; i++)
+		buf_appendf(out, "%s%s@%s", i ? " " : "", index_exc_reason_name(m->exc.v[i].reason),
+			    m->exc.v[i].part);
+	buf_append(out, "", 0);
+}
+
+#define EXC_HDR "From: a@x\nMessage-ID: <e@x>\nMIME-Version: 1.0\n"
+#define EXC_MIXED EXC_HDR "Content-Type: multipart/mixed; boundary=b\n\n--b\n" \
+	"Content-Type: text/plain\n\nhello\n--b\n"
+
+/* Each case: a corpus file, or a message written here; and the exceptions expected. */
+static const struct {
+	const char *label, *file, *msg, *want;
+} exc_cases[] = {
+	{"plain text", NULL, EXC_HDR "\nhello world\n", ""},
+	{"PGP/MIME (corpus)", "notmuch-corpora/crypto/basic-encrypted.eml", NULL, "encrypted@"},
+	{"S/MIME enveloped-data (corpus)", "notmuch-corpora/protected-headers/smime-enc+legacy-disp.eml",
+	 NULL, "encrypted@1"},
+	{"S/MIME opaque signed-data (corpus)", "notmuch-corpora/pkcs7/smime-onepart-signed.eml", NULL,
+	 "unsupported_type@1"},
+	{"image attachment", NULL,
+	 EXC_MIXED "Content-Type: image/png; name=a.png\nContent-Transfer-Encoding: base64\n\n"
+		   "iVBORw0KGgo=\n--b--\n",
+	 "unsupported_type@2"},
+	{"PDF in a nested multipart", NULL,
+	 EXC_MIXED "Content-Type: multipart/mixed; boundary=c\n\n--c\n"
+		   "Content-Type: application/pdf; name=r.pdf\n\n%PDF-1.4\n--c--\n--b--\n",
+	 "unsupported_type@2.1"},
+	{"password-protected ZIP", NULL,
+	 EXC_MIXED "Content-Type: application/zip; name=z.zip\nContent-Transfer-Encoding: base64\n\n"
+		   "UEsDBBQAAQAIAAAAAAA=\n--b--\n",
+	 "encrypted@2"},
+	{"plain ZIP", NULL,
+	 EXC_MIXED "Content-Type: application/zip; name=z.zip\nContent-Transfer-Encoding: base64\n\n"
+		   "UEsDBBQAAAAIAAAAAAA=\n--b--\n",
+	 "unsupported_type@2"},
+	{"inline PGP", NULL,
+	 EXC_HDR "\nhi\n-----BEGIN PGP MESSAGE-----\nhQEMA\n-----END PGP MESSAGE-----\n",
+	 "encrypted@1"},
+	{"unknown charset", NULL, EXC_HDR "Content-Type: text/plain; charset=x-klingon\n\nqapla\n",
+	 "decode_error@1"},
+	{"bytes invalid in their charset", NULL,
+	 EXC_HDR "Content-Type: text/plain; charset=iso-8859-6\n\nab\xa1\xa2 cd\n", "decode_error@1"},
+	{"unknown transfer encoding", NULL,
+	 EXC_HDR "Content-Transfer-Encoding: x-uuencode-2\n\nhello\n", "decode_error@1"},
+	{"forwarded message: its text is indexed", NULL,
+	 EXC_MIXED "Content-Type: message/rfc822\n\nFrom: b@x\nSubject: inner\n\ninner text\n"
+		   "--b--\n",
+	 ""},
+	{"not a message", NULL, "", "unparsed@"},
+};
+
+static void
+test_exceptions(void)
+{
+	struct buf got = {0}, big = {0};
+	struct mime_meta m;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(exc_cases); i++) {
+		if (exc_cases[i].file) {
+			if (extract_file(&m, exc_cases[i].file) != 0) {
+				CHECK(0, exc_cases[i].label);
+				continue;
+			}
+		} else {
+			extract(&m, exc_cases[i].msg, strlen(exc_cases[i].msg), exc_cases[i].label);
+		}
+		exc_str(&m, &got);
+		if (strcmp((const char *)got.data, exc_cases[i].want) != 0)
+			fprintf(stderr, "\n%s: got '%s', want '%s'\n", exc_cases[i].label,
+				(const char *)got.data, exc_cases[i].want);
+		CHECK(strcmp((const char *)got.data, exc_cases[i].want) == 0, exc_cases[i].label);
+		mime_meta_free(&m);
+	}
+	/* Oversized text: cut at MIME_BODY_MAX, and said so. */
+	buf_append_str(&big, EXC_HDR "\n");
+	for (size_t k = 0; k < MIME_BODY_MAX / 10 + 10; k++)
+		buf_append_str(&big, "word word\n");
+	extract(&m, big.data, big.len, "oversized text");
+	exc_str(&m, &got);
+	CHECK(strcmp((const char *)got.data, "truncated@") == 0, "oversized text");
+	CHECK(m.exc.n == 1 && strstr(m.exc.v[0].detail, "MIME_BODY_MAX") != NULL, "oversized text");
+	mime_meta_free(&m);
+	buf_free(&big);
+	buf_free(&got);
+}
+
 UNIT_SUITE(mime_extract, {"charsets to UTF-8 (Japanese, Chinese, Cyrillic)", test_charsets},
 	   {"charset labels read as the vendor supersets", test_supersets},
 	   {"Japanese mobile mail (ISO-2022-JP, Shift_JIS, cp932, UTF-8)", test_japanese},
@@ -747,4 +841,5 @@ UNIT_SUITE(mime_extract, {"charsets to UTF-8 (Japanese, Chinese, Cyrillic)", tes
 	   {"HTML to text, multipart/alternative", test_html},
 	   {"nested message/rfc822", test_nested}, {"headers", test_headers},
 	   {"malformed corpus: no crash, parse_error set", test_malformed},
-	   {"stress fixtures", test_stress}, {"work bounds", test_bounds})
+	   {"stress fixtures", test_stress}, {"work bounds", test_bounds},
+	   {"index exceptions: encrypted, attachments, truncated, decode errors", test_exceptions})
