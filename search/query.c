@@ -360,10 +360,122 @@ take_tz(struct qtree *t, char **tz, char *err)
 	return rc;
 }
 
-enum vl_err
-query_compile(struct query_sql *out, const char *q, int first_param, char *err)
+/* ---- the scope: full-text terms unknown (query_compile_scope) ---- */
+
+/* What a subtree is once its full-text terms are unknown: a constant, or SQL to emit. */
+enum scope_kind { SK_TRUE, SK_FALSE, SK_SQL };
+
+/* scope_kind_of - whether n may hold (maybe) or surely holds (!maybe) for a message whose text
+ * is unknown: a full-text subtree may hold and is never sure; NOT swaps the two; AND and OR
+ * fold their constants. Pure, so that only what is emitted takes parameters (PostgreSQL
+ * refuses a parameter no SQL names: its type cannot be known). */
+static enum scope_kind
+scope_kind_of(const struct qnode *n, bool maybe)
 {
-	return query_compile_for(out, q, first_param, false, err);
+	enum scope_kind k, absorb, ident, r;
+
+	if (is_ft(n))
+		return maybe ? SK_TRUE : SK_FALSE;
+	if (n->kind == QN_TERM)
+		return SK_SQL;
+	if (n->kind == QN_NOT) {
+		k = scope_kind_of(n->kids[0], !maybe);
+		return k == SK_SQL ? SK_SQL : k == SK_TRUE ? SK_FALSE : SK_TRUE;
+	}
+	absorb = n->kind == QN_AND ? SK_FALSE : SK_TRUE;
+	ident = n->kind == QN_AND ? SK_TRUE : SK_FALSE;
+	r = ident;
+	for (int i = 0; i < n->nkids; i++) {
+		k = scope_kind_of(n->kids[i], maybe);
+		if (k == absorb)
+			return absorb;
+		if (k == SK_SQL)
+			r = SK_SQL;
+	}
+	return r;
+}
+
+/* scope_node - the SQL of n, whose scope_kind_of(n, maybe) is SK_SQL: constant kids of a group
+ * are left out (each is its group's identity, or the group would be a constant). */
+static enum vl_err
+scope_node(struct emit *e, const struct qnode *n, bool maybe, struct buf *out,
+	   enum sql_prec *prec)
+{
+	struct buf frag = {0};
+	enum vl_err rc = VL_OK;
+	enum sql_prec p = SP_ATOM;
+	int count = 0;
+	bool c;
+
+	if (n->kind == QN_TERM) {
+		rc = query_field_sql(out, &e->params, n, &c, e->err);
+		*prec = c ? SP_AND : SP_ATOM;
+		return rc;
+	}
+	if (n->kind == QN_NOT) {
+		if ((rc = scope_node(e, n->kids[0], !maybe, &frag, &p)) == VL_OK) {
+			buf_append_str(out, "NOT ");
+			append_sql(out, &frag, true);
+		}
+		buf_free(&frag);
+		*prec = SP_NOT;
+		return rc;
+	}
+	for (int k = 0; k < n->nkids && rc == VL_OK; k++) {
+		if (scope_kind_of(n->kids[k], maybe) != SK_SQL)
+			continue;
+		buf_reset(&frag);
+		if ((rc = scope_node(e, n->kids[k], maybe, &frag, &p)) != VL_OK)
+			break;
+		buf_append_str(out, count++ ? (n->kind == QN_AND ? " AND " : " OR ") : "");
+		append_sql(out, &frag, p <= SP_AND);
+	}
+	buf_free(&frag);
+	*prec = count > 1 ? (n->kind == QN_AND ? SP_AND : SP_OR) : p;
+	return rc;
+}
+
+/* scope_check - compile root as the query itself, to be thrown away: a scope is refused
+ * exactly where its query is (a term without a searchable word, a phrase too long). */
+static enum vl_err
+scope_check(const struct emit *e, const struct qnode *root)
+{
+	struct query_sql junk = {0};
+	struct emit v = {.out = &junk,
+			 .params = {.first = e->params.first,
+				    .tz = e->params.tz,
+				    .hide_bcc = e->params.hide_bcc},
+			 .err = e->err};
+	struct buf w = {0};
+	enum sql_prec prec;
+	enum vl_err rc = sql_node(&v, root, false, &w, &prec);
+
+	buf_free(&w);
+	qparams_free(&v.params);
+	query_sql_free(&junk);
+	return rc;
+}
+
+/* compile_tree - the WHERE of tree into where, its precedence into *prec: the query's, or with
+ * scope its scope. */
+static enum vl_err
+compile_tree(struct emit *e, const struct qtree *tree, bool scope, struct buf *where,
+	     enum sql_prec *prec)
+{
+	enum vl_err rc;
+
+	*prec = SP_ATOM;
+	if (tree->root == NULL)
+		buf_append_str(where, "true");
+	else if (!scope)
+		return sql_node(e, tree->root, false, where, prec);
+	else if ((rc = scope_check(e, tree->root)) != VL_OK)
+		return rc;
+	else if (scope_kind_of(tree->root, true) != SK_SQL)
+		buf_append_str(where, "true"); /* never SK_FALSE: no term is sure to fail */
+	else
+		return scope_node(e, tree->root, true, where, prec);
+	return VL_OK;
 }
 
 /* QUERY_BCC_SHOWN - the rows a caller without Bcc visibility may get: not journal reports (2),
@@ -372,15 +484,16 @@ query_compile(struct query_sql *out, const char *q, int first_param, char *err)
  * message routes) decide what to do with it. */
 #define QUERY_BCC_SHOWN "coalesce(mi.bcc_exposure, 2) < 2"
 
-enum vl_err
-query_compile_for(struct query_sql *out, const char *q, int first_param, bool hide_bcc,
-		  char *err)
+/* compile - query_compile_for, or with scope query_compile_scope_for. */
+static enum vl_err
+compile(struct query_sql *out, const char *q, int first_param, bool hide_bcc, bool scope,
+	char *err)
 {
 	struct emit e = {.out = out, .params = {.first = first_param, .hide_bcc = hide_bcc},
 			 .err = err};
 	struct qtree tree = {0};
 	struct buf where = {0}, frag = {0};
-	enum sql_prec prec;
+	enum sql_prec prec = SP_ATOM;
 	char *tz = NULL;
 	const char *bad;
 	enum vl_err rc;
@@ -401,9 +514,7 @@ query_compile_for(struct query_sql *out, const char *q, int first_param, bool hi
 	e.params.tz = tz;
 	if (hide_bcc)
 		buf_append_str(&where, QUERY_BCC_SHOWN " AND ");
-	if (tree.root == NULL)
-		buf_append_str(&where, "true");
-	else if ((rc = sql_node(&e, tree.root, false, &frag, &prec)) == VL_OK)
+	if ((rc = compile_tree(&e, &tree, scope, &frag, &prec)) == VL_OK)
 		append_sql(&where, &frag, hide_bcc && prec == SP_OR);
 out:
 	qtree_free(&tree);
@@ -419,6 +530,32 @@ out:
 	out->params = e.params.v;
 	out->nparams = e.params.n;
 	return VL_OK;
+}
+
+enum vl_err
+query_compile(struct query_sql *out, const char *q, int first_param, char *err)
+{
+	return compile(out, q, first_param, false, false, err);
+}
+
+enum vl_err
+query_compile_for(struct query_sql *out, const char *q, int first_param, bool hide_bcc,
+		  char *err)
+{
+	return compile(out, q, first_param, hide_bcc, false, err);
+}
+
+enum vl_err
+query_compile_scope(struct query_sql *out, const char *q, int first_param, char *err)
+{
+	return compile(out, q, first_param, false, true, err);
+}
+
+enum vl_err
+query_compile_scope_for(struct query_sql *out, const char *q, int first_param, bool hide_bcc,
+			char *err)
+{
+	return compile(out, q, first_param, hide_bcc, true, err);
 }
 
 void

@@ -45,6 +45,20 @@ enum vl_err query_compile(struct query_sql *out, const char *q, int first_param,
 enum vl_err query_compile_for(struct query_sql *out, const char *q, int first_param,
 			      bool hide_bcc, char *err) VL_MUST_CHECK;
 
+/* query_compile_scope - compile q as query_compile does, but with every full-text term (words,
+ * phrases, subject:, body:, NEAR) taken as unknown: where holds for every message that could
+ * match q were all its text indexed, i.e. the conditions on the other fields (from:, dates,
+ * has:attachment, hold:, custodian:...). The scope of the unindexed-items report. A term under
+ * NOT is unknown too: "from:a -budget" is from:a, "-(from:a budget)" is true. A query of free
+ * text only gives "true". No highlights. Errors as query_compile's (the same query is refused
+ * the same way). */
+enum vl_err query_compile_scope(struct query_sql *out, const char *q, int first_param,
+				char *err) VL_MUST_CHECK;
+
+/* query_compile_scope_for - query_compile_scope for a caller, hide_bcc as query_compile_for. */
+enum vl_err query_compile_scope_for(struct query_sql *out, const char *q, int first_param,
+				    bool hide_bcc, char *err) VL_MUST_CHECK;
+
 /* query_sql_free - release everything out owns; the struct is empty after. NULL is a no-op. */
 void query_sql_free(struct query_sql *s);
 

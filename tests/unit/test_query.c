@@ -888,6 +888,77 @@ test_prefixes(void)
 	}
 }
 
+/* ---- the scope: full-text terms unknown (query_compile_scope) ---- */
+
+#define FROM1(n) "mi.addr_terms && $" #n "::text[]"
+#define JEFF "{\"f:a:jeff@x\",\"s:a:jeff@x\"}"
+
+static const struct good_case scope[] = {
+	{"", "true", ""},
+	{"lunch", "true", ""},
+	{"\"quarterly report\" OR budget*", "true", ""},
+	{"-lunch", "true", ""},
+	{"a NEAR/2 b", "true", ""},
+	{"subject:lunch body:gas", "true", ""},
+	{"from:jeff@x", FROM1(1), JEFF},
+	{"from:jeff@x lunch", FROM1(1), JEFF},
+	{"lunch from:jeff@x -budget", FROM1(1), JEFF},
+	{"from:jeff@x OR lunch", "true", ""},
+	{"from:jeff@x AND (lunch OR has:attachment)", FROM1(1), JEFF},
+	{"from:jeff@x (lunch has:attachment)", FROM1(1) " AND mi.has_attachment", JEFF},
+	{"-(from:jeff@x lunch)", "true", ""},
+	{"-from:jeff@x lunch", "NOT (" FROM1(1) ")", JEFF},
+	{"NOT (from:jeff@x OR lunch)", "NOT (" FROM1(1) ")", JEFF},
+	{"NOT (lunch OR -budget)", "true", ""},
+	{"-(lunch OR has:attachment)", "NOT (mi.has_attachment)", ""},
+	{"has:attachment after:2001-05-01 budget",
+	 "mi.has_attachment AND mi.sent_at >= $1::timestamptz", "2001-05-01 00:00:00+00"},
+	{"(from:jeff@x OR to:@y) lunch date:2001-05-01",
+	 "(" FROM1(1) " OR mi.addr_terms && $2::text[]) AND (mi.sent_at >= $3::timestamptz AND "
+	 "mi.sent_at < $4::timestamptz)",
+	 JEFF " | {\"t:d:y\"} | 2001-05-01 00:00:00+00 | 2001-05-02 00:00:00+00"},
+	{"hold:h1 OR (custodian:c lunch)",
+	 "EXISTS (SELECT 1 FROM hold_messages hm JOIN holds h ON h.id = hm.hold_id WHERE h.name = "
+	 "$1 AND hm.message_id = mi.message_id) OR mi.addr_terms && ARRAY(SELECT f || ':a:' || "
+	 "ca.address FROM custodian_addresses ca CROSS JOIN unnest(ARRAY['f','s','t','c','b','x',"
+	 "'e','r']) f WHERE ca.custodian = $2)",
+	 "h1 | c"},
+};
+
+static void
+test_scope(void)
+{
+	char err[QUERY_ERR_MAX];
+	struct query_sql s;
+
+	for (size_t i = 0; i < sizeof(scope) / sizeof(scope[0]); i++) {
+		char *params;
+
+		if (query_compile_scope(&s, scope[i].q, 1, err) != VL_OK) {
+			CHECK(0, scope[i].q);
+			fprintf(stderr, "\n%s: %s\n", scope[i].q, err);
+			continue;
+		}
+		params = join(&s);
+		if (strcmp(s.where, scope[i].where) != 0 || strcmp(params, scope[i].params) != 0)
+			fprintf(stderr, "\n%s\n  where  %s\n  params %s\n", scope[i].q, s.where,
+				params);
+		CHECK(strcmp(s.where, scope[i].where) == 0, scope[i].q);
+		CHECK(strcmp(params, scope[i].params) == 0, scope[i].q);
+		CHECK(s.nhighlight == 0, scope[i].q);
+		free(params);
+		query_sql_free(&s);
+	}
+	/* Numbering after the caller's parameters, and the query's own refusals. */
+	CHECK(query_compile_scope(&s, "from:jeff@x lunch", 4, err) == VL_OK &&
+		      strcmp(s.where, FROM1(4)) == 0,
+	      "first_param");
+	query_sql_free(&s);
+	CHECK(query_compile_scope(&s, "from:jeff@x \"!!!\"", 1, err) == VL_ERR_PARSE,
+	      "a term without a searchable word is refused");
+	CHECK(query_compile_scope(&s, "from:(", 1, err) == VL_ERR_PARSE, "malformed");
+}
+
 UNIT_SUITE(query, {"well-formed queries: exact SQL and parameters", test_good},
 	   {"equivalent spellings: identical SQL and parameters", test_same},
 	   {"without Bcc visibility: bcc: refused, Bcc fields and reports left out", test_hide_bcc},
@@ -896,4 +967,5 @@ UNIT_SUITE(query, {"well-formed queries: exact SQL and parameters", test_good},
 	   {"first_param numbering, bad first_param", test_first_param},
 	   {"highlights: positive full-text terms only", test_highlight},
 	   {"user text only ever in parameters", test_no_injection},
-	   {"every prefix of tricky queries fails cleanly or compiles", test_prefixes});
+	   {"every prefix of tricky queries fails cleanly or compiles", test_prefixes},
+	   {"scope: full-text terms unknown, exact SQL and parameters", test_scope});
