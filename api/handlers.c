@@ -24,6 +24,7 @@
 
 #include "query.h"
 #include "search.h"
+#include "unindexed.h"
 
 #define AUDIT_LIMIT_DFLT 100
 #define AUDIT_LIMIT_MAX 1000
@@ -565,6 +566,7 @@ handle_search(struct handler_ctx *ctx)
 	json_t *in, *hits, *out;
 	struct search_page page = {0};
 	struct search_total total = {0};
+	struct unindexed_summary unidx = {0};
 	struct search_who who = {ctx->actor, ctx->req->client, hide_bcc(ctx)};
 	struct timespec t0, t1;
 	enum vl_err rc;
@@ -591,6 +593,8 @@ handle_search(struct handler_ctx *ctx)
 		pool_vault_reset(ctx->slot);
 	if (rc == VL_OK && json_is_true(json_object_get(in, "count")))
 		rc = search_total_get(pool_conn(ctx->slot), &who, query, 0, &total, err);
+	if (rc == VL_OK) /* every search carries its scope's unindexed items (unindexed.h) */
+		rc = unindexed_summary_get(pool_conn(ctx->slot), query, &unidx, err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	metrics_observe(ctx->search_seconds, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
 							(t1.tv_nsec - t0.tv_nsec) / 1000));
@@ -601,8 +605,9 @@ handle_search(struct handler_ctx *ctx)
 	hits = json_array();
 	for (size_t i = 0; i < page.n; i++)
 		json_array_append_new(hits, hit_json(&page.hits[i]));
-	out = json_pack("{s:o,s:o}", "hits", hits, "next",
-			page.next[0] ? json_string(page.next) : json_null());
+	out = json_pack("{s:o,s:o,s:o}", "hits", hits, "next",
+			page.next[0] ? json_string(page.next) : json_null(), "unindexed",
+			unindexed_summary_json(&unidx));
 	if (json_is_true(json_object_get(in, "count")))
 		json_object_set_new(out, "total",
 				    json_pack("{s:I,s:b}", "n", (json_int_t)total.n, "estimated",

@@ -1,10 +1,14 @@
 /* cmd_search - `vellum search QUERY... [--json] [--limit N] [--after-cursor C] [--count]
- * [--exact]`.
+ * [--exact] [--unindexed]`.
  *
  * The words of QUERY are joined with spaces into one query (quote it for the shell when it has
- * quotes or parentheses). Prints the total, then one block per hit, newest first by sent date;
- * --json prints one JSON object (the shape the HTTP API answers with); --count the total
- * alone; --exact counts every match instead of estimating above SEARCH_COUNT_EXACT_MAX. Exit 0 with results (even none), 1 on a failure, 2 on a malformed query or usage. */
+ * quotes or parentheses). Prints the total and the unindexed items of the query's scope
+ * (search/unindexed.h), then one block per hit, newest first by sent date; --json prints one
+ * JSON object (the shape the HTTP API answers with); --count the total alone; --exact counts
+ * every match instead of estimating above SEARCH_COUNT_EXACT_MAX; --unindexed lists the
+ * unindexed items of the scope instead of the hits (by message id, --limit a page, the cursor
+ * a message id; audited as "search.unindexed"). Exit 0 with results (even none), 1 on a
+ * failure, 2 on a malformed query or usage. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +19,7 @@
 #include "cli.h"
 #include "db.h"
 #include "search.h"
+#include "unindexed.h"
 
 #define SEARCH_QUERY_ARGS_MAX 4096 /* bytes of the joined query words (query.c bounds it too) */
 
@@ -22,7 +27,7 @@ struct search_opts {
 	struct buf query;
 	size_t limit;
 	const char *cursor;
-	int json, count_only, exact;
+	int json, count_only, exact, unindexed;
 };
 
 /* snippet_vault - the vault the snippets are read through; NULL (every snippet "") when it
@@ -44,7 +49,7 @@ static int
 search_usage(void)
 {
 	fprintf(stderr, "usage: vellum search QUERY... [--json] [--limit N] [--after-cursor C]"
-			" [--count] [--exact]\n");
+			" [--count] [--exact] [--unindexed]\n");
 	return 2;
 }
 
@@ -65,6 +70,8 @@ search_opts_parse(struct search_opts *o, int argc, char **argv)
 			o->count_only = 1;
 		} else if (strcmp(argv[i], "--exact") == 0) {
 			o->exact = 1;
+		} else if (strcmp(argv[i], "--unindexed") == 0) {
+			o->unindexed = 1;
 		} else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
 			char *end;
 			long v = strtol(argv[++i], &end, 10);
@@ -124,26 +131,50 @@ hit_json(const struct search_hit *h)
 }
 
 static void
-print_json(const struct search_opts *o, const struct search_total *t,
-	   const struct search_page *p)
+json_out(json_t *doc)
 {
-	json_t *hits = json_array(), *doc;
-
-	for (size_t i = 0; i < p->n; i++)
-		json_array_append_new(hits, hit_json(&p->hits[i]));
-	doc = json_pack("{s:s, s:I, s:b, s:o, s:s?}", "query", (const char *)o->query.data,
-			"total", (json_int_t)t->n, "total_estimated", t->estimated, "hits", hits,
-			"next_cursor", *p->next ? p->next : NULL);
 	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 	fputc('\n', stdout);
 	json_decref(doc);
 }
 
 static void
-print_text(const struct search_total *t, const struct search_page *p)
+print_json(const struct search_opts *o, const struct search_total *t,
+	   const struct unindexed_summary *u, const struct search_page *p)
+{
+	json_t *hits = json_array();
+
+	for (size_t i = 0; i < p->n; i++)
+		json_array_append_new(hits, hit_json(&p->hits[i]));
+	json_out(json_pack("{s:s, s:I, s:b, s:o, s:o, s:s?}", "query", (const char *)o->query.data,
+			   "total", (json_int_t)t->n, "total_estimated", t->estimated,
+			   "unindexed", unindexed_summary_json(u), "hits", hits, "next_cursor",
+			   *p->next ? p->next : NULL));
+}
+
+/* print_unindexed_line - "unindexed in scope: 3 messages (encrypted 1, truncated 2)". */
+static void
+print_unindexed_line(const struct unindexed_summary *u)
+{
+	int k = 0;
+
+	printf("unindexed in scope: %s%lld message%s", u->estimated ? "about " : "",
+	       (long long)u->messages, u->messages == 1 ? "" : "s");
+	for (int r = 0; r < INDEX_EXC_NREASONS; r++)
+		if (u->by_reason[r])
+			printf("%s%s %lld", k++ ? ", " : " (",
+			       index_exc_reason_name((enum index_exc_reason)r),
+			       (long long)u->by_reason[r]);
+	printf("%s\n", k ? ")" : "");
+}
+
+static void
+print_text(const struct search_total *t, const struct unindexed_summary *u,
+	   const struct search_page *p)
 {
 	printf("%s%lld message%s\n", t->estimated ? "about " : "", (long long)t->n,
 	       t->n == 1 ? "" : "s");
+	print_unindexed_line(u);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct search_hit *h = &p->hits[i];
 		char sent[32];
@@ -161,12 +192,95 @@ print_text(const struct search_total *t, const struct search_page *p)
 		printf("\nmore: --after-cursor %s\n", p->next);
 }
 
+/* ---- --unindexed: the listing ---- */
+
+/* What the listing builds: JSON items, or text lines as rows come. */
+struct listing {
+	int json;
+	json_t *items, *cur; /* json: the array and the item of the current message */
+	int64_t id;	     /* the current message */
+};
+
+static enum vl_err
+listing_row(void *arg, const struct unindexed_row *r, char *err)
+{
+	struct listing *l = arg;
+	json_t *e;
+
+	(void)err;
+	if (!l->json) {
+		if (r->id != l->id)
+			printf("\n%lld  %s  %s%s\n", (long long)r->id, r->sent ? r->sent : "",
+			       r->from ? r->from : "", r->matched ? "  (matched)" : "");
+		printf("  %-16s %-4s %s%s%s: %s\n", r->reason, *r->part ? r->part : "-",
+		       r->content_type ? r->content_type : "message", r->filename ? " " : "",
+		       r->filename ? r->filename : "", r->detail);
+		l->id = r->id;
+		return VL_OK;
+	}
+	if (r->id != l->id) {
+		l->cur = json_pack("{s:I, s:s?, s:s?, s:s?, s:s?, s:b, s:[]}", "id",
+				   (json_int_t)r->id, "date", r->sent, "from", r->from, "subject",
+				   r->subject, "sha256", r->sha256, "matched", r->matched,
+				   "exceptions");
+		json_array_append_new(l->items, l->cur);
+		l->id = r->id;
+	}
+	e = json_pack("{s:s, s:s?, s:s?, s:s, s:s}", "part", r->part, "filename", r->filename,
+		      "content_type", r->content_type, "reason", r->reason, "detail", r->detail);
+	json_array_append_new(json_object_get(l->cur, "exceptions"), e);
+	return VL_OK;
+}
+
+/* list_unindexed - the summary and one page of the unindexed items of the query's scope. */
+static enum vl_err
+list_unindexed(PGconn *conn, const struct search_who *who, const struct search_opts *o,
+	       char *err)
+{
+	const char *q = (const char *)o->query.data;
+	struct listing l = {.json = o->json, .items = json_array()};
+	struct unindexed_summary u;
+	int64_t after = 0;
+	size_t n = 0;
+	char *end = NULL;
+	enum vl_err rc;
+
+	if (o->cursor && (after = strtoll(o->cursor, &end, 10), *end != '\0' || after <= 0)) {
+		rc = vl_err_set(err, VL_ERR_CONFIG, "cursor: not one this command made");
+		goto out;
+	}
+	if ((rc = unindexed_summary_get(conn, q, &u, err)) != VL_OK)
+		goto out;
+	if (!o->json)
+		print_unindexed_line(&u);
+	if ((rc = unindexed_walk(conn, q, NULL, o->limit > UNINDEXED_LIST_MAX ? UNINDEXED_LIST_MAX
+									  : o->limit,
+				 &after, &n, listing_row, &l, err)) != VL_OK ||
+	    (rc = search_audit(conn, who, "search.unindexed", q, o->cursor, (int64_t)n, err)) !=
+		    VL_OK)
+		goto out;
+	if (o->json) {
+		char next[UNINDEXED_CURSOR_MAX];
+
+		snprintf(next, sizeof(next), "%lld", (long long)after);
+		json_out(json_pack("{s:s, s:o, s:O, s:s?}", "query", q, "unindexed",
+				   unindexed_summary_json(&u), "items", l.items, "next_cursor",
+				   n == o->limit ? next : NULL));
+	} else if (n == o->limit) {
+		printf("\nmore: --unindexed --after-cursor %lld\n", (long long)after);
+	}
+out:
+	json_decref(l.items);
+	return rc;
+}
+
 int
 cmd_search(struct cli *c, int argc, char **argv)
 {
 	struct search_opts o = {0};
 	struct search_who who = {.actor = c->actor, .client = NULL};
 	struct search_total t = {0};
+	struct unindexed_summary u = {0};
 	struct search_page p = {0};
 	struct db *db = NULL;
 	struct vault *v = NULL;
@@ -181,6 +295,11 @@ cmd_search(struct cli *c, int argc, char **argv)
 	if ((rc = db_connect(&c->cfg, &db, err)) != VL_OK)
 		goto out;
 	const char *q = (const char *)o.query.data;
+	if (o.unindexed) {
+		if ((rc = list_unindexed(db_conn(db), &who, &o, err)) == VL_OK)
+			status = 0;
+		goto out;
+	}
 	if ((rc = search_total_get(db_conn(db), &who, q, o.exact, &t, err)) != VL_OK)
 		goto out;
 	if (o.count_only) {
@@ -188,13 +307,15 @@ cmd_search(struct cli *c, int argc, char **argv)
 		status = 0;
 		goto out;
 	}
+	if ((rc = unindexed_summary_get(db_conn(db), q, &u, err)) != VL_OK)
+		goto out;
 	v = snippet_vault(c, db);
 	if ((rc = search_page_get(db_conn(db), v, &who, q, o.limit, o.cursor, &p, err)) != VL_OK)
 		goto out;
 	if (o.json)
-		print_json(&o, &t, &p);
+		print_json(&o, &t, &u, &p);
 	else
-		print_text(&t, &p);
+		print_text(&t, &u, &p);
 	status = 0;
 out:
 	if (status != 0) {

@@ -89,8 +89,7 @@ cursor_parse(const char *cur, char sent[24], char id[24], char *err)
 	return VL_OK;
 }
 
-/* search_audit - the row every search leaves: the query text and what it returned. */
-static enum vl_err
+enum vl_err
 search_audit(PGconn *c, const struct search_who *who, const char *action, const char *query,
 	     const char *cursor, int64_t result, char *err)
 {
@@ -306,12 +305,11 @@ count_rows(PGconn *c, const char *sql, const char **vals, int n, PGresult **r, c
 	return rc;
 }
 
-/* estimate_rows - the planner's row estimate for the query, from EXPLAIN's JSON. */
-static enum vl_err
-estimate_rows(PGconn *c, const struct query_sql *s, const char **vals, int n, int64_t *rows,
-	      char *err)
+enum vl_err
+search_estimate_rows(PGconn *c, const char *where, const char *const *vals, int n,
+		     int64_t *rows, char *err)
 {
-	char *sql = xasprintf(estimate_sql, s->where);
+	char *sql = xasprintf(estimate_sql, where);
 	PGresult *r = NULL;
 	json_t *plan = NULL;
 	enum vl_err rc;
@@ -352,7 +350,7 @@ search_total_get(PGconn *c, const struct search_who *who, const char *query, int
 	if (!exact && out->n > SEARCH_COUNT_EXACT_MAX) {
 		int64_t est = 0;
 
-		if ((rc = estimate_rows(c, &s, vals, n, &est, err)) != VL_OK)
+		if ((rc = search_estimate_rows(c, s.where, vals, n, &est, err)) != VL_OK)
 			goto out;
 		out->n = est > out->n ? est : out->n;
 		out->estimated = 1;

@@ -73,6 +73,18 @@ enum vl_err search_total_get(PGconn *c, const struct search_who *who, const char
 
 void search_page_free(struct search_page *p);
 
+/* search_audit - the row every search leaves (action "search", "search.count",
+ * "search.unindexed"): the query text, the cursor it continued from (NULL for none) and how
+ * many it returned. VL_ERR_DB. */
+enum vl_err search_audit(PGconn *c, const struct search_who *who, const char *action,
+			 const char *query, const char *cursor, int64_t result, char *err)
+	VL_MUST_CHECK;
+
+/* search_estimate_rows - the planner's estimate of the rows of "SELECT 1 FROM message_index mi
+ * WHERE (where)" with the n parameters vals, from EXPLAIN. For counts past a bound. VL_ERR_DB. */
+enum vl_err search_estimate_rows(PGconn *c, const char *where, const char *const *vals, int n,
+				 int64_t *rows, char *err) VL_MUST_CHECK;
+
 /* search_snippet - append to a NUL-terminated snippet of at most SEARCH_SNIPPET_MAX bytes of
  * text (plus the marks) around the first case-insensitive occurrence of any of the n terms,
  * marked « », whitespace collapsed; the start of text when none occurs. Valid UTF-8 in, valid

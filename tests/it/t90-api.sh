@@ -152,8 +152,11 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert 1 <= len(d["hits"]) <= 2 and d["total"]["n"] >= len(d["hits"]), d
 h = d["hits"][0]
-for k in ("id", "sent_at", "received_at", "size", "from", "subject", "attachments", "snippet"): assert k in h, k' "$W/body" 2>"$W/s.err"
-verdict "search: hits with their fields and a total" $? "$(excerpt "$W/s.err")"
+for k in ("id", "sent_at", "received_at", "size", "from", "subject", "attachments", "snippet"): assert k in h, k
+u = d["unindexed"]
+assert u["messages"] >= 0 and u["estimated"] in (True, False), u
+assert sorted(u["reasons"]) == ["decode_error", "encrypted", "truncated", "unparsed", "unsupported_type"], u' "$W/body" 2>"$W/s.err"
+verdict "search: hits with their fields, a total and the scope's unindexed items" $? "$(excerpt "$W/s.err")"
 next=$(jq_ 'd["next"] or ""')
 if [ -n "$next" ]; then
 	call "search next page by cursor" 200 - POST /v1/search "$T_officer" -H "$JSON" --data "{\"query\": \"from:enron.com\", \"limit\": 2, \"cursor\": \"$next\"}"
