@@ -594,7 +594,7 @@ handle_search(struct handler_ctx *ctx)
 	if (rc == VL_OK && json_is_true(json_object_get(in, "count")))
 		rc = search_total_get(pool_conn(ctx->slot), &who, query, 0, &total, err);
 	if (rc == VL_OK) /* every search carries its scope's unindexed items (unindexed.h) */
-		rc = unindexed_summary_get(pool_conn(ctx->slot), query, &unidx, err);
+		rc = unindexed_summary_get(pool_conn(ctx->slot), query, hide_bcc(ctx), &unidx, err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	metrics_observe(ctx->search_seconds, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
 							(t1.tv_nsec - t0.tv_nsec) / 1000));

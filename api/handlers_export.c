@@ -176,10 +176,10 @@ export_finish(struct handler_ctx *ctx, const char *id, enum vl_err rc,
 
 	snprintf(counts, sizeof(counts),
 		 "{\"messages\": %llu, \"documents\": %llu, \"files\": %llu, \"bytes\": %llu,"
-		 " \"custodians\": %llu}",
+		 " \"custodians\": %llu, \"unindexed\": %llu}",
 		 (unsigned long long)n->messages, (unsigned long long)n->documents,
 		 (unsigned long long)n->files, (unsigned long long)n->bytes,
-		 (unsigned long long)n->custodians);
+		 (unsigned long long)n->custodians, (unsigned long long)n->unindexed);
 	return db_exec(pool_conn(ctx->slot),
 		       "UPDATE exports SET state = $2, counts = $3::jsonb, manifest_sha256 = $4,"
 		       " error = $5, finished_at = now() WHERE id = $1::int8",

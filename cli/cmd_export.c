@@ -196,6 +196,9 @@ cmd_export(struct cli *c, int argc, char **argv)
 		       (unsigned long long)n.messages, (unsigned long long)n.documents,
 		       (unsigned long long)n.files, (unsigned long long)n.bytes, o.out_dir, tag,
 		       o.out_dir);
+	if (rc == VL_OK)
+		printf("unindexed items of the query's scope: %llu messages, listed in"
+		       " data/unindexed.csv\n", (unsigned long long)n.unindexed);
 	db_close(db);
 	free(q);
 	free(ids);

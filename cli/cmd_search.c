@@ -249,13 +249,12 @@ list_unindexed(PGconn *conn, const struct search_who *who, const struct search_o
 		rc = vl_err_set(err, VL_ERR_CONFIG, "cursor: not one this command made");
 		goto out;
 	}
-	if ((rc = unindexed_summary_get(conn, q, &u, err)) != VL_OK)
+	if ((rc = unindexed_summary_get(conn, q, false, &u, err)) != VL_OK)
 		goto out;
 	if (!o->json)
 		print_unindexed_line(&u);
-	if ((rc = unindexed_walk(conn, q, NULL, o->limit > UNINDEXED_LIST_MAX ? UNINDEXED_LIST_MAX
-									  : o->limit,
-				 &after, &n, listing_row, &l, err)) != VL_OK ||
+	if ((rc = unindexed_walk(conn, q, false, NULL, MIN(o->limit, UNINDEXED_LIST_MAX), &after,
+				 &n, listing_row, &l, err)) != VL_OK ||
 	    (rc = search_audit(conn, who, "search.unindexed", q, o->cursor, (int64_t)n, err)) !=
 		    VL_OK)
 		goto out;
@@ -307,7 +306,7 @@ cmd_search(struct cli *c, int argc, char **argv)
 		status = 0;
 		goto out;
 	}
-	if ((rc = unindexed_summary_get(db_conn(db), q, &u, err)) != VL_OK)
+	if ((rc = unindexed_summary_get(db_conn(db), q, false, &u, err)) != VL_OK)
 		goto out;
 	v = snippet_vault(c, db);
 	if ((rc = search_page_get(db_conn(db), v, &who, q, o.limit, o.cursor, &p, err)) != VL_OK)

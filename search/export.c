@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <assert.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -32,6 +33,7 @@
 #include "query.h"
 #include "custodian.h"
 #include "search.h"
+#include "unindexed.h"
 #include "vault.h"
 #include "zip.h"
 
@@ -89,7 +91,7 @@ struct exporter {
 	PGconn *c;
 	struct vault *v;
 	char id[40], partial[PATH_MAX_EX], prefix[EXPORT_PREFIX_MAX + 1];
-	FILE *manifest, *dat, *csv, *errors; /* errors: only without Bcc visibility */
+	FILE *manifest, *dat, *csv, *unidx, *errors; /* errors: only without Bcc visibility */
 	unsigned omit;			     /* load-file columns left out (loadfile.h) */
 	uint64_t withheld;		     /* hits left out, each a row of ERRORS_FILE */
 	struct mbox_out *mboxes;
@@ -525,6 +527,54 @@ walk_pages(struct exporter *x, char *err)
 	return rc;
 }
 
+/* ---- the unindexed items of the export's scope (unindexed.h) ---- */
+
+#define UNIDX_FILE "data/unindexed.csv"
+
+/* The columns of unindexed.csv: one row per exception; EXPORTED says whether the message is
+ * among the exported (it matched on what was indexed). */
+static const char *const unidx_cols[] = {"VELLUMID", "SHA256", "DATESENT", "FROM", "SUBJECT",
+					 "EXPORTED", "PART", "FILENAME", "CONTENTTYPE", "REASON",
+					 "DETAIL"};
+#define UNIDX_NCOLS ((int)(sizeof(unidx_cols) / sizeof(unidx_cols[0])))
+
+static enum vl_err
+unidx_row(void *arg, const struct unindexed_row *r, char *err)
+{
+	struct exporter *x = arg;
+	char id[24];
+	const char *f[] = {id, r->sha256, r->sent, r->from, r->subject, r->matched ? "Y" : "N",
+			   r->part, r->filename, r->content_type, r->reason, r->detail};
+
+	static_assert(sizeof(f) / sizeof(f[0]) == UNIDX_NCOLS, "one value a column");
+	snprintf(id, sizeof(id), "%" PRId64, r->id);
+	buf_reset(&x->scratch);
+	loadfile_csv_row(&x->scratch, f, UNIDX_NCOLS);
+	return write_ok(x->unidx, x->scratch.data, x->scratch.len, UNIDX_FILE, err);
+}
+
+/* write_unindexed - the rows of unindexed.csv, by keyset pages of EXPORT_PAGE messages. */
+static enum vl_err
+write_unindexed(struct exporter *x, char *err)
+{
+	struct buf idlist = {0};
+	int64_t after = 0;
+	size_t n = 0;
+	enum vl_err rc;
+
+	if (x->o->ids)
+		ids_param(x->o->ids, x->o->nids, &idlist);
+	do {
+		rc = cancelled(x) ? vl_err_set(err, VL_ERR_BUSY, "cancelled")
+				  : unindexed_walk(x->c, x->o->query, x->o->hide_bcc,
+						   x->o->ids ? (const char *)idlist.data : NULL,
+						   EXPORT_PAGE, &after, &n, unidx_row, x, err);
+		x->n.unindexed += n;
+	} while (rc == VL_OK && n == EXPORT_PAGE);
+	buf_free(&idlist);
+	return rc;
+}
+
 /* ---- start and finish ---- */
 
 static enum vl_err
@@ -574,7 +624,7 @@ close_file(FILE **f, const char *what, char *err)
 static enum vl_err
 close_data(struct exporter *x, char *err)
 {
-	const char *lf[] = {"data/loadfile.dat", "data/loadfile.csv", ERRORS_FILE};
+	const char *lf[] = {"data/loadfile.dat", "data/loadfile.csv", UNIDX_FILE, ERRORS_FILE};
 	char path[PATH_MAX_EX * 2];
 	uint8_t sha[32];
 	enum vl_err rc = VL_OK;
@@ -589,11 +639,12 @@ close_data(struct exporter *x, char *err)
 		if (rc == VL_OK)
 			rc = manifest_add(x, sha, x->mboxes[i].rel, err);
 	}
-	if (rc == VL_OK && (rc = close_file(&x->dat, lf[0], err)) == VL_OK)
-		rc = close_file(&x->csv, lf[1], err);
+	if (rc == VL_OK && (rc = close_file(&x->dat, lf[0], err)) == VL_OK &&
+	    (rc = close_file(&x->csv, lf[1], err)) == VL_OK)
+		rc = close_file(&x->unidx, lf[2], err);
 	if (rc == VL_OK && x->errors)
-		rc = close_file(&x->errors, lf[2], err);
-	for (int i = 0; rc == VL_OK && i < (x->o->hide_bcc ? 3 : 2); i++) {
+		rc = close_file(&x->errors, lf[3], err);
+	for (int i = 0; rc == VL_OK && i < (x->o->hide_bcc ? 4 : 3); i++) {
 		snprintf(path, sizeof(path), "%s/%s", x->partial, lf[i]);
 		if ((rc = manifest_file_sha256(path, sha, err)) == VL_OK)
 			rc = manifest_add(x, sha, lf[i], err);
@@ -630,17 +681,19 @@ info_json(const struct exporter *x, const uint8_t man_sha[32], const uint8_t pk[
 	now_iso(finished);
 	return json_pack(
 		"{s:i, s:s, s:s, s:s, s:s?, s:s, s:s, s:s, s:b, s:b, s:s,"
-		" s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:s, s:s}, s:s, s:s, s:s, s:[s, s]}",
+		" s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:s, s:s}, s:s, s:s, s:s, s:[s, s],"
+		" s:s}",
 		"vellum_export", 1, "id", x->id, "query", x->o->query ? x->o->query : "",
 		"actor", x->o->actor, "client", x->o->client, "started", x->started, "finished",
 		finished, "format", x->o->format == EXPORT_EML ? "eml" : "mboxrd",
 		"per_custodian", x->o->per_custodian, "dedup", x->o->dedup, "bates_prefix",
 		x->prefix, "counts", "messages", (json_int_t)x->n.messages, "documents",
 		(json_int_t)x->n.documents, "files", (json_int_t)x->n.files, "bytes",
-		(json_int_t)x->n.bytes, "custodians", (json_int_t)(x->o->per_custodian ? x->nmbox : 0), "audit", "seq",
+		(json_int_t)x->n.bytes, "custodians", (json_int_t)(x->o->per_custodian ? x->nmbox : 0),
+		"unindexed", (json_int_t)x->n.unindexed, "audit", "seq",
 		(json_int_t)x->audit_seq, "action", "export.start", "target", "", "manifest_sha256",
 		mhex, "public_key", pkhex, "signature", "ed25519 over " MANIFEST_TAG_FILE " in " MANIFEST_SIG_FILE,
-		"load_files", "data/loadfile.dat", "data/loadfile.csv");
+		"load_files", "data/loadfile.dat", "data/loadfile.csv", "unindexed_items", UNIDX_FILE);
 }
 
 /* write_tags - bagit.txt, export.json, the tag manifest and its signature. */
@@ -768,7 +821,8 @@ prepare(struct exporter *x, const struct vl_config *cfg, char *err)
 	    (rc = vault_open(&x->v, cfg, x->c, err)) != VL_OK ||
 	    (rc = fopen_under(x, MANIFEST_FILE, &x->manifest, err)) != VL_OK ||
 	    (rc = fopen_under(x, "data/loadfile.dat", &x->dat, err)) != VL_OK ||
-	    (rc = fopen_under(x, "data/loadfile.csv", &x->csv, err)) != VL_OK)
+	    (rc = fopen_under(x, "data/loadfile.csv", &x->csv, err)) != VL_OK ||
+	    (rc = fopen_under(x, UNIDX_FILE, &x->unidx, err)) != VL_OK)
 		return rc;
 	x->omit = x->o->hide_bcc ? LOADFILE_OMIT(LF_BCC) : 0;
 	loadfile_start_omit(&hdr, LOADFILE_DAT, x->omit);
@@ -777,6 +831,10 @@ prepare(struct exporter *x, const struct vl_config *cfg, char *err)
 	loadfile_start_omit(&hdr, LOADFILE_CSV, x->omit);
 	if (rc == VL_OK)
 		rc = write_ok(x->csv, hdr.data, hdr.len, "loadfile.csv", err);
+	buf_reset(&hdr);
+	loadfile_csv_row(&hdr, unidx_cols, UNIDX_NCOLS);
+	if (rc == VL_OK)
+		rc = write_ok(x->unidx, hdr.data, hdr.len, UNIDX_FILE, err);
 	if (rc == VL_OK && x->o->hide_bcc)
 		rc = errors_start(x, err);
 	buf_free(&hdr);
@@ -797,6 +855,8 @@ exporter_cleanup(struct exporter *x, int failed)
 		fclose(x->csv);
 	if (x->errors)
 		fclose(x->errors);
+	if (x->unidx)
+		fclose(x->unidx);
 	if (failed && x->partial[0])
 		rm_tree(x->partial);
 	free(x->mboxes);
@@ -844,7 +904,7 @@ export_run(const struct vl_config *cfg, PGconn *c, const struct export_opts *o,
 	}
 	total_get(&x);
 	if ((rc = audit_start(&x, err)) != VL_OK || (rc = walk_pages(&x, err)) != VL_OK ||
-	    (rc = close_data(&x, err)) != VL_OK || (rc = write_tags(&x, tag_hex, err)) != VL_OK ||
+	    (rc = write_unindexed(&x, err)) != VL_OK || (rc = close_data(&x, err)) != VL_OK || (rc = write_tags(&x, tag_hex, err)) != VL_OK ||
 	    (rc = publish(&x, err)) != VL_OK)
 		goto out;
 	x.partial[0] = '\0'; /* published: nothing to remove */

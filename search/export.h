@@ -1,6 +1,7 @@
 /* export - evidence export: the messages a query finds, as exact original bytes (EML files
- * named by Bates number, or mbox), with Concordance DAT and CSV load files and a signed
- * BagIt-style manifest (manifest.h), written so a failed export never looks complete.
+ * named by Bates number, or mbox), with Concordance DAT and CSV load files, the unindexed items
+ * of the query's scope (data/unindexed.csv) and a signed BagIt-style manifest (manifest.h),
+ * written so a failed export never looks complete.
  * Owns: walking the hits by keyset pages, streaming each message through the vault into its
  * file, the load-file rows, the custodian column and dedup, export.json, the audit rows
  * ("export.start" before any byte leaves, "export" with the counts and manifest hash after).
@@ -31,6 +32,8 @@ struct export_counts {
 	uint64_t files;	   /* files under data/ */
 	uint64_t bytes;	   /* bytes of original messages written */
 	uint64_t custodians; /* groups of a per-custodian export (0 otherwise) */
+	uint64_t unindexed;  /* messages of the export's scope in data/unindexed.csv: the index
+			      * lacks something of each (search/unindexed.h) */
 };
 
 /* progress(arg, done, total): total is an estimate above SEARCH_COUNT_EXACT_MAX. */

@@ -40,15 +40,16 @@ enum { W_ID, W_SHA, W_SENT, W_FROM, W_SUBJECT, W_MATCHED, W_PART, W_FILE, W_TYPE
 /* compile_two - q as itself from $first and as its scope after it, with every parameter in
  * *vals (n of them, the first `first - 1` left for the caller; *vals freed by the caller). */
 static enum vl_err
-compile_two(const char *q, int first, struct query_sql *full, struct query_sql *scope,
-	    const char ***vals, int *n, char *err)
+compile_two(const char *q, bool hide_bcc, int first, struct query_sql *full,
+	    struct query_sql *scope, const char ***vals, int *n, char *err)
 {
 	char qerr[VL_ERRLEN];
 	enum vl_err rc;
 
 	memset(scope, 0, sizeof(*scope));
-	if ((rc = query_compile(full, q ? q : "", first, qerr)) != VL_OK ||
-	    (rc = query_compile_scope(scope, q ? q : "", first + full->nparams, qerr)) != VL_OK)
+	if ((rc = query_compile_for(full, q ? q : "", first, hide_bcc, qerr)) != VL_OK ||
+	    (rc = query_compile_scope_for(scope, q ? q : "", first + full->nparams, hide_bcc,
+					  qerr)) != VL_OK)
 		return vl_err_set(err, rc, "query: %s", qerr);
 	*n = first - 1 + full->nparams + scope->nparams;
 	*vals = xcalloc((size_t)*n + 1, sizeof(**vals));
@@ -86,7 +87,8 @@ summary_estimate(PGconn *c, const struct query_sql *s, struct unindexed_summary 
 }
 
 enum vl_err
-unindexed_summary_get(PGconn *c, const char *query, struct unindexed_summary *out, char *err)
+unindexed_summary_get(PGconn *c, const char *query, bool hide_bcc, struct unindexed_summary *out,
+		      char *err)
 {
 	struct query_sql s;
 	char qerr[VL_ERRLEN], *sql;
@@ -94,7 +96,7 @@ unindexed_summary_get(PGconn *c, const char *query, struct unindexed_summary *ou
 	enum vl_err rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = query_compile_scope(&s, query ? query : "", 1, qerr)) != VL_OK)
+	if ((rc = query_compile_scope_for(&s, query ? query : "", 1, hide_bcc, qerr)) != VL_OK)
 		return vl_err_set(err, rc, "query: %s", qerr);
 	sql = xasprintf(summary_sql, s.where, SEARCH_COUNT_EXACT_MAX + 1);
 	rc = db_query(c, sql, s.nparams, (const char *const *)s.params, &r, err);
@@ -157,7 +159,7 @@ walk_rows(const PGresult *r, int64_t *after, size_t *n, unindexed_row_fn fn, voi
 }
 
 enum vl_err
-unindexed_walk(PGconn *c, const char *query, const char *ids, size_t max_messages,
+unindexed_walk(PGconn *c, const char *query, bool hide_bcc, const char *ids, size_t max_messages,
 	       int64_t *after, size_t *n, unindexed_row_fn fn, void *arg, char *err)
 {
 	struct query_sql full = {0}, scope = {0};
@@ -171,7 +173,7 @@ unindexed_walk(PGconn *c, const char *query, const char *ids, size_t max_message
 	if (max_messages < 1 || max_messages > UNINDEXED_LIST_MAX)
 		return vl_err_set(err, VL_ERR_CONFIG, "limit: 1 to %d messages a page",
 				  UNINDEXED_LIST_MAX);
-	if ((rc = compile_two(query, WALK_PARAMS + 1, &full, &scope, &vals, &nv, err)) != VL_OK)
+	if ((rc = compile_two(query, hide_bcc, WALK_PARAMS + 1, &full, &scope, &vals, &nv, err)) != VL_OK)
 		goto out;
 	if (ids) {
 		vals[nv++] = ids; /* compile_two left room for one more */

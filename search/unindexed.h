@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,11 +29,12 @@ struct unindexed_summary {
 						* SEARCH_COUNT_EXACT_MAX + 1 when estimated) */
 };
 
-/* unindexed_summary_get - the summary of query's scope. VL_ERR_PARSE (and VL_ERR_LIMIT) for a
+/* unindexed_summary_get - the summary of query's scope, for a caller without Bcc visibility
+ * (hide_bcc) that scope as query_compile_scope_for gives it. VL_ERR_PARSE (and VL_ERR_LIMIT) for a
  * query search refuses, with "query: ..." in err; VL_ERR_DB. Not audited: it returns counts,
  * and accompanies a search that is. */
-enum vl_err unindexed_summary_get(PGconn *c, const char *query, struct unindexed_summary *out,
-				  char *err) VL_MUST_CHECK;
+enum vl_err unindexed_summary_get(PGconn *c, const char *query, bool hide_bcc,
+				  struct unindexed_summary *out, char *err) VL_MUST_CHECK;
 
 /* unindexed_summary_json - {"messages", "estimated", "reasons": {"encrypted": n, ...}} with
  * every reason present (0 when none); a new reference. */
@@ -55,11 +57,11 @@ typedef enum vl_err (*unindexed_row_fn)(void *arg, const struct unindexed_row *r
 
 /* unindexed_walk - the exceptions of the first max_messages messages of query's scope (and,
  * with ids, an int8[] literal "{1,2}", of those ids only) with ids after *after (0: from the
- * start), to fn. *after
- * becomes the last message's id; *n how many messages were walked (fewer than max_messages:
+ * start), to fn; hide_bcc as unindexed_summary_get's. *after becomes the last message's id; *n how many messages were walked (fewer than max_messages:
  * the last page). Errors as unindexed_summary_get, VL_ERR_CONFIG for max_messages out of
  * 1..UNINDEXED_LIST_MAX, or fn's. */
-enum vl_err unindexed_walk(PGconn *c, const char *query, const char *ids, size_t max_messages, int64_t *after, size_t *n, unindexed_row_fn fn,
+enum vl_err unindexed_walk(PGconn *c, const char *query, bool hide_bcc, const char *ids,
+			   size_t max_messages, int64_t *after, size_t *n, unindexed_row_fn fn,
 			   void *arg, char *err) VL_MUST_CHECK;
 
 #endif
