@@ -197,8 +197,9 @@ cmd_export(struct cli *c, int argc, char **argv)
 		       (unsigned long long)n.files, (unsigned long long)n.bytes, o.out_dir, tag,
 		       o.out_dir);
 	if (rc == VL_OK)
-		printf("unindexed items of the query's scope: %llu messages, listed in"
-		       " data/unindexed.csv\n", (unsigned long long)n.unindexed);
+		printf("unindexed items of the query's scope: %llu message%s, listed in"
+		       " data/unindexed.csv\n", (unsigned long long)n.unindexed,
+		       n.unindexed == 1 ? "" : "s");
 	db_close(db);
 	free(q);
 	free(ids);
