@@ -1,9 +1,10 @@
 /* indexer - makes archived messages searchable, behind the acknowledgement (issue 3).
  * Owns: the queue (messages.indexed_at IS NULL, taken with FOR UPDATE SKIP LOCKED so indexers
- * never collide), reading each message's exact bytes through the vault, writing message_index
- * and attachments rows (schema/0002_index.sql, 0003_search.sql, 0007_index_size.sql: the
- * tsvector, address terms from headers and envelopes) in one transaction per batch, and the
- * background thread `vellum serve` runs. Not: what is extracted (mime_extract), what a word is
+ * never collide), reading each message's exact bytes through the vault, writing message_index,
+ * attachments and index_exceptions rows (schema/0002_index.sql, 0003_search.sql,
+ * 0007_index_size.sql: the tsvector, address terms from headers and envelopes; 0014: what the
+ * index lacks, and why) in one transaction per batch, and the background thread `vellum serve`
+ * runs. Not: what is extracted (mime_extract), what a word is
  * (fts). */
 #ifndef VL_INDEXER_H
 #define VL_INDEXER_H

@@ -1,6 +1,6 @@
 /* mime_extract - the searchable metadata of one message, read with GMime in bounded work.
- * Owns: the MIME walk (depth, part and text limits), address lists, attachment names (RFC 2231
- * and 2047), body text converted to UTF-8 from any charset iconv knows, and HTML to text.
+ * Owns: the MIME walk (limits), addresses, attachment names (RFC 2231, 2047), body text in UTF-8
+ * from any charset iconv knows, HTML to text, and what the text lacks (index_exc).
  * Not: the database (indexer), the raw bytes (vault), words and the tsvector (fts). Pure:
  * bytes in, struct out (iconv modules, once loaded, stay loaded). */
 #ifndef VL_MIME_EXTRACT_H

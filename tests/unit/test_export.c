@@ -49,6 +49,20 @@ test_csv(void)
 	}
 }
 
+/* loadfile_csv_row: the rows of unindexed.csv, quoted as the load file's. */
+static void
+test_csv_row(void)
+{
+	const char *f[] = {"7", NULL, "say \"hi\", ok", "two\r\nlines"};
+	struct buf b = {0};
+
+	loadfile_csv_row(&b, f, 4);
+	CHECK(b.len == strlen("\"7\",\"\",\"say \"\"hi\"\", ok\",\"two\r\nlines\"\r\n") &&
+		      strcmp((char *)b.data, "\"7\",\"\",\"say \"\"hi\"\", ok\",\"two\r\nlines\"\r\n") == 0,
+	      "four fields, NULL empty, quotes doubled, CRLF kept inside quotes");
+	buf_free(&b);
+}
+
 static void
 test_dat(void)
 {
@@ -262,6 +276,7 @@ test_crc32(void)
 }
 
 UNIT_SUITE(export, {"CRC-32 of the ZIP writer", test_crc32}, {"CSV: quotes doubled, CRLF rows", test_csv},
+	   {"CSV rows of n fields (unindexed.csv)", test_csv_row},
 	   {"DAT: þ ¶ ®, BOM and header", test_dat},
 	   {"no BCC column without Bcc visibility; errors rows", test_omit_bcc},
 	   {"mboxrd: escapes any chunking, reverses exactly", test_mboxrd},
