@@ -253,7 +253,8 @@ list_unindexed(PGconn *conn, const struct search_who *who, const struct search_o
 		goto out;
 	if (!o->json)
 		print_unindexed_line(&u);
-	if ((rc = unindexed_walk(conn, q, false, NULL, MIN(o->limit, UNINDEXED_LIST_MAX), &after,
+	if ((rc = unindexed_walk(conn, q, false, NULL,
+				 o->limit < UNINDEXED_LIST_MAX ? o->limit : UNINDEXED_LIST_MAX, &after,
 				 &n, listing_row, &l, err)) != VL_OK ||
 	    (rc = search_audit(conn, who, "search.unindexed", q, o->cursor, (int64_t)n, err)) !=
 		    VL_OK)
