@@ -15,6 +15,12 @@ civday_days_in_month(int y, int m)
 int
 civday_parse(const char *s, size_t len, int64_t *day)
 {
+	return civday_parse_sep(s, len, '-', day);
+}
+
+int
+civday_parse_sep(const char *s, size_t len, char sep, int64_t *day)
+{
 	int v[3] = {0, 0, 0}, widths[3] = {4, 2, 2};
 	size_t i = 0;
 
@@ -24,7 +30,7 @@ civday_parse(const char *s, size_t len, int64_t *day)
 				return -1;
 			v[f] = v[f] * 10 + (s[i] - '0');
 		}
-		if (f < 2 && (i >= len || s[i++] != '-'))
+		if (f < 2 && (i >= len || s[i++] != sep))
 			return -1;
 	}
 	if (i != len)
@@ -36,17 +42,32 @@ civday_parse(const char *s, size_t len, int64_t *day)
 	return 0;
 }
 
-int64_t
-civday_next(int64_t day)
+static int
+days_in_year(int y)
 {
-	int y = (int)(day / 10000), m = (int)(day / 100 % 100), d = (int)(day % 100);
+	return civday_days_in_month(y, 2) == 29 ? 366 : 365;
+}
 
-	if (++d > civday_days_in_month(y, m)) {
-		d = 1;
-		if (++m > 12) {
-			m = 1;
-			y++;
-		}
-	}
-	return (int64_t)y * 10000 + m * 100 + d;
+int64_t
+civday_ordinal(int64_t day)
+{
+	int y = (int)(day / 10000) - 1, m = (int)(day / 100 % 100);
+	int64_t n = (int64_t)y * 365 + y / 4 - y / 100 + y / 400;
+
+	for (int k = 1; k < m; k++)
+		n += civday_days_in_month(y + 1, k);
+	return n + day % 100 - 1;
+}
+
+int64_t
+civday_of_ordinal(int64_t n)
+{
+	int64_t rest = n % 146097; /* 400 years: 146,097 days */
+	int y = (int)(n / 146097 * 400) + 1, m = 1;
+
+	for (int len = days_in_year(y); rest >= len; len = days_in_year(++y))
+		rest -= len;
+	while (rest >= civday_days_in_month(y, m))
+		rest -= civday_days_in_month(y, m++);
+	return (int64_t)y * 10000 + m * 100 + rest + 1;
 }

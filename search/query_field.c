@@ -430,41 +430,6 @@ static const struct ranged size_ranged = {size_side, int_param, "mi", "size", "b
 #define PT_UTC 2
 #define DAY_S 86400
 
-static int
-days_in_year(int y)
-{
-	return civday_days_in_month(y, 2) == 29 ? 366 : 365;
-}
-
-/* days_of - days from 0001-01-01 to y-m-d (proleptic Gregorian; y >= 1). */
-static int64_t
-days_of(int y, int m, int d)
-{
-	int64_t days = 0;
-
-	y--;
-	days = (int64_t)y * 365 + y / 4 - y / 100 + y / 400;
-	for (int k = 1; k < m; k++)
-		days += civday_days_in_month(y + 1, k);
-	return days + d - 1;
-}
-
-/* civil_of - the inverse of days_of: y-m-d of a day count. */
-static void
-civil_of(int64_t days, int *y, int *m, int *d)
-{
-	int64_t rest = days % 146097; /* 400 years: 146,097 days */
-	int yy = (int)(days / 146097 * 400) + 1;
-
-	for (int len = days_in_year(yy); rest >= len; len = days_in_year(++yy))
-		rest -= len;
-	*m = 1;
-	while (rest >= civday_days_in_month(yy, *m))
-		rest -= civday_days_in_month(yy, (*m)++);
-	*y = yy;
-	*d = (int)rest + 1;
-}
-
 /* digits_at - n digits at s[*i..) into *v, *i moved past them; false when there are not. */
 static bool
 digits_at(const char *s, size_t len, size_t *i, int n, int *v)
@@ -484,15 +449,13 @@ digits_at(const char *s, size_t len, size_t *i, int n, int *v)
 static int
 parse_point(const char *s, size_t len, int64_t *out)
 {
-	int y, mo, d, h = 0, mi = 0, sec = 0, flags = 0;
-	size_t i = 0;
-	char sep;
+	int h = 0, mi = 0, sec = 0, flags = 0, day_rc;
+	size_t i = 10; /* past YYYY-MM-DD */
+	int64_t day = 0;
 
-	if (!digits_at(s, len, &i, 4, &y) || i >= len || (s[i] != '-' && s[i] != '/'))
+	if (len < i || (s[4] != '-' && s[4] != '/'))
 		return -1;
-	sep = s[i++];
-	if (!digits_at(s, len, &i, 2, &mo) || i >= len || s[i++] != sep ||
-	    !digits_at(s, len, &i, 2, &d))
+	if ((day_rc = civday_parse_sep(s, i, s[4], &day)) == -1)
 		return -1;
 	if (i < len && (s[i] == 'T' || s[i] == 't')) {
 		i++;
@@ -509,11 +472,11 @@ parse_point(const char *s, size_t len, int64_t *out)
 	}
 	if (i != len)
 		return -1;
-	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > civday_days_in_month(y, mo))
-		return -2;
+	if (day_rc != 0)
+		return day_rc;
 	if (h > 23 || mi > 59 || sec > 59) /* no leap second: PostgreSQL has none either */
 		return -3;
-	*out = ((days_of(y, mo, d) * DAY_S + h * 3600 + mi * 60 + sec) << 2) | flags;
+	*out = ((civday_ordinal(day) * DAY_S + h * 3600 + mi * 60 + sec) << 2) | flags;
 	return 0;
 }
 
@@ -537,10 +500,11 @@ point_zone(int64_t p, const char *tz)
 static char *
 point_param(int64_t secs, const char *tz)
 {
-	int y, m, d, sod = (int)(secs % DAY_S);
+	int64_t day = civday_of_ordinal(secs / DAY_S);
+	int sod = (int)(secs % DAY_S);
 
-	civil_of(secs / DAY_S, &y, &m, &d);
-	return xasprintf("%04d-%02d-%02d %02d:%02d:%02d%s%s", y, m, d, sod / 3600, sod / 60 % 60,
+	return xasprintf("%04d-%02d-%02d %02d:%02d:%02d%s%s", (int)(day / 10000),
+			 (int)(day / 100 % 100), (int)(day % 100), sod / 3600, sod / 60 % 60,
 			 sod % 60, tz && *tz != '+' && *tz != '-' ? " " : "", tz ? tz : "+00");
 }
 
@@ -609,8 +573,10 @@ sql_date(struct qparams *e, const struct qnode *n, struct buf *out, bool *compou
 		b[0].value = point_param(one[mode].end ? point_end(r.lo) : r.lo >> 2,
 					 point_zone(r.lo, e->tz));
 	} else {
-		b[0].value = r.has_lo ? point_param(r.lo >> 2, point_zone(r.lo, e->tz)) : NULL;
-		b[1].value = r.has_hi ? point_param(point_end(r.hi), point_zone(r.hi, e->tz)) : NULL;
+		if (r.has_lo)
+			b[0].value = point_param(r.lo >> 2, point_zone(r.lo, e->tz));
+		if (r.has_hi)
+			b[1].value = point_param(point_end(r.hi), point_zone(r.hi, e->tz));
 	}
 	sql_bounds(e, out, "mi", n->field->arg, "timestamptz", b, compound);
 	return VL_OK;
