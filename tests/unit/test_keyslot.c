@@ -170,7 +170,7 @@ static void
 test_damage(void)
 {
 	char dir[UNIT_TMP_MAX], err[VL_ERRLEN] = "";
-	uint8_t keys[NREC][32], b = 0xff;
+	uint8_t keys[NREC][32], b = 0;
 	struct keyslot_file *f;
 	struct keyslot_entry e;
 	int fd;
@@ -179,7 +179,10 @@ test_damage(void)
 	fill(dir, keys);
 	fd = open_slots(dir);
 	CU_ASSERT_FATAL(fd >= 0);
-	/* A flipped byte in entry 10's salt: its checksum fails, it is not found. */
+	/* A flipped byte in entry 10's salt: its checksum fails, it is not found. Its bits are
+	 * inverted: the salt is random, so writing a fixed 0xff left it as it was 1 time in 256. */
+	CU_ASSERT(pread(fd, &b, 1, KEYSLOT_HEADER_LEN + 10 * KEYSLOT_LEN + 20) == 1);
+	b = (uint8_t)~b;
 	CU_ASSERT(pwrite(fd, &b, 1, KEYSLOT_HEADER_LEN + 10 * KEYSLOT_LEN + 20) == 1);
 	CU_ASSERT(keyslot_find(fd, SEG, 1064, &e, err) != VL_OK);
 	CU_ASSERT(keyslot_find(fd, SEG, 64, &e, err) == VL_OK);
