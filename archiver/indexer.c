@@ -653,7 +653,8 @@ read_one(struct vault *v, PGresult *q, int i, struct row *r, size_t *bytes, char
 	}
 	if (rc != VL_OK)
 		goto unreadable;
-	if ((rc = mime_extract(&r->m, raw.b.data, raw.b.len, detail)) != VL_OK)
+	if ((rc = mime_extract(&r->m, raw.b.data, raw.b.len, MIME_ATTACH_TEXT, detail)) !=
+	    VL_OK)
 		goto unreadable;
 	if (raw.cut)
 		index_exc_add(&r->m.exc, INDEX_EXC_TRUNCATED, "", NULL, NULL,

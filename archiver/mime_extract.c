@@ -653,6 +653,7 @@ struct walk {
 	GMimeParserOptions *opts; /* owned by mime_extract */
 	char path[INDEX_EXC_PART_MAX]; /* the MIME part number of the object being walked */
 	int encrypted;		       /* inside a multipart/encrypted: its parts are not listed */
+	unsigned flags;		       /* mime_extract's: MIME_ATTACH_TEXT */
 };
 
 /* walk_part - the part number of the leaf being walked: "1" for a message of one part. */
@@ -916,12 +917,68 @@ zip_encrypted(const struct count *c)
 	return c->size >= MIME_HEAD_MAX && memcmp(c->head, "PK\3\4", 4) == 0 && (c->head[6] & 1);
 }
 
-/* attachment_exc - why attachment a (the part obj, content c) is not in the text: encrypted
- * (S/MIME enveloped-data, an encrypted ZIP), or its text is not extracted. Nothing inside a
- * multipart/encrypted, which is listed once as a whole. */
+/* ends_with - whether name ends in one of the (lower-case) suffixes, ignoring case. */
+static int
+ends_with(const char *name, const char *const *suffixes, size_t n)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(suffixes[i]);
+
+		if (len > k && strcasecmp(name + len - k, suffixes[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* How an attachment's text is read, if it has any. */
+enum attach_kind { ATTACH_NONE, ATTACH_PLAIN, ATTACH_HTML };
+
+/* attach_kind - which text reader attachment a takes: text/... but rich text, HTML as HTML; an
+ * application/octet-stream named like a text file by its extension. */
+static enum attach_kind
+attach_kind(const struct mime_attachment *a)
+{
+	static const char *const plain_ext[] = {".txt", ".csv", ".tsv", ".md", ".log"};
+	static const char *const html_ext[] = {".htm", ".html"};
+	const char *t = a->content_type;
+
+	if (strcmp(t, "text/html") == 0 || strcmp(t, "application/xhtml+xml") == 0)
+		return ATTACH_HTML;
+	if (strncmp(t, "text/", 5) == 0)
+		return strcmp(t, "text/rtf") == 0 || strcmp(t, "text/enriched") == 0 ||
+				       strcmp(t, "text/richtext") == 0
+			       ? ATTACH_NONE
+			       : ATTACH_PLAIN;
+	if (strcmp(t, "application/octet-stream") != 0)
+		return ATTACH_NONE;
+	if (ends_with(a->filename, plain_ext, G_N_ELEMENTS(plain_ext)))
+		return ATTACH_PLAIN;
+	if (ends_with(a->filename, html_ext, G_N_ELEMENTS(html_ext)))
+		return ATTACH_HTML;
+	return ATTACH_NONE;
+}
+
+/* attach_text - the text of attachment a (the part part) into the body, when it has a reader;
+ * 0 when it has none. */
+static int
+attach_text(struct walk *w, GMimePart *part, const struct mime_attachment *a)
+{
+	enum attach_kind k = attach_kind(a);
+
+	if (k == ATTACH_NONE)
+		return 0;
+	walk_text(w, part, k == ATTACH_HTML);
+	return 1;
+}
+
+/* attachment_content - the text of attachment a (the part obj, content c), or why the text
+ * lacks it: encrypted (S/MIME enveloped-data, an encrypted ZIP), or no text read from it.
+ * Nothing inside a multipart/encrypted, which is listed once as a whole. */
 static void
-attachment_exc(struct walk *w, GMimeObject *obj, const struct mime_attachment *a,
-	       const struct count *c)
+attachment_content(struct walk *w, GMimeObject *obj, const struct mime_attachment *a,
+		   const struct count *c, int text_on)
 {
 	const char *t = a->content_type, *smime;
 
@@ -938,7 +995,8 @@ attachment_exc(struct walk *w, GMimeObject *obj, const struct mime_attachment *a
 				      smime);
 	} else if (zip_encrypted(c)) {
 		walk_exc(w, INDEX_EXC_ENCRYPTED, a->filename, t, "password-protected ZIP");
-	} else {
+	} else if (!(w->flags & MIME_ATTACH_TEXT) || !text_on ||
+		   !attach_text(w, GMIME_PART(obj), a)) {
 		walk_exc(w, INDEX_EXC_UNSUPPORTED_TYPE, a->filename, t,
 			 "attachment: its text is not extracted");
 	}
@@ -967,7 +1025,7 @@ walk_leaf(struct walk *w, GMimePart *part, int text_on)
 
 		stream_decoded(part, count_fn, &c);
 		add_attachment(w, filename, type, c.size);
-		attachment_exc(w, obj, &w->m->attachments[w->m->nattachments - 1], &c);
+		attachment_content(w, obj, &w->m->attachments[w->m->nattachments - 1], &c, text_on);
 	}
 	g_free(type);
 }
@@ -1238,9 +1296,9 @@ read_headers(struct mime_meta *m, GMimeMessage *msg, GMimeParserOptions *opts)
 /* ---- the entry points ---- */
 
 enum vl_err
-mime_extract(struct mime_meta *m, const uint8_t *raw, size_t len, char *err)
+mime_extract(struct mime_meta *m, const uint8_t *raw, size_t len, unsigned flags, char *err)
 {
-	struct walk w = {.m = m};
+	struct walk w = {.m = m, .flags = flags};
 	GMimeStream *stream = NULL;
 	GMimeParser *parser = NULL;
 	GMimeMessage *msg = NULL;

@@ -1,6 +1,7 @@
 /* mime_extract - the searchable metadata of one message, read with GMime in bounded work.
  * Owns: the MIME walk (limits), addresses, attachment names (RFC 2231, 2047), body text in UTF-8
- * from any charset iconv knows, HTML to text, and what the text lacks (index_exc).
+ * from any charset iconv knows, HTML to text, which attachments have text and which module
+ * reads it (office_text, pdf_text), and what the text lacks (index_exc).
  * Not: the database (indexer), the raw bytes (vault), words and the tsvector (fts). Pure:
  * bytes in, struct out (iconv modules, once loaded, stay loaded). */
 #ifndef VL_MIME_EXTRACT_H
@@ -21,6 +22,12 @@
 #define MIME_ADDRS_MAX 1000	     /* bare addresses kept per address field */
 #define MIME_ATTACH_NAME_MAX 1024    /* bytes kept of one attachment's file name */
 #define MIME_ICONV_PINNED 64	     /* charsets whose iconv module stays loaded (mime_extract.c) */
+#define MIME_ATTACH_READ_MAX (64u << 20) /* decoded bytes of one Office or PDF attachment read
+					  * for its text; a larger one is not extracted */
+#define MIME_ATTACH_TEXT_MAX (1u << 20)	 /* bytes of text taken from one attachment */
+
+/* mime_extract flags. */
+#define MIME_ATTACH_TEXT 1u /* extract the text of attachments: text, Office, PDF */
 
 /* One address header: its display text and its bare addresses. */
 struct mime_addrs {
@@ -67,18 +74,25 @@ struct mime_meta {
  * part is walked (its From, Subject and text join the body; its attachments are listed).
  * Attachments: leaves with a file name or an "attachment" disposition, and every other leaf
  * that is not text or message; never signatures (PGP, S/MIME) or the PGP/MIME version part.
+ * With MIME_ATTACH_TEXT in flags, the text of each attachment that has some joins the body
+ * after the text before it, at most MIME_ATTACH_TEXT_MAX bytes of it: text/... (HTML as above;
+ * not RTF or enriched text) and .txt/.csv/.htm(l)/.md/.log files, Office Open XML and
+ * OpenDocument files (office_text, in process) and PDF (pdf_text, in a child process).
  * g_mime_init() must have been called; safe to call from several threads at once (the one
  * shared state, the loaded iconv modules, is locked). A message GMime cannot read is not an
  * error: m->parse_error is set and VL_OK returned.
  * m->exc lists what the text lacks: encrypted parts (multipart/encrypted, S/MIME enveloped-data,
- * inline PGP, a ZIP whose first entry is encrypted), attachments (their text is not extracted:
- * unsupported_type; an S/MIME opaque-signed part too), text cut at MIME_BODY_MAX or
- * MIME_HTML_MAX (truncated), text in a charset iconv does not know, with bytes invalid in its
- * charset, or in an unknown transfer encoding (decode_error), and parse_error (unparsed). The
- * parts of an encrypted multipart are not listed again one by one. VL_ERR_LIMIT only when len
- * does not fit GMime's memory stream (4 GiB). */
-enum vl_err mime_extract(struct mime_meta *m, const uint8_t *raw, size_t len, char *err)
-	VL_MUST_CHECK;
+ * inline PGP, a ZIP whose first entry is encrypted, a password-protected Office file or PDF),
+ * attachments whose text is not extracted (unsupported_type: images, archives, other types,
+ * an S/MIME opaque-signed part; every attachment without MIME_ATTACH_TEXT), text cut at
+ * MIME_BODY_MAX, MIME_HTML_MAX or MIME_ATTACH_TEXT_MAX and attachments over
+ * MIME_ATTACH_READ_MAX (truncated), text in a charset iconv does not know, with bytes invalid
+ * in its charset, in an unknown transfer encoding, or an Office file or PDF that cannot be read
+ * (decode_error), and parse_error (unparsed). The parts of an encrypted multipart are not
+ * listed again one by one. VL_ERR_LIMIT only when len does not fit GMime's memory stream
+ * (4 GiB). */
+enum vl_err mime_extract(struct mime_meta *m, const uint8_t *raw, size_t len, unsigned flags,
+			 char *err) VL_MUST_CHECK;
 
 /* mime_meta_free - release everything m owns and zero it; a zeroed m is a no-op. */
 void mime_meta_free(struct mime_meta *m);

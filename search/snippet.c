@@ -32,7 +32,8 @@ snippet_text(struct vault *v, const struct snippet_src *src, struct buf *out, ch
 	buf_reserve(&raw, src->raw_size < SNIPPET_RAW_MAX ? src->raw_size : SNIPPET_RAW_MAX);
 	rc = vault_read(v, src->segment_id, src->offset, src->sha256, head_fn, &raw, &info, err);
 	if (rc == VL_OK)
-		rc = mime_extract(&m, raw.data, raw.len, err);
+		/* Without attachments' text: a PDF would cost a process for every hit of a page. */
+		rc = mime_extract(&m, raw.data, raw.len, 0, err);
 	if (rc == VL_OK && m.body != NULL) {
 		n = m.body_len < SNIPPET_TEXT_MAX ? m.body_len : SNIPPET_TEXT_MAX;
 		/* Back to the start of a character: the text is valid UTF-8. */

@@ -83,7 +83,7 @@ extract(struct mime_meta *m, const void *raw, size_t len, const char *what)
 	char err[VL_ERRLEN] = "";
 
 	gmime_once();
-	CHECK(mime_extract(m, raw, len, err) == VL_OK, what);
+	CHECK(mime_extract(m, raw, len, MIME_ATTACH_TEXT, err) == VL_OK, what);
 	CHECK(meta_valid(m), what);
 }
 
@@ -796,6 +796,13 @@ static const struct {
 	 EXC_MIXED "Content-Type: message/rfc822\n\nFrom: b@x\nSubject: inner\n\ninner text\n"
 		   "--b--\n",
 	 ""},
+	{"text attachment: its text is indexed", NULL,
+	 EXC_MIXED "Content-Type: text/csv; name=a.csv\nContent-Disposition: attachment\n\na,b\n"
+		   "--b--\n",
+	 ""},
+	{"RTF attachment: not read", NULL,
+	 EXC_MIXED "Content-Type: text/rtf; name=a.rtf\n\n{\\rtf1 hi}\n--b--\n",
+	 "unsupported_type@2"},
 	{"not a message", NULL, "", "unparsed@"},
 };
 
@@ -834,6 +841,61 @@ test_exceptions(void)
 	buf_free(&got);
 }
 
+/* ---- the text of attachments (MIME_ATTACH_TEXT) ---- */
+
+#define ATT_MSG(type, name, cte, content) \
+	EXC_MIXED "Content-Type: " type "; name=" name "\nContent-Disposition: attachment; " \
+		  "filename=" name "\n" cte "\n" content "\n--b--\n"
+
+static const struct {
+	const char *label, *msg, *want, *absent;
+} attach_text_cases[] = {
+	{"text/plain", ATT_MSG("text/plain", "notes.txt", "", "minutes of the board"),
+	 "minutes of the board", NULL},
+	{"text/plain in ISO-8859-1, quoted-printable",
+	 ATT_MSG("text/plain; charset=iso-8859-1", "n.txt", "Content-Transfer-Encoding: "
+		 "quoted-printable\n", "Gr=FC=DFe aus K=F6ln"),
+	 "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln", NULL},
+	{"text/html: tags gone", ATT_MSG("text/html", "r.html", "", "<p>quarterly <b>forecast</b></p>"),
+	 "quarterly forecast", "<b>"},
+	{"text/csv, base64", ATT_MSG("text/csv", "t.csv", "Content-Transfer-Encoding: base64\n",
+				     "aW52b2ljZSw0NzExCg=="),
+	 "invoice,4711", NULL},
+	{"octet-stream named .csv", ATT_MSG("application/octet-stream", "ledger.csv", "", "acme,99"),
+	 "acme,99", NULL},
+	{"octet-stream named .bin: not read", ATT_MSG("application/octet-stream", "x.bin", "", "zzyzx"),
+	 NULL, "zzyzx"},
+	{"text/rtf: not read", ATT_MSG("text/rtf", "x.rtf", "", "{\\rtf1 qwerty}"), NULL, "qwerty"},
+};
+
+static void
+test_attachment_text(void)
+{
+	char err[VL_ERRLEN] = "";
+	struct mime_meta m;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(attach_text_cases); i++) {
+		const char *msg = attach_text_cases[i].msg, *label = attach_text_cases[i].label;
+
+		extract(&m, msg, strlen(msg), label);
+		CHECK(strstr(m.body, "hello") != NULL, label);
+		if (attach_text_cases[i].want)
+			CHECK(strstr(m.body, attach_text_cases[i].want) != NULL, label);
+		if (attach_text_cases[i].absent)
+			CHECK(strstr(m.body, attach_text_cases[i].absent) == NULL, label);
+		CHECK(m.nattachments == 1, label); /* still listed as an attachment */
+		mime_meta_free(&m);
+		/* Without the flag the attachment is listed and its text is not read. */
+		CHECK(mime_extract(&m, (const uint8_t *)msg, strlen(msg), 0, err) == VL_OK, label);
+		CHECK(m.nattachments == 1 && m.exc.n == 1 &&
+			      m.exc.v[0].reason == INDEX_EXC_UNSUPPORTED_TYPE,
+		      label);
+		if (attach_text_cases[i].want)
+			CHECK(strstr(m.body, attach_text_cases[i].want) == NULL, label);
+		mime_meta_free(&m);
+	}
+}
+
 UNIT_SUITE(mime_extract, {"charsets to UTF-8 (Japanese, Chinese, Cyrillic)", test_charsets},
 	   {"charset labels read as the vendor supersets", test_supersets},
 	   {"Japanese mobile mail (ISO-2022-JP, Shift_JIS, cp932, UTF-8)", test_japanese},
@@ -842,4 +904,5 @@ UNIT_SUITE(mime_extract, {"charsets to UTF-8 (Japanese, Chinese, Cyrillic)", tes
 	   {"nested message/rfc822", test_nested}, {"headers", test_headers},
 	   {"malformed corpus: no crash, parse_error set", test_malformed},
 	   {"stress fixtures", test_stress}, {"work bounds", test_bounds},
-	   {"index exceptions: encrypted, attachments, truncated, decode errors", test_exceptions})
+	   {"index exceptions: encrypted, attachments, truncated, decode errors", test_exceptions},
+	   {"the text of attachments", test_attachment_text})
