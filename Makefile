@@ -10,7 +10,7 @@
 .SUFFIXES:
 .DEFAULT_GOAL := all
 
-PKGS     := libsodium libzstd libpq openssl jansson libmicrohttpd gmime-3.0
+PKGS     := libsodium libzstd libpq openssl jansson libmicrohttpd gmime-3.0 libzip
 CC       := cc
 # -Wno-format-truncation: every snprintf into a bounded buffer is deliberate; the bound is the
 # limit. GCC's guess of what "may" not fit flags every one of them.

@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config ca-certificates
 libpq-dev postgresql postgresql-contrib
 libssl-dev openssl libsodium-dev libzstd-dev zstd
-libmicrohttpd-dev libjansson-dev libcunit1-dev libgmime-3.0-dev libnet-ssleay-perl libio-socket-ssl-perl
+libmicrohttpd-dev libjansson-dev libcunit1-dev libgmime-3.0-dev libzip-dev libnet-ssleay-perl libio-socket-ssl-perl
 python3 curl swaks postfix procps psmisc util-linux e2fsprogs time dovecot-lmtpd unzip"
 
 missing=""
