@@ -4,11 +4,15 @@
 # Run as root on Debian 12 (the Makefile calls it from `make run` and `make test`).
 set -eu
 
+# Beside the libraries of the brief: libzip reads Office attachments (archiver/office_text),
+# poppler-utils' pdftotext reads PDF attachments in a child (archiver/pdf_text), and qpdf
+# makes the password-protected PDF of tests/it/t84-attachment-text.sh.
 PKGS="build-essential pkg-config ca-certificates
 libpq-dev postgresql postgresql-contrib
 libssl-dev openssl libsodium-dev libzstd-dev zstd
 libmicrohttpd-dev libjansson-dev libcunit1-dev libgmime-3.0-dev libzip-dev libnet-ssleay-perl libio-socket-ssl-perl
-python3 curl swaks postfix procps psmisc util-linux e2fsprogs time dovecot-lmtpd unzip"
+python3 curl swaks postfix procps psmisc util-linux e2fsprogs time dovecot-lmtpd unzip
+poppler-utils qpdf"
 
 missing=""
 for p in $PKGS; do
