@@ -18,6 +18,8 @@
 #include <strings.h>
 
 #include "mime_extract.h"
+#include "office_text.h"
+#include "pdf_text.h"
 #include "utf8.h"
 
 #define MIME_CHUNK 65536       /* bytes read from a decoding stream at a time */
@@ -933,10 +935,11 @@ ends_with(const char *name, const char *const *suffixes, size_t n)
 }
 
 /* How an attachment's text is read, if it has any. */
-enum attach_kind { ATTACH_NONE, ATTACH_PLAIN, ATTACH_HTML };
+enum attach_kind { ATTACH_NONE, ATTACH_PLAIN, ATTACH_HTML, ATTACH_OFFICE, ATTACH_PDF };
 
-/* attach_kind - which text reader attachment a takes: text/... but rich text, HTML as HTML; an
- * application/octet-stream named like a text file by its extension. */
+/* attach_kind - which text reader attachment a takes: text/... but rich text, HTML as HTML, an
+ * application/octet-stream named like a text file by its extension; Office and PDF files by
+ * their type or name (office_kind_of, pdf_is). */
 static enum attach_kind
 attach_kind(const struct mime_attachment *a)
 {
@@ -951,6 +954,10 @@ attach_kind(const struct mime_attachment *a)
 				       strcmp(t, "text/richtext") == 0
 			       ? ATTACH_NONE
 			       : ATTACH_PLAIN;
+	if (office_kind_of(t, a->filename) != OFFICE_NONE)
+		return ATTACH_OFFICE;
+	if (pdf_is(t, a->filename))
+		return ATTACH_PDF;
 	if (strcmp(t, "application/octet-stream") != 0)
 		return ATTACH_NONE;
 	if (ends_with(a->filename, plain_ext, G_N_ELEMENTS(plain_ext)))
@@ -960,16 +967,87 @@ attach_kind(const struct mime_attachment *a)
 	return ATTACH_NONE;
 }
 
-/* attach_text - the text of attachment a (the part part) into the body, when it has a reader;
- * 0 when it has none. */
+/* What an Office file or a PDF is read into: its decoded bytes, at most MIME_ATTACH_READ_MAX. */
+static int
+collect_fn(void *arg, const uint8_t *p, size_t n)
+{
+	struct buf *b = arg;
+
+	if (b->len + n > MIME_ATTACH_READ_MAX)
+		return 1;
+	buf_append(b, p, n);
+	return 0;
+}
+
+/* attach_failed - the exception of attachment a whose reader failed with rc (detail why). */
+static void
+attach_failed(struct walk *w, const struct mime_attachment *a, enum vl_err rc, const char *why)
+{
+	enum index_exc_reason r = rc == VL_ERR_CRYPTO	? INDEX_EXC_ENCRYPTED
+				  : rc == VL_ERR_CONFIG ? INDEX_EXC_UNSUPPORTED_TYPE
+				  : rc == VL_ERR_LIMIT	? INDEX_EXC_TRUNCATED
+							: INDEX_EXC_DECODE_ERROR;
+
+	index_exc_add(&w->m->exc, r, walk_part(w), a->filename, a->content_type, "%s: %s",
+		      rc == VL_ERR_CRYPTO ? "password-protected" : "cannot be read", why);
+}
+
+/* attach_binary - the text of an Office file or a PDF (kind k) into the body, read by its
+ * module from the decoded bytes, at most room bytes of it. */
+static void
+attach_binary(struct walk *w, GMimePart *part, const struct mime_attachment *a,
+	      enum attach_kind k, size_t room)
+{
+	struct buf bytes = {0}, text = {0};
+	char why[VL_ERRLEN] = "";
+	int cut = 0;
+	enum vl_err rc;
+
+	if (a->size > MIME_ATTACH_READ_MAX) {
+		walk_exc(w, INDEX_EXC_TRUNCATED, a->filename, a->content_type,
+			 "attachment larger than MIME_ATTACH_READ_MAX: its text is not read");
+		return;
+	}
+	stream_decoded(part, collect_fn, &bytes);
+	if (k == ATTACH_PDF)
+		rc = pdf_text(bytes.data, bytes.len, &text, room, &cut, why);
+	else
+		rc = office_text(office_kind_of(a->content_type, a->filename), bytes.data,
+				 bytes.len, &text, room, &cut, why);
+	buf_free(&bytes);
+	if (rc != VL_OK) {
+		attach_failed(w, a, rc, why);
+	} else {
+		sink_sep(&w->sink);
+		sink_put(&w->sink, text.data, text.len);
+		if (cut)
+			w->sink.full = 1; /* attach_text tells which bound it was */
+	}
+	buf_free(&text);
+}
+
+/* attach_text - the text of attachment a (the part part) into the body, at most
+ * MIME_ATTACH_TEXT_MAX bytes of it, when it has a reader; 0 when it has none. */
 static int
 attach_text(struct walk *w, GMimePart *part, const struct mime_attachment *a)
 {
 	enum attach_kind k = attach_kind(a);
+	size_t cap = w->sink.cap, room = cap - w->body.len;
 
 	if (k == ATTACH_NONE)
 		return 0;
-	walk_text(w, part, k == ATTACH_HTML);
+	if (room > MIME_ATTACH_TEXT_MAX)
+		w->sink.cap = w->body.len + MIME_ATTACH_TEXT_MAX;
+	if (k == ATTACH_OFFICE || k == ATTACH_PDF)
+		attach_binary(w, part, a, k, w->sink.cap - w->body.len);
+	else
+		walk_text(w, part, k == ATTACH_HTML);
+	if (w->sink.full && w->sink.cap < cap) {
+		walk_exc(w, INDEX_EXC_TRUNCATED, a->filename, a->content_type,
+			 "attachment text longer than MIME_ATTACH_TEXT_MAX: the rest is not read");
+		w->sink.full = 0;
+	}
+	w->sink.cap = cap;
 	return 1;
 }
 

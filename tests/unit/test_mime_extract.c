@@ -771,10 +771,14 @@ static const struct {
 	 EXC_MIXED "Content-Type: image/png; name=a.png\nContent-Transfer-Encoding: base64\n\n"
 		   "iVBORw0KGgo=\n--b--\n",
 	 "unsupported_type@2"},
-	{"PDF in a nested multipart", NULL,
+	{"PDF that pdftotext cannot read, in a nested multipart", NULL,
 	 EXC_MIXED "Content-Type: multipart/mixed; boundary=c\n\n--c\n"
 		   "Content-Type: application/pdf; name=r.pdf\n\n%PDF-1.4\n--c--\n--b--\n",
-	 "unsupported_type@2.1"},
+	 "decode_error@2.1"},
+	{"DOCX that is no ZIP", NULL,
+	 EXC_MIXED "Content-Type: application/vnd.openxmlformats-officedocument."
+		   "wordprocessingml.document; name=a.docx\n\nnot a zip\n--b--\n",
+	 "decode_error@2"},
 	{"password-protected ZIP", NULL,
 	 EXC_MIXED "Content-Type: application/zip; name=z.zip\nContent-Transfer-Encoding: base64\n\n"
 		   "UEsDBBQAAQAIAAAAAAA=\n--b--\n",
@@ -868,6 +872,29 @@ static const struct {
 	{"text/rtf: not read", ATT_MSG("text/rtf", "x.rtf", "", "{\\rtf1 qwerty}"), NULL, "qwerty"},
 };
 
+/* attach_text_bound - one attachment gives at most MIME_ATTACH_TEXT_MAX bytes, says so, and
+ * the text after it is still read. */
+static void
+attach_text_bound(void)
+{
+	struct buf msg = {0};
+	struct mime_meta m;
+
+	buf_append_str(&msg, EXC_MIXED "Content-Type: text/plain; name=big.txt\n\n");
+	for (size_t k = 0; k < MIME_ATTACH_TEXT_MAX / 10 + 10; k++)
+		buf_append_str(&msg, "many word\n");
+	buf_append_str(&msg, "--b\nContent-Type: text/plain\n\nafterwards\n--b--\n");
+	extract(&m, msg.data, msg.len, "big text attachment");
+	CHECK(m.exc.n == 1 && m.exc.v[0].reason == INDEX_EXC_TRUNCATED &&
+		      strstr(m.exc.v[0].detail, "MIME_ATTACH_TEXT_MAX") != NULL,
+	      "big text attachment");
+	CHECK(m.body_len < MIME_ATTACH_TEXT_MAX + 100, "big text attachment");
+	CHECK(strstr(m.body, "afterwards") != NULL, "big text attachment");
+	CHECK(!m.body_truncated, "big text attachment");
+	mime_meta_free(&m);
+	buf_free(&msg);
+}
+
 static void
 test_attachment_text(void)
 {
@@ -894,6 +921,7 @@ test_attachment_text(void)
 			CHECK(strstr(m.body, attach_text_cases[i].want) == NULL, label);
 		mime_meta_free(&m);
 	}
+	attach_text_bound();
 }
 
 UNIT_SUITE(mime_extract, {"charsets to UTF-8 (Japanese, Chinese, Cyrillic)", test_charsets},

@@ -1,0 +1,218 @@
+#!/bin/sh
+# t84-attachment-text - full text reaches into attachments (REQUIREMENTS, eDiscovery: "Full text
+# indexes the whole message and extractable attachments"), on files made here the way their
+# writers make them: a DOCX, an XLSX, a PPTX and an ODT written with Python's zipfile (the parts
+# and namespaces Word, Excel, PowerPoint and LibreOffice write), a PDF written object by object
+# with its cross-reference table, the same PDF encrypted by qpdf, a CSV, an HTML page, a ZIP that
+# is no DOCX though named one, and an image, each attached by Python's email package:
+#  1. a word found only inside an attachment finds its message, and no other (one per kind,
+#     Japanese too: 契約 inside the DOCX, written in UTF-8 as Word does);
+#  2. the attachment is still listed (filename:, has:attachment), its message reads back byte
+#     for byte;
+#  3. index_exceptions: nothing for what was read; encrypted for the password-protected PDF;
+#     decode_error for the broken DOCX; unsupported_type for the image;
+#  4. `vellum index --all` gives the same counts; a first page with snippets of each hit works.
+. "$(dirname "$0")/lib.sh"
+
+it_begin
+it_archive
+
+M=$W/mail
+mkdir -p "$M"
+python3 - "$M" <<'PY'
+import io, sys, zipfile
+from email.message import EmailMessage
+out = sys.argv[1]
+
+def zipped(parts):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in parts:
+            z.writestr(name, text)
+    return b.getvalue()
+
+CT = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/>%s</Types>'
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+docx = zipped([
+    ("[Content_Types].xml", CT % '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'),
+    ("word/document.xml", '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document %s><w:body>'
+     '<w:p><w:r><w:rPr><w:b/></w:rPr><w:t>Supply agreement</w:t></w:r></w:p>'
+     '<w:p><w:r><w:t xml:space="preserve">The parties sign the </w:t></w:r><w:r><w:t>marmalade clause</w:t></w:r>'
+     '<w:r><w:tab/><w:t>R&amp;D</w:t></w:r></w:p>'
+     '<w:p><w:r><w:t>本契約は東京で締結する</w:t></w:r></w:p>'
+     '<w:sectPr w:rsidR="zebracrossing"/></w:body></w:document>' % W),
+])
+S = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+xlsx = zipped([
+    ("[Content_Types].xml", CT % ""),
+    ("xl/workbook.xml", '<workbook %s><sheets><sheet name="Q3" sheetId="1"/></sheets></workbook>' % S),
+    ("xl/sharedStrings.xml", '<sst %s count="2" uniqueCount="2"><si><t>vendor</t></si><si><t>quokka holdings</t></si></sst>' % S),
+    ("xl/worksheets/sheet1.xml", '<worksheet %s><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>'
+     '<c r="C1" t="inlineStr"><is><t>wombat</t></is></c><c r="D1"><v>98765</v></c></row></sheetData></worksheet>' % S),
+])
+A = 'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"'
+def slide(text):
+    return '<p:sld %s><p:cSld><p:spTree><p:sp><p:txBody><a:p><a:r><a:t>%s</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>' % (A, text)
+pptx = zipped([
+    ("[Content_Types].xml", CT % ""),
+    ("ppt/presentation.xml", '<p:presentation %s/>' % A),
+    ("ppt/slides/slide1.xml", slide("roadmap narwhal")),
+    ("ppt/slides/slide2.xml", slide("second slide")),
+])
+O = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+     'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+odt = zipped([
+    ("mimetype", "application/vnd.oasis.opendocument.text"),
+    ("META-INF/manifest.xml", '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>'),
+    ("content.xml", '<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content %s><office:body><office:text>'
+     '<text:h>Minutes</text:h><text:p>the<text:s/>axolotl<text:line-break/>committee</text:p>'
+     '</office:text></office:body></office:document-content>' % O),
+])
+
+def pdf(lines):
+    """A one-page PDF in Helvetica, its xref offsets counted."""
+    body = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join("(%s) '" % l for l in lines) + " ET"
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            "/Resources << /Font << /F1 5 0 R >> >> >>",
+            "<< /Length %d >>\nstream\n%s\nendstream" % (len(body), body),
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    b = bytearray(b"%PDF-1.4\n")
+    offs = []
+    for i, o in enumerate(objs, 1):
+        offs.append(len(b))
+        b += b"%d 0 obj\n%s\nendobj\n" % (i, o.encode())
+    x = len(b)
+    b += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for o in offs:
+        b += b"%010d 00000 n \n" % o
+    b += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, x)
+    return bytes(b)
+
+open(out + "/plain.pdf", "wb").write(pdf(["Invoice for the pangolin shipment", "net 30 days"]))
+open(out + "/secret.src.pdf", "wb").write(pdf(["the capybara figures"]))
+
+def msg(name, subject, day, attach=None):
+    m = EmailMessage()
+    m["From"] = "ops@x.example"
+    m["To"] = "legal@x.example"
+    m["Subject"] = subject
+    m["Date"] = "Mon, %02d Feb 2026 10:00:00 +0000" % day
+    m["Message-ID"] = "<%s@t84>" % name
+    m.set_content("please see the attachment\n")
+    if attach:
+        data, maintype, subtype, filename = attach
+        m.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    open("%s/%s.eml" % (out, name), "wb").write(m.as_bytes())
+
+OX = "vnd.openxmlformats-officedocument."
+msg("docx", "contract", 1, (docx, "application", OX + "wordprocessingml.document", "contract.docx"))
+msg("xlsx", "vendors", 2, (xlsx, "application", OX + "spreadsheetml.sheet", "vendors.xlsx"))
+msg("pptx", "plan", 3, (pptx, "application", OX + "presentationml.presentation", "plan.pptx"))
+msg("odt", "minutes", 4, (odt, "application", "vnd.oasis.opendocument.text", "minutes.odt"))
+msg("pdf", "invoice", 5, (open(out + "/plain.pdf", "rb").read(), "application", "pdf", "invoice.pdf"))
+msg("csv", "ledger", 6, (b"account,amount\nokapi fund,120\n", "text", "csv", "ledger.csv"))
+msg("html", "page", 7, (b"<html><body><p>the <b>tapir</b> report</p></body></html>", "text", "html", "page.html"))
+msg("broken", "broken", 8, (b"PK\x03\x04 this is not a zip at all", "application", OX + "wordprocessingml.document", "broken.docx"))
+msg("img", "picture", 9, (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "image", "png", "chart.png"))
+msg("none", "no attachment", 10)
+PY
+verdict "write the attachments and messages" $?
+qpdf --encrypt user-secret owner-secret 256 -- "$M/secret.src.pdf" "$M/secret.pdf" >"$W/qpdf.out" 2>&1 &&
+	python3 - "$M" <<'PY' >>"$W/qpdf.out" 2>&1
+import sys
+from email.message import EmailMessage
+out = sys.argv[1]
+m = EmailMessage()
+m["From"] = "ops@x.example"
+m["To"] = "legal@x.example"
+m["Subject"] = "locked"
+m["Date"] = "Wed, 11 Feb 2026 10:00:00 +0000"
+m["Message-ID"] = "<secret@t84>"
+m.set_content("the password follows by phone\n")
+m.add_attachment(open(out + "/secret.pdf", "rb").read(), maintype="application", subtype="pdf", filename="secret.pdf")
+open(out + "/secret.eml", "wb").write(m.as_bytes())
+PY
+verdict "encrypt a PDF with qpdf (AES-256, user password) and attach it" $? "$(excerpt "$W/qpdf.out")"
+
+NAMES="docx xlsx pptx odt pdf csv html broken img none secret"
+files=
+for n in $NAMES; do files="$files $M/$n.eml"; done
+# shellcheck disable=SC2086
+v store $files >"$W/store.out" 2>&1 && v index >"$W/index.out" 2>&1
+verdict "store and index 11 messages" $? "$(excerpt "$W/store.out") $(excerpt "$W/index.out")"
+id_of() { awk -v f="$M/$1.eml" '$3 == f { print $1 }' "$W/store.out"; }
+
+# --- 1. words inside attachments --------------------------------------------------------------
+# hits QUERY - the Message-IDs of QUERY's hits, sorted, space-separated.
+hits() {
+	v search --json --limit 50 -- "$1" 2>"$W/hits.err" | python3 -c '
+import json, sys
+print(" ".join(sorted(h["message_id"].strip("<>") for h in json.load(sys.stdin)["hits"])))'
+}
+bad=
+found() { got=$(hits "$1"); [ "$got" = "$2" ] || bad="$bad [$1] got [$got] want [$2];"; }
+found marmalade "docx@t84"
+found '"marmalade clause"' "docx@t84"
+found 契約 "docx@t84"
+found 東京 "docx@t84"
+found quokka "xlsx@t84"
+found wombat "xlsx@t84"
+found 98765 "xlsx@t84"
+found narwhal "pptx@t84"
+found axolotl "odt@t84"
+found committee "odt@t84"
+found pangolin "pdf@t84"
+found '"pangolin shipment"' "pdf@t84"
+found okapi "csv@t84"
+found tapir "html@t84"
+found 'body:tapir' "html@t84"
+[ -z "$bad" ]
+verdict "a word only inside an attachment finds its message (DOCX, XLSX, PPTX, ODT, PDF, CSV, HTML; 契約 and 東京 in the DOCX)" $? "$bad $(excerpt "$W/hits.err")"
+bad=
+found zebracrossing ""
+found capybara ""
+found '<b>' ""
+found attachment "broken@t84 csv@t84 docx@t84 html@t84 img@t84 none@t84 odt@t84 pdf@t84 pptx@t84 xlsx@t84"
+[ -z "$bad" ]
+verdict "what is no text is not found: an attribute value, the encrypted PDF's words, HTML tags" $? "$bad"
+
+# --- 2. the attachments are still attachments ------------------------------------------------
+bad=
+found filename:contract.docx "docx@t84"
+found filename:pdf "pdf@t84 secret@t84"
+[ "$(v search --count has:attachment)" = 10 ] || bad="$bad has:attachment;"
+[ -z "$bad" ]
+verdict "filename: and has:attachment as before" $? "$bad"
+v cat "$(id_of pdf)" >"$W/pdf.back" 2>"$W/cat.err" && cmp -s "$W/pdf.back" "$M/pdf.eml"
+verdict "the PDF's message reads back byte for byte" $? "$(excerpt "$W/cat.err")"
+
+# --- 3. what the text lacks ---------------------------------------------------------------------
+exc() {
+	sql "SELECT string_agg(reason || '@' || part || coalesce(':' || filename, ''), ' ' ORDER BY position)
+	     FROM index_exceptions WHERE message_id = $(id_of "$1")"
+}
+bad=
+check() { got=$(exc "$1"); [ "$got" = "$2" ] || bad="$bad $1: [$got] want [$2];"; }
+for n in docx xlsx pptx odt pdf csv html none; do check "$n" ""; done
+check secret "encrypted@2:secret.pdf"
+check broken "decode_error@2:broken.docx"
+check img "unsupported_type@2:chart.png"
+[ -z "$bad" ]
+verdict "index_exceptions: none for what was read; the locked PDF encrypted, the broken DOCX decode_error, the image unsupported_type" $? "$bad"
+sql "SELECT detail FROM index_exceptions WHERE message_id = $(id_of broken)" >"$W/broken.detail"
+grep -q -i "docx\|zip" "$W/broken.detail"
+verdict "the broken DOCX's detail says what could not be read" $? "$(cat "$W/broken.detail")"
+
+# --- 4. again, and pages ------------------------------------------------------------------------
+sql "SELECT message_id, reason, part FROM index_exceptions ORDER BY 1, 2, 3" >"$W/exc.before"
+v index --all >"$W/reindex.out" 2>&1 &&
+	sql "SELECT message_id, reason, part FROM index_exceptions ORDER BY 1, 2, 3" >"$W/exc.after" &&
+	cmp -s "$W/exc.before" "$W/exc.after" && [ "$(hits quokka)" = "xlsx@t84" ] && [ "$(hits 契約)" = "docx@t84" ]
+verdict "index --all: the same exceptions and hits" $? "$(excerpt "$W/reindex.out")"
+v search -- marmalade OR pangolin OR narwhal >"$W/page.out" 2>&1 && grep -q "^3 messages" "$W/page.out" &&
+	[ "$(grep -c "^  Attachment: \(contract.docx\|invoice.pdf\|plan.pptx\)$" "$W/page.out")" = 3 ]
+verdict "a page of hits found in attachments prints, with its snippets" $? "$(excerpt "$W/page.out")"
+
+it_summary
