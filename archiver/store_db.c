@@ -346,10 +346,16 @@ static const char SQL_RCPTS[] =
  * that the same message journaled thousands of times is not parsed again each time, and every
  * re-index does not read every receipt before it. An address the indexer leaves out (the null
  * reverse-path; longer than INDEXER_TERM_MAX, $4) never asks. A message the indexer is on at
- * this moment has no index row visible here, or one without the new receipt's terms: either
- * way it is queued again. */
+ * this moment has no index row visible here, or one without the new receipt's terms, and its
+ * row is locked by the indexer (FOR UPDATE of its queue query) with indexed_at still NULL:
+ * the UPDATE has no indexed_at condition, so it waits for the indexer's COMMIT and then
+ * queues the message again. With "WHERE indexed_at IS NOT NULL" it saw the NULL of its
+ * snapshot, skipped the row without waiting, and the indexer then marked the message indexed
+ * without the new receipt's terms (seen once in t35; t35 now holds the lock itself to show it).
+ * The wait is at most the rest of one index batch, and only for such a message; the indexer
+ * never waits on the store (SKIP LOCKED), so the two cannot deadlock. */
 static const char SQL_REQUEUE[] =
-	"UPDATE messages SET indexed_at = NULL WHERE indexed_at IS NOT NULL AND id IN ("
+	"UPDATE messages SET indexed_at = NULL WHERE id IN ("
 	" SELECT DISTINCT q.id FROM unnest($1::int8[], $2::text[], $3::text[]) AS q(id, f, a)"
 	" WHERE q.a <> '' AND octet_length(q.a) <= $4::int4"
 	" AND NOT EXISTS (SELECT 1 FROM message_index i WHERE i.message_id = q.id"

@@ -156,6 +156,35 @@ got=$(sql "select array_to_string(addr_terms, ' ') from message_index where msgi
 case " $got " in *" r:a:dave@w.example "*) true ;; *) false ;; esac
 verdict "a receipt with a new recipient queues the message again and adds its terms" $? "[$got]"
 
+# A new recipient arriving while the indexer is on the message: the indexer has read the
+# envelopes and holds the row (its queue query's FOR UPDATE), indexed_at still NULL. Played
+# here by a psql session: the message is queued (serve stopped), the session locks its row,
+# serve starts (its indexer skips the locked row), the new receipt is stored, and the session
+# then marks the message indexed as the indexer would. The store must wait for that and queue
+# the message again, or erin's terms are never indexed.
+mid=$(sql "select message_id from message_index where msgid = 'quotes.t35@example.com'")
+sql "update messages set indexed_at = null where id = $mid"
+v db psql -X -q -A -t -v ON_ERROR_STOP=1 >"$W/lock.out" 2>&1 <<SQL &
+BEGIN;
+SELECT id FROM messages WHERE id = $mid FOR UPDATE;
+SELECT pg_sleep(6);
+UPDATE messages SET indexed_at = now() WHERE id = $mid;
+COMMIT;
+SQL
+lock_pid=$!
+sleep 1
+serve_start
+sc send --port "$SMTP_PORT" --from ENV.Sender@bounce.example --rcpt erin@v.example \
+	"$W/awk/quotes.eml" --log "$W/env5.log" 2>/dev/null
+sent=$?
+wait "$lock_pid"
+wait_indexed
+serve_stop_check "serve exits cleanly"
+got=$(sql "select array_to_string(addr_terms, ' ') from message_index where msgid = 'quotes.t35@example.com'")
+[ "$sent" = 0 ] && case " $got " in *" r:a:erin@v.example "*) true ;; *) false ;; esac
+verdict "a receipt stored while the indexer holds the message still gets its terms indexed" $? \
+	"send $sent: $(excerpt "$W/lock.out") [$got]"
+
 # --- 4. known answers -----------------------------------------------------------------------
 KA=$CORPUS/enron-skilling-j/KNOWN_ANSWERS.tsv
 vr import "$ENRON" >"$W/import.out" 2>&1
