@@ -6,6 +6,7 @@
 #   make bench-search  the search benchmark of issue 4 (1M messages: hours; SEARCH_BENCH_MESSAGES=N)
 #   make bench-holds   hold placement and disposal on synthetic rows (HOLD_BENCH_MESSAGES=N)
 #   make bench-export  export of 100,000 messages beside cat (EXPORT_BENCH_MESSAGES=N)
+#   make bench-attach  indexing with DOCX and PDF attachments beside none (ATTACH_BENCH_MESSAGES=N)
 #   make bench-api     search over HTTP at 1 and 16 connections beside in-process (1M messages)
 .SUFFIXES:
 .DEFAULT_GOAL := all
@@ -80,12 +81,14 @@ test: deps
 	bin/unit-tests
 	sh tests/it/run.sh
 
-# Two tables: the durable store against its in-process ceiling (bench/run.sh), then SMTP/LMTP
-# ingest beside smtp-sink and Dovecot LMTP (bench/ingest.sh).
+# Three tables: the durable store against its in-process ceiling (bench/run.sh), SMTP/LMTP
+# ingest beside smtp-sink and Dovecot LMTP (bench/ingest.sh), and indexing with DOCX and PDF
+# attachments beside none and pdftotext alone (bench/attach.sh).
 bench: deps
 	$(MAKE) bin/vellum
 	sh bench/run.sh
 	sh bench/ingest.sh
+	sh bench/attach.sh
 
 bench-search: deps
 	$(MAKE) bin/vellum
@@ -99,6 +102,10 @@ bench-export: deps
 	$(MAKE) bin/vellum
 	sh bench/export.sh
 
+bench-attach: deps
+	$(MAKE) bin/vellum
+	sh bench/attach.sh
+
 # bench/api.sh loads its own archive (API_BENCH_MESSAGES, default 1,000,000) unless given a
 # data folder: `sh bench/api.sh DATA`.
 bench-api: deps
@@ -111,6 +118,6 @@ fmt:
 clean:
 	rm -rf build bin
 
-.PHONY: all deps run test bench bench-search bench-holds bench-export bench-api fmt clean
+.PHONY: all deps run test bench bench-search bench-holds bench-export bench-attach bench-api fmt clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)
