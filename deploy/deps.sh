@@ -5,14 +5,15 @@
 set -eu
 
 # Beside the libraries of the brief: libzip reads Office attachments (archiver/office_text),
-# poppler-utils' pdftotext reads PDF attachments in a child (archiver/pdf_text), and qpdf
-# makes the password-protected PDF of tests/it/t84-attachment-text.sh.
+# poppler-utils' pdftotext reads PDF attachments in a child (archiver/pdf_text), qpdf
+# makes the password-protected PDF of tests/it/t84-attachment-text.sh, and libxml2-utils'
+# xmllint checks the EDRM XML load file in tests/it/t85-export.sh.
 PKGS="build-essential pkg-config ca-certificates
 libpq-dev postgresql postgresql-contrib
 libssl-dev openssl libsodium-dev libzstd-dev zstd
 libmicrohttpd-dev libjansson-dev libcunit1-dev libgmime-3.0-dev libzip-dev libnet-ssleay-perl libio-socket-ssl-perl
 python3 curl swaks postfix procps psmisc util-linux e2fsprogs time dovecot-lmtpd unzip
-poppler-utils qpdf"
+poppler-utils qpdf libxml2-utils"
 
 missing=""
 for p in $PKGS; do
