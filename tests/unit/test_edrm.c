@@ -1,9 +1,10 @@
 /* test_edrm - the EDRM XML 1.2 load file (edrm): XML escaping (the five specials, what XML 1.0
  * forbids, bytes that are not UTF-8, CJK kept), one Document's exact text, the BCC tag gone
- * with the column. */
+ * with the column; and the results count per custodian (custodian_count). */
 #include <string.h>
 
 #include "buf.h"
+#include "custodian_count.h"
 #include "edrm.h"
 #include "loadfile.h"
 #include "unit.h"
@@ -160,6 +161,41 @@ test_omit_bcc(void)
 	buf_free(&b);
 }
 
+static void
+test_counts(void)
+{
+	struct custodian_count *cc = custodian_count_new();
+	char err[VL_ERRLEN];
+	struct buf b = {0};
+
+	CHECK(custodian_count_add(cc, "sera;skilling", err) == VL_OK &&
+		      custodian_count_add(cc, "skilling", err) == VL_OK &&
+		      custodian_count_add(cc, "", err) == VL_OK &&
+		      custodian_count_add(cc, NULL, err) == VL_OK &&
+		      custodian_count_add(cc, "ser", err) == VL_OK &&
+		      custodian_count_add(cc, "a", err) == VL_OK,
+	      "counted");
+	custodian_count_csv(&b, cc);
+	CHECK(strcmp((char *)b.data, "\"CUSTODIAN\",\"MESSAGES\"\r\n\"(none)\",\"2\"\r\n"
+				     "\"a\",\"1\"\r\n\"ser\",\"1\"\r\n\"sera\",\"1\"\r\n"
+				     "\"skilling\",\"2\"\r\n") == 0,
+	      "sorted by name, a prefix its own row, none first");
+	buf_free(&b);
+	custodian_count_free(cc);
+	cc = custodian_count_new();
+	enum vl_err rc = VL_OK;
+	for (int i = 0; rc == VL_OK && i <= CUSTODIAN_COUNT_MAX; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "c%05d", i);
+		rc = custodian_count_add(cc, name, err);
+	}
+	CHECK(rc == VL_ERR_LIMIT, "past CUSTODIAN_COUNT_MAX the export fails");
+	custodian_count_free(cc);
+	custodian_count_free(NULL);
+}
+
 UNIT_SUITE(edrm, {"XML escaping: specials, forbidden characters, bad UTF-8, CJK", test_escape},
 	   {"a Document's exact text; header and footer", test_document},
-	   {"no #BCC tag without Bcc visibility", test_omit_bcc});
+	   {"no #BCC tag without Bcc visibility", test_omit_bcc},
+	   {"results count per custodian: sorted, (none), bounded", test_counts});
