@@ -32,6 +32,8 @@
 #include "mboxrd.h"
 #include "query.h"
 #include "custodian.h"
+#include "custodian_count.h"
+#include "edrm.h"
 #include "search.h"
 #include "unindexed.h"
 #include "vault.h"
@@ -39,6 +41,10 @@
 
 #define PAGE_PARAMS 4 /* $1 limit, $2 cursor sent_us, $3 cursor id, $4 hide Bcc */
 #define ERRORS_FILE "data/errors.csv" /* what a caller without Bcc was not given, and why */
+#define DAT_FILE "data/loadfile.dat"
+#define CSV_FILE "data/loadfile.csv"
+#define XML_FILE "data/loadfile.xml"		/* EDRM XML 1.2 (edrm.h) */
+#define COUNTS_FILE "data/custodian-counts.csv" /* results count per custodian */
 #define PATH_MAX_EX 4096
 #define CUSTODIAN_GROUP_MAX (CUSTODIAN_NAME_MAX + 1)
 #define OUT_FLUSH (1u << 16) /* bytes of escaped mbox text buffered before a write */
@@ -91,7 +97,8 @@ struct exporter {
 	PGconn *c;
 	struct vault *v;
 	char id[40], partial[PATH_MAX_EX], prefix[EXPORT_PREFIX_MAX + 1];
-	FILE *manifest, *dat, *csv, *unidx, *errors; /* errors: only without Bcc visibility */
+	FILE *manifest, *dat, *csv, *xml, *unidx, *errors; /* errors: only without Bcc visibility */
+	struct custodian_count *counts;		   /* of the exported messages, by custodian */
 	unsigned omit;			     /* load-file columns left out (loadfile.h) */
 	uint64_t withheld;		     /* hits left out, each a row of ERRORS_FILE */
 	struct mbox_out *mboxes;
@@ -350,6 +357,22 @@ col(const struct doc *d, int c)
 	return PQgetisnull(d->r, d->row, c) ? "" : PQgetvalue(d->r, d->row, c);
 }
 
+/* write_edrm - the Document of the row f in the EDRM load file. An EML file is its native
+ * (the bytes written, whose SHA-256 read_message checked is the evidence hash); a message in an
+ * mbox has no file of its own (edrm.h). */
+static enum vl_err
+write_edrm(struct exporter *x, const char *const *f, const char *rel, char *err)
+{
+	const char *slash = strrchr(rel, '/');
+	char dir[PATH_MAX_EX];
+	struct edrm_native nat = {dir, slash ? slash + 1 : rel, x->written, f[LF_SHA256]};
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - rel) : 0, rel);
+	buf_reset(&x->scratch);
+	edrm_document(&x->scratch, f, x->omit, x->o->format == EXPORT_EML ? &nat : NULL);
+	return write_ok(x->xml, x->scratch.data, x->scratch.len, XML_FILE, err);
+}
+
 static enum vl_err
 write_rows(struct exporter *x, const struct doc *d, const char *bates, const char *rel,
 	   char *err)
@@ -368,11 +391,13 @@ write_rows(struct exporter *x, const struct doc *d, const char *bates, const cha
 
 	buf_reset(&x->scratch);
 	loadfile_row_omit(&x->scratch, LOADFILE_DAT, f, x->omit);
-	if ((rc = write_ok(x->dat, x->scratch.data, x->scratch.len, "loadfile.dat", err)) != VL_OK)
+	if ((rc = write_ok(x->dat, x->scratch.data, x->scratch.len, DAT_FILE, err)) != VL_OK)
 		return rc;
 	buf_reset(&x->scratch);
 	loadfile_row_omit(&x->scratch, LOADFILE_CSV, f, x->omit);
-	return write_ok(x->csv, x->scratch.data, x->scratch.len, "loadfile.csv", err);
+	if ((rc = write_ok(x->csv, x->scratch.data, x->scratch.len, CSV_FILE, err)) != VL_OK)
+		return rc;
+	return write_edrm(x, f, rel, err);
 }
 
 static enum vl_err
@@ -430,6 +455,8 @@ export_row(struct exporter *x, const PGresult *r, int row, char *err)
 	if (x->o->hide_bcc && atoi(PQgetvalue(r, row, C_BCC_EXPOSURE)) != 0)
 		return withhold(x, r, row, err);
 	x->n.messages++;
+	if ((rc = custodian_count_add(x->counts, cust, err)) != VL_OK)
+		return rc;
 	if (!x->o->per_custodian)
 		return export_doc(x, &d, err);
 	d.group = group;
@@ -620,11 +647,45 @@ close_file(FILE **f, const char *what, char *err)
 	return bad ? vl_err_set(err, VL_ERR_IO, "%s: write failed", what) : VL_OK;
 }
 
+/* close_edrm - the end of the EDRM load file, then the file closed. */
+static enum vl_err
+close_edrm(struct exporter *x, char *err)
+{
+	enum vl_err rc;
+
+	buf_reset(&x->scratch);
+	edrm_end(&x->scratch);
+	if ((rc = write_ok(x->xml, x->scratch.data, x->scratch.len, XML_FILE, err)) != VL_OK)
+		return rc;
+	return close_file(&x->xml, XML_FILE, err);
+}
+
+/* write_counts - COUNTS_FILE, whole: the tally is complete once the last message is counted. */
+static enum vl_err
+write_counts(struct exporter *x, char *err)
+{
+	FILE *f = NULL;
+	enum vl_err rc;
+
+	if ((rc = fopen_under(x, COUNTS_FILE, &f, err)) != VL_OK)
+		return rc;
+	buf_reset(&x->scratch);
+	custodian_count_csv(&x->scratch, x->counts);
+	rc = write_ok(f, x->scratch.data, x->scratch.len, COUNTS_FILE, err);
+	if (rc != VL_OK) {
+		fclose(f);
+		return rc;
+	}
+	return close_file(&f, COUNTS_FILE, err);
+}
+
 /* close_data - the mbox files and load files, into the manifest. */
 static enum vl_err
 close_data(struct exporter *x, char *err)
 {
-	const char *lf[] = {"data/loadfile.dat", "data/loadfile.csv", UNIDX_FILE, ERRORS_FILE};
+	/* ERRORS_FILE last: it exists only without Bcc visibility */
+	const char *lf[] = {DAT_FILE, CSV_FILE, XML_FILE, COUNTS_FILE, UNIDX_FILE, ERRORS_FILE};
+	const size_t nlf = sizeof(lf) / sizeof(lf[0]) - !x->o->hide_bcc;
 	char path[PATH_MAX_EX * 2];
 	uint8_t sha[32];
 	enum vl_err rc = VL_OK;
@@ -639,12 +700,13 @@ close_data(struct exporter *x, char *err)
 		if (rc == VL_OK)
 			rc = manifest_add(x, sha, x->mboxes[i].rel, err);
 	}
-	if (rc == VL_OK && (rc = close_file(&x->dat, lf[0], err)) == VL_OK &&
-	    (rc = close_file(&x->csv, lf[1], err)) == VL_OK)
-		rc = close_file(&x->unidx, lf[2], err);
+	if (rc == VL_OK && (rc = close_file(&x->dat, DAT_FILE, err)) == VL_OK &&
+	    (rc = close_file(&x->csv, CSV_FILE, err)) == VL_OK &&
+	    (rc = close_edrm(x, err)) == VL_OK && (rc = write_counts(x, err)) == VL_OK)
+		rc = close_file(&x->unidx, UNIDX_FILE, err);
 	if (rc == VL_OK && x->errors)
-		rc = close_file(&x->errors, lf[3], err);
-	for (int i = 0; rc == VL_OK && i < (x->o->hide_bcc ? 4 : 3); i++) {
+		rc = close_file(&x->errors, ERRORS_FILE, err);
+	for (size_t i = 0; rc == VL_OK && i < nlf; i++) {
 		snprintf(path, sizeof(path), "%s/%s", x->partial, lf[i]);
 		if ((rc = manifest_file_sha256(path, sha, err)) == VL_OK)
 			rc = manifest_add(x, sha, lf[i], err);
@@ -681,8 +743,8 @@ info_json(const struct exporter *x, const uint8_t man_sha[32], const uint8_t pk[
 	now_iso(finished);
 	return json_pack(
 		"{s:i, s:s, s:s, s:s, s:s?, s:s, s:s, s:s, s:b, s:b, s:s,"
-		" s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:s, s:s}, s:s, s:s, s:s, s:[s, s],"
-		" s:s}",
+		" s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:s, s:s}, s:s, s:s, s:s, s:[s, s, s],"
+		" s:s, s:s}",
 		"vellum_export", 1, "id", x->id, "query", x->o->query ? x->o->query : "",
 		"actor", x->o->actor, "client", x->o->client, "started", x->started, "finished",
 		finished, "format", x->o->format == EXPORT_EML ? "eml" : "mboxrd",
@@ -693,7 +755,8 @@ info_json(const struct exporter *x, const uint8_t man_sha[32], const uint8_t pk[
 		"unindexed", (json_int_t)x->n.unindexed, "audit", "seq",
 		(json_int_t)x->audit_seq, "action", "export.start", "target", "", "manifest_sha256",
 		mhex, "public_key", pkhex, "signature", "ed25519 over " MANIFEST_TAG_FILE " in " MANIFEST_SIG_FILE,
-		"load_files", "data/loadfile.dat", "data/loadfile.csv", "unindexed_items", UNIDX_FILE);
+		"load_files", DAT_FILE, CSV_FILE, XML_FILE, "custodian_counts", COUNTS_FILE,
+		"unindexed_items", UNIDX_FILE);
 }
 
 /* write_tags - bagit.txt, export.json, the tag manifest and its signature. */
@@ -820,17 +883,22 @@ prepare(struct exporter *x, const struct vl_config *cfg, char *err)
 			      err)) != VL_OK ||
 	    (rc = vault_open(&x->v, cfg, x->c, err)) != VL_OK ||
 	    (rc = fopen_under(x, MANIFEST_FILE, &x->manifest, err)) != VL_OK ||
-	    (rc = fopen_under(x, "data/loadfile.dat", &x->dat, err)) != VL_OK ||
-	    (rc = fopen_under(x, "data/loadfile.csv", &x->csv, err)) != VL_OK ||
+	    (rc = fopen_under(x, DAT_FILE, &x->dat, err)) != VL_OK ||
+	    (rc = fopen_under(x, CSV_FILE, &x->csv, err)) != VL_OK ||
+	    (rc = fopen_under(x, XML_FILE, &x->xml, err)) != VL_OK ||
 	    (rc = fopen_under(x, UNIDX_FILE, &x->unidx, err)) != VL_OK)
 		return rc;
 	x->omit = x->o->hide_bcc ? LOADFILE_OMIT(LF_BCC) : 0;
 	loadfile_start_omit(&hdr, LOADFILE_DAT, x->omit);
-	rc = write_ok(x->dat, hdr.data, hdr.len, "loadfile.dat", err);
+	rc = write_ok(x->dat, hdr.data, hdr.len, DAT_FILE, err);
 	buf_reset(&hdr);
 	loadfile_start_omit(&hdr, LOADFILE_CSV, x->omit);
 	if (rc == VL_OK)
-		rc = write_ok(x->csv, hdr.data, hdr.len, "loadfile.csv", err);
+		rc = write_ok(x->csv, hdr.data, hdr.len, CSV_FILE, err);
+	buf_reset(&hdr);
+	edrm_start(&hdr, "Vellum evidence export");
+	if (rc == VL_OK)
+		rc = write_ok(x->xml, hdr.data, hdr.len, XML_FILE, err);
 	buf_reset(&hdr);
 	loadfile_csv_row(&hdr, unidx_cols, UNIDX_NCOLS);
 	if (rc == VL_OK)
@@ -853,6 +921,9 @@ exporter_cleanup(struct exporter *x, int failed)
 		fclose(x->dat);
 	if (x->csv)
 		fclose(x->csv);
+	if (x->xml)
+		fclose(x->xml);
+	custodian_count_free(x->counts);
 	if (x->errors)
 		fclose(x->errors);
 	if (x->unidx)
@@ -897,6 +968,7 @@ export_run(const struct vl_config *cfg, PGconn *c, const struct export_opts *o,
 	}
 	now_iso(x.started);
 	x.mboxes = xcalloc(EXPORT_CUSTODIANS_MAX, sizeof(*x.mboxes));
+	x.counts = custodian_count_new();
 	if ((rc = prepare(&x, cfg, err)) != VL_OK) {
 		if (rc == VL_ERR_EXISTS)
 			x.partial[0] = '\0'; /* not ours to remove */

@@ -1,7 +1,8 @@
 /* export - evidence export: the messages a query finds, as exact original bytes (EML files
- * named by Bates number, or mbox), with Concordance DAT and CSV load files, the unindexed items
- * of the query's scope (data/unindexed.csv) and a signed BagIt-style manifest (manifest.h),
- * written so a failed export never looks complete.
+ * named by Bates number, or mbox), with Concordance DAT, CSV and EDRM XML load files (edrm.h),
+ * a results count per custodian (custodian_count.h), the unindexed items of the query's scope
+ * (data/unindexed.csv) and a signed BagIt-style manifest (manifest.h), written so a failed
+ * export never looks complete.
  * Owns: walking the hits by keyset pages, streaming each message through the vault into its
  * file, the load-file rows, the custodian column and dedup, export.json, the audit rows
  * ("export.start" before any byte leaves, "export" with the counts and manifest hash after).

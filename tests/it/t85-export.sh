@@ -3,7 +3,9 @@
 # is the archived evidence byte for byte, the load files parse with a standard CSV parser (one
 # row per message), mbox reads back in Python's mailbox module, the signed manifest checks
 # offline (export-verify and sha256sum -c) and fails after one byte changes or a file goes,
-# a failed export leaves nothing that looks complete, and every export is audited.
+# the EDRM XML load file parses (ElementTree, xmllint) with one Document per row whose tags are
+# the row's and whose native hashes to its Hash, the count per custodian matches the search
+# counts, a failed export leaves nothing that looks complete, and every export is audited.
 . "$(dirname "$0")/lib.sh"
 . "$IT_DIR/serve.sh"
 
@@ -22,9 +24,55 @@ verdict "index it" $? "$(excerpt "$W/index.out")"
 v custodian add skilling jeff.skilling@enron.com markskilling@hotmail.com >/dev/null 2>&1
 v custodian add sera sherri.sera@enron.com >/dev/null 2>&1
 
+# check_edrm DIR - DIR's data/loadfile.xml is EDRM XML 1.2 shaped, parses with ElementTree
+# (and xmllint when installed), and has one Document per CSV row: DocID the row's BEGDOC, a Tag
+# per column with the row's value (the typed ones left out when empty), the custodians as
+# Locations, and for EML an ExternalFile whose Hash is sha256sum of the file it names.
+TAGMAP='{"BEGDOC": "#BegDoc", "ENDDOC": "#EndDoc", "CUSTODIAN": "#Custodian", "FROM": "#From",
+ "TO": "#To", "CC": "#CC", "BCC": "#BCC", "SUBJECT": "#Subject", "DATESENT": "#DateSent",
+ "DATERECEIVED": "#DateReceived", "MESSAGEID": "#MessageID", "ATTACHMENT NAMES": "#AttachmentNames",
+ "SHA256": "#SHA256", "FILEPATH": "#FilePath", "VELLUMID": "#VellumID", "SIZE": "#Size"}'
+check_edrm() {
+	if command -v xmllint >/dev/null 2>&1; then
+		xmllint --noout "$1/data/loadfile.xml" || return 1
+	fi
+	python3 - "$1" "$TAGMAP" <<'PY'
+import csv, hashlib, json, os, sys
+import xml.etree.ElementTree as ET
+d, tagmap = sys.argv[1], json.loads(sys.argv[2])
+rows = list(csv.DictReader(open(os.path.join(d, "data/loadfile.csv"), newline="", encoding="utf-8")))
+root = ET.parse(os.path.join(d, "data/loadfile.xml")).getroot()
+assert root.tag == "Root" and root.get("MajorVersion") == "1" and root.get("MinorVersion") == "2", root.attrib
+docs = root.findall("./Batch/Documents/Document")
+assert len(docs) == len(rows), ("documents", len(docs), len(rows))
+natives = 0
+for doc, r in zip(docs, rows):
+    assert doc.get("DocID") == r["BEGDOC"] and doc.get("DocType") == "Message", doc.attrib
+    tags = {t.get("TagName"): t.get("TagValue") for t in doc.findall("./Tags/Tag")}
+    for col, v in r.items():
+        if v or col not in ("DATESENT", "DATERECEIVED", "VELLUMID", "SIZE"):
+            assert tags.get(tagmap[col]) == v, (r["BEGDOC"], col, tags.get(tagmap[col]), v)
+    assert ("BCC" in r) == ("#BCC" in tags), (r["BEGDOC"], "BCC column and #BCC tag")
+    assert tags["#HasAttachments"] == ("true" if r["ATTACHMENT NAMES"] else "false")
+    cust = [c.text for c in doc.findall("./Locations/Location/Custodian")]
+    assert cust == [c for c in r["CUSTODIAN"].split(";") if c], (r["BEGDOC"], cust)
+    for f in doc.findall("./Files/File[@FileType='Native']/ExternalFile"):
+        p = os.path.join(d, f.get("FilePath"), f.get("FileName"))
+        assert p == os.path.join(d, r["FILEPATH"]), (p, r["FILEPATH"])
+        b = open(p, "rb").read()
+        assert f.get("Hash") == hashlib.sha256(b).hexdigest() == r["SHA256"], p
+        assert f.get("HashType") == "SHA256" and int(f.get("FileSize")) == len(b), f.attrib
+        natives += 1
+eml = [r for r in rows if r["FILEPATH"].endswith(".eml")]
+assert natives == len(eml), ("natives", natives, len(eml))
+PY
+}
+
 # check_export DIR WANT - the folder's load files have WANT rows whose SHA256 is the evidence
-# hash of the message VELLUMID, and every EML file hashes to its row's SHA256.
+# hash of the message VELLUMID, and every EML file hashes to its row's SHA256; the EDRM XML
+# load file agrees (check_edrm).
 check_export() {
+	check_edrm "$1" || return 1
 	python3 - "$1" "$2" "$W/ids.tsv" <<'PY'
 import csv, hashlib, os, re, sys
 d, want, ids = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -70,6 +118,29 @@ done <"$W/ka.sel"
 verdict "known answers export with their counts, evidence hashes and load files ($n queries)" $? "$(excerpt "$W/ka.bad")"
 
 E=$X/exp1
+python3 - "$E" <<'PY' >"$W/known.out" 2>&1
+import csv, sys
+import xml.etree.ElementTree as ET
+d = sys.argv[1]
+dat = open(d + "/data/loadfile.dat", encoding="utf-8-sig", newline="").read()
+drows = list(csv.reader(dat.split("\r\n")[:-1], delimiter="\x14", quotechar="\u00fe"))
+row = dict(zip(drows[0], drows[1]))
+doc = ET.parse(d + "/data/loadfile.xml").getroot().find("./Batch/Documents/Document[@DocID='%s']" % row["BEGDOC"])
+tags = {t.get("TagName"): t.get("TagValue") for t in doc.findall("./Tags/Tag")}
+assert tags["#Subject"].replace("\n", "\u00ae") == row["SUBJECT"] and row["SUBJECT"], (tags["#Subject"], row["SUBJECT"])
+assert tags["#From"] == row["FROM"] and "@" in row["FROM"], (tags["#From"], row["FROM"])
+assert tags["#DateSent"] == row["DATESENT"] and tags["#SHA256"] == row["SHA256"]
+print(row["BEGDOC"], row["FROM"], row["SUBJECT"])
+PY
+verdict "the EDRM XML's #Subject and #From of $(cut -d' ' -f1 "$W/known.out") are the DAT row's" $? "$(excerpt "$W/known.out")"
+python3 -c 'import json,sys
+j = json.load(open(sys.argv[1] + "/export.json"))
+assert j["load_files"] == ["data/loadfile.dat", "data/loadfile.csv", "data/loadfile.xml"], j["load_files"]
+assert j["custodian_counts"] == "data/custodian-counts.csv", j
+m = open(sys.argv[1] + "/manifest-sha256.txt").read()
+for f in ("data/loadfile.xml", "data/custodian-counts.csv"):
+    assert "  " + f + "\n" in m, f' "$E" >"$W/listed.out" 2>&1
+verdict "loadfile.xml and custodian-counts.csv are in the manifest and export.json" $? "$(excerpt "$W/listed.out")"
 (cd "$E" && sha256sum --quiet -c manifest-sha256.txt && sha256sum --quiet -c tagmanifest-sha256.txt) >"$W/sum.out" 2>&1
 verdict "plain sha256sum -c checks the manifest and the tag manifest" $? "$(excerpt "$W/sum.out")"
 pk=$(v keys public 2>&1)
@@ -96,6 +167,10 @@ verdict "an added file fails export-verify" $? "$(excerpt "$W/t3.out")"
 cp -a "$E" "$X/t4" && sed -i 's/"query"/"querx"/' "$X/t4/export.json"
 ! v export-verify "$X/t4" >"$W/t4.out" 2>&1
 verdict "a changed export.json fails export-verify" $? "$(excerpt "$W/t4.out")"
+cp -a "$E" "$X/t5" && sed -i '0,/TagName="#Subject"/s//TagName="#Subjekt"/' "$X/t5/data/loadfile.xml" &&
+	! cmp -s "$E/data/loadfile.xml" "$X/t5/data/loadfile.xml"
+! v export-verify "$X/t5" >"$W/t5.out" 2>&1 && grep -q "data/loadfile.xml" "$W/t5.out"
+verdict "a changed loadfile.xml fails export-verify" $? "$(excerpt "$W/t5.out")"
 
 # --- ZIP: a stored ZIP of the finished folder, read by Python's zipfile --------------------------------
 v export --zip --format mbox --out "$X/zipped" -- "from:jeff.skilling@enron.com" >"$W/zip.out" 2>&1 &&
@@ -138,6 +213,8 @@ PY
 verdict "mbox reads back in Python's mailbox ($want messages) and un-escapes to the evidence" $? "$(excerpt "$W/mboxpy.out")"
 v export-verify "$X/mbox" >"$W/mboxv.out" 2>&1
 verdict "mbox export verifies" $? "$(excerpt "$W/mboxv.out")"
+check_edrm "$X/mbox" >"$W/mboxx.out" 2>&1 && ! grep -q "<Files>" "$X/mbox/data/loadfile.xml"
+verdict "mbox export: the EDRM XML has a Document per message and no ExternalFile (no file of its own)" $? "$(excerpt "$W/mboxx.out")"
 
 # --- Custodians and dedup ----------------------------------------------------------------------
 q="custodian:skilling OR custodian:sera"
@@ -160,6 +237,41 @@ assert sum(counts.values()) == len(r1), counts
 assert set(counts) == {"sera.mbox", "skilling.mbox"}, counts
 PY
 verdict "without dedup a shared message is in each custodian's mbox; with dedup once, both listed" $? "$(excerpt "$W/pc.out")"
+nsera=$(v search --count --exact -- "custodian:sera")
+nskil=$(v search --count --exact -- "custodian:skilling")
+for e in pc pcd; do
+	python3 - "$X/$e" "$nsera" "$nskil" <<'PY' >"$W/counts.$e" 2>&1
+import csv, sys
+d, sera, skil = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+raw = open(d + "/data/custodian-counts.csv", encoding="utf-8", newline="").read()
+assert raw.startswith('"CUSTODIAN","MESSAGES"\r\n'), raw[:40]
+counts = {r["CUSTODIAN"]: int(r["MESSAGES"]) for r in csv.DictReader(raw.splitlines())}
+assert counts == {"sera": sera, "skilling": skil}, (counts, sera, skil)
+# the same as the load file's CUSTODIAN column, each message once
+rows = list(csv.DictReader(open(d + "/data/loadfile.csv", newline="", encoding="utf-8")))
+per = {}
+for r in {r["VELLUMID"]: r for r in rows}.values():
+    for c in r["CUSTODIAN"].split(";") if r["CUSTODIAN"] else ["(none)"]:
+        per[c] = per.get(c, 0) + 1
+assert per == counts, (per, counts)
+print(counts)
+PY
+done
+cat "$W/counts.pcd" >>"$W/counts.pc"
+python3 - "$X/exp1" <<'PY' >>"$W/counts.pc" 2>&1 &&
+import csv, sys
+d = sys.argv[1]
+counts = {r["CUSTODIAN"]: int(r["MESSAGES"]) for r in csv.DictReader(open(d + "/data/custodian-counts.csv", newline="", encoding="utf-8"))}
+rows = list(csv.DictReader(open(d + "/data/loadfile.csv", newline="", encoding="utf-8")))
+per = {}
+for r in rows:
+    for c in r["CUSTODIAN"].split(";") if r["CUSTODIAN"] else ["(none)"]:
+        per[c] = per.get(c, 0) + 1
+assert per == counts and sum(counts.values()) >= len(rows), (per, counts)
+assert list(counts) == sorted(counts), list(counts)
+PY
+	[ "$(sed -n 2p "$W/counts.pc")" = "$(sed -n 1p "$W/counts.pc")" ]
+verdict "custodian-counts.csv: sera $nsera, skilling $nskil (the search counts), with and without dedup; (none) for the rest" $? "$(excerpt "$W/counts.pc")"
 
 # --- A list of ids ------------------------------------------------------------------------------------
 sql "select id from messages order by id limit 3" >"$W/ids.txt"

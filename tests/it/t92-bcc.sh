@@ -114,6 +114,12 @@ rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8", newline="")))
 assert len(rows) == 1 and rows[0]["BCC"] == sys.argv[2] and rows[0]["VELLUMID"] == sys.argv[3], rows' \
 	"$W/xo/vellum-export-$OEID/data/loadfile.csv" "$BCC" "$ORIG" 2>"$W/xo.err"
 verdict "officer: the export's BCC column names the Bcc recipient" $? "$c $(excerpt "$W/xo.err")"
+python3 -c 'import sys, xml.etree.ElementTree as ET
+docs = ET.parse(sys.argv[1]).getroot().findall("./Batch/Documents/Document")
+bcc = [t.get("TagValue") for d in docs for t in d.findall("./Tags/Tag[@TagName=\"#BCC\"]")]
+assert len(docs) == 1 and bcc == [sys.argv[2]], (len(docs), bcc)' \
+	"$W/xo/vellum-export-$OEID/data/loadfile.xml" "$BCC" 2>"$W/xox.err"
+verdict "officer: the EDRM XML load file's #BCC tag names the Bcc recipient" $? "$(excerpt "$W/xox.err")"
 
 # ---- the reviewer: never through Bcc ------------------------------------------------------------
 c=$(api rev refused.json POST /v1/search "{\"query\": \"bcc:$BCC\"}")
@@ -173,6 +179,14 @@ err = list(csv.DictReader(open(sys.argv[1] + "/data/errors.csv", encoding="utf-8
 assert [e["VELLUMID"] for e in err] == [sys.argv[3]] and "Bcc" in err[0]["REASON"], err' \
 	"$XR" "$ORIG" "$NAT" 2>"$W/xr.err"
 verdict "reviewer: no BCC column, only the original exported, the sender's copy in errors.csv" $? "$(excerpt "$W/xr.err")"
+python3 -c 'import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1] + "/data/loadfile.xml").getroot()
+docs = root.findall("./Batch/Documents/Document")
+names = {t.get("TagName") for t in root.iter("Tag")}
+assert [d.get("DocID") for d in docs] and "#CC" in names and "#BCC" not in names, names
+assert not any(t.get("TagName").upper() == "#BCC" for t in root.iter("Tag"))' "$XR" 2>"$W/xrx.err" &&
+	! grep -q "#BCC" "$XR/data/loadfile.xml"
+verdict "reviewer: the EDRM XML load file has no #BCC tag anywhere" $? "$(excerpt "$W/xrx.err")"
 c=$(api rev denied.json GET "/v1/exports/$OEID/download")
 c2=$(api rev denied2.json GET "/v1/exports/$OEID")
 [ "$c" = 403 ] && [ "$c2" = 403 ]
