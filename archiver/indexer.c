@@ -34,6 +34,14 @@ static const char queue_sql[] =
 	" WHERE m.indexed_at IS NULL AND b.raw_size <= $2::int8"
 	" ORDER BY m.id LIMIT $1::int8 FOR UPDATE OF m SKIP LOCKED";
 
+/* Messages the store found held by an indexer batch when a receipt with a new address came
+ * (schema/0017_index_requeue.sql, store_db.c SQL_REQUEUE): queued again before each batch. The
+ * UPDATE waits for a batch that still holds one (an indexer waits here, never the store), and
+ * has no indexed_at condition: its snapshot may still see the NULL of that batch. */
+static const char sweep_sql[] =
+	"WITH d AS (DELETE FROM index_requeue RETURNING message_id)"
+	" UPDATE messages m SET indexed_at = NULL WHERE m.id IN (SELECT message_id FROM d)";
+
 /* Re-indexing replaces: attachments first (their number may change), then the index row. */
 static const char delete_att_sql[] = "DELETE FROM attachments WHERE message_id = ANY($1::int8[])";
 
@@ -698,6 +706,8 @@ indexer_run_batch(struct vault *v, PGconn *conn, size_t max, uint64_t max_raw, s
 	snprintf(lim, sizeof(lim), "%zu", max);
 	snprintf(raw, sizeof(raw), "%llu",
 		 (unsigned long long)(max_raw > INT64_MAX ? INT64_MAX : max_raw));
+	if ((rc = db_exec(conn, sweep_sql, 0, NULL, err)) != VL_OK)
+		return rc;
 	if ((rc = db_begin(conn, err)) != VL_OK)
 		return rc;
 	if ((rc = db_query(conn, queue_sql, 2, vals, &q, err)) != VL_OK)

@@ -345,21 +345,27 @@ static const char SQL_RCPTS[] =
  * (the whole-address term "f:a:address", lower-cased as the indexer's envelope query does), so
  * that the same message journaled thousands of times is not parsed again each time, and every
  * re-index does not read every receipt before it. An address the indexer leaves out (the null
- * reverse-path; longer than INDEXER_TERM_MAX, $4) never asks. A message the indexer is on at
- * this moment has no index row visible here, or one without the new receipt's terms, and its
- * row is locked by the indexer (FOR UPDATE of its queue query) with indexed_at still NULL:
- * the UPDATE has no indexed_at condition, so it waits for the indexer's COMMIT and then
- * queues the message again. With "WHERE indexed_at IS NOT NULL" it saw the NULL of its
- * snapshot, skipped the row without waiting, and the indexer then marked the message indexed
- * without the new receipt's terms (seen once in t35; t35 now holds the lock itself to show it).
- * The wait is at most the rest of one index batch, and only for such a message; the indexer
- * never waits on the store (SKIP LOCKED), so the two cannot deadlock. */
+ * reverse-path; longer than INDEXER_TERM_MAX, $4) never asks.
+ * A message the indexer is on at this moment is locked by it (its queue query's FOR UPDATE)
+ * with indexed_at still NULL, and the indexer may have read its envelopes already. Waiting for
+ * that lock would hold the ledger lock, and so all ingest, for the rest of an index batch (PDFs
+ * cost a process each); skipping the row lost the new receipt's terms for good (seen in t35).
+ * So the rows this statement can lock at once are queued here (FOR UPDATE SKIP LOCKED), and the
+ * ones the indexer holds go to index_requeue (schema/0017), which every index batch first
+ * turns into queued messages (indexer.c, sweep_sql) once their indexer has committed. No
+ * "indexed_at IS NOT NULL" here or there: it is read from the statement's snapshot, which may
+ * predate the indexer's COMMIT, and a row it rejects is skipped without a look at the latest. */
 static const char SQL_REQUEUE[] =
-	"UPDATE messages SET indexed_at = NULL WHERE id IN ("
-	" SELECT DISTINCT q.id FROM unnest($1::int8[], $2::text[], $3::text[]) AS q(id, f, a)"
-	" WHERE q.a <> '' AND octet_length(q.a) <= $4::int4"
+	"WITH c AS (SELECT DISTINCT q.id FROM unnest($1::int8[], $2::text[], $3::text[])"
+	" AS q(id, f, a) WHERE q.a <> '' AND octet_length(q.a) <= $4::int4"
 	" AND NOT EXISTS (SELECT 1 FROM message_index i WHERE i.message_id = q.id"
-	" AND i.addr_terms @> ARRAY[q.f || ':a:' || lower(q.a)]))";
+	" AND i.addr_terms @> ARRAY[q.f || ':a:' || lower(q.a)])),"
+	" free AS (SELECT m.id, m.received_at FROM messages m WHERE m.id IN (SELECT id FROM c)"
+	" FOR UPDATE SKIP LOCKED),"
+	" u AS (UPDATE messages m SET indexed_at = NULL FROM free WHERE m.id = free.id"
+	" AND m.received_at = free.received_at)"
+	" INSERT INTO index_requeue (message_id) SELECT id FROM c"
+	" WHERE id NOT IN (SELECT id FROM free)";
 const char store_sql_ledger[] =
 	"INSERT INTO ledger (seq, kind, at, subject, prev_hash, entry_hash)"
 	" SELECT s, k, vellum_ts(a), su, p, h FROM unnest($1::int8[], $2::text[], $3::int8[],"
