@@ -656,6 +656,7 @@ struct walk {
 	char path[INDEX_EXC_PART_MAX]; /* the MIME part number of the object being walked */
 	int encrypted;		       /* inside a multipart/encrypted: its parts are not listed */
 	unsigned flags;		       /* mime_extract's: MIME_ATTACH_TEXT */
+	unsigned readers;	       /* Office and PDF attachments read so far */
 };
 
 /* walk_part - the part number of the leaf being walked: "1" for a message of one part. */
@@ -1038,10 +1039,18 @@ attach_text(struct walk *w, GMimePart *part, const struct mime_attachment *a)
 		return 0;
 	if (room > MIME_ATTACH_TEXT_MAX)
 		w->sink.cap = w->body.len + MIME_ATTACH_TEXT_MAX;
-	if (k == ATTACH_OFFICE || k == ATTACH_PDF)
+	if ((k == ATTACH_OFFICE || k == ATTACH_PDF) &&
+	    (w->readers >= MIME_ATTACH_READERS_MAX || w->sink.cap <= w->body.len + 2))
+		walk_exc(w, INDEX_EXC_TRUNCATED, a->filename, a->content_type,
+			 w->readers >= MIME_ATTACH_READERS_MAX
+				 ? "more Office and PDF attachments than MIME_ATTACH_READERS_MAX"
+				 : "no room left for its text: not read");
+	else if (k == ATTACH_OFFICE || k == ATTACH_PDF) {
+		w->readers++;
 		attach_binary(w, part, a, k, w->sink.cap - w->body.len);
-	else
+	} else {
 		walk_text(w, part, k == ATTACH_HTML);
+	}
 	if (w->sink.full && w->sink.cap < cap) {
 		walk_exc(w, INDEX_EXC_TRUNCATED, a->filename, a->content_type,
 			 "attachment text longer than MIME_ATTACH_TEXT_MAX: the rest is not read");

@@ -25,6 +25,8 @@
 #define MIME_ATTACH_READ_MAX (64u << 20) /* decoded bytes of one Office or PDF attachment read
 					  * for its text; a larger one is not extracted */
 #define MIME_ATTACH_TEXT_MAX (1u << 20)	 /* bytes of text taken from one attachment */
+#define MIME_ATTACH_READERS_MAX 16	 /* Office and PDF attachments read per message (each
+					  * PDF is a process of up to 30 s); later ones are not */
 
 /* mime_extract flags. */
 #define MIME_ATTACH_TEXT 1u /* extract the text of attachments: text, Office, PDF */

@@ -168,7 +168,7 @@ sql "update messages set indexed_at = null where id = $mid"
 v db psql -X -q -A -t -v ON_ERROR_STOP=1 >"$W/lock.out" 2>&1 <<SQL &
 BEGIN;
 SELECT id FROM messages WHERE id = $mid FOR UPDATE;
-SELECT pg_sleep(6);
+SELECT pg_sleep(20);
 UPDATE messages SET indexed_at = now() WHERE id = $mid;
 COMMIT;
 SQL
@@ -182,6 +182,13 @@ sent=$?
 took=$(since "$t0")
 noted=$(sql "select count(*) from index_requeue where message_id = $mid")
 wait "$lock_pid"
+# Until the sweep has queued it and the indexer has drained the queue (wait_indexed alone may
+# look between the session's COMMIT and the sweep, when nothing is queued).
+_k=0
+while [ "$(sql "select count(*) from index_requeue")" != 0 ] && [ "$_k" -lt 150 ]; do
+	sleep 0.2
+	_k=$((_k + 1))
+done
 wait_indexed
 serve_stop_check "serve exits cleanly"
 got=$(sql "select array_to_string(addr_terms, ' ') from message_index where msgid = 'quotes.t35@example.com'")

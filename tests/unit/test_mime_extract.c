@@ -895,6 +895,31 @@ attach_text_bound(void)
 	buf_free(&msg);
 }
 
+/* attach_readers_bound - past MIME_ATTACH_READERS_MAX Office or PDF attachments, the others
+ * are not read (a PDF is a process of up to 30 s) and each says why. */
+static void
+attach_readers_bound(void)
+{
+	struct buf msg = {0};
+	struct mime_meta m;
+	size_t decode = 0, cut = 0;
+
+	buf_append_str(&msg, EXC_MIXED);
+	for (int i = 0; i < MIME_ATTACH_READERS_MAX + 2; i++)
+		buf_appendf(&msg, "--b\nContent-Type: application/octet-stream; name=d%d.docx\n\n"
+				  "not a zip\n", i);
+	buf_append_str(&msg, "--b--\n");
+	extract(&m, msg.data, msg.len, "many Office attachments");
+	for (size_t i = 0; i < m.exc.n; i++) {
+		decode += m.exc.v[i].reason == INDEX_EXC_DECODE_ERROR;
+		cut += m.exc.v[i].reason == INDEX_EXC_TRUNCATED &&
+		       strstr(m.exc.v[i].detail, "MIME_ATTACH_READERS_MAX") != NULL;
+	}
+	CHECK(decode == MIME_ATTACH_READERS_MAX && cut == 2, "many Office attachments");
+	mime_meta_free(&m);
+	buf_free(&msg);
+}
+
 static void
 test_attachment_text(void)
 {
@@ -922,6 +947,7 @@ test_attachment_text(void)
 		mime_meta_free(&m);
 	}
 	attach_text_bound();
+	attach_readers_bound();
 }
 
 UNIT_SUITE(mime_extract, {"charsets to UTF-8 (Japanese, Chinese, Cyrillic)", test_charsets},
