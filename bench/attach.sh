@@ -42,10 +42,12 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 # 1. Generate: three mboxes, and the PDFs alone for the ceiling.
 mkdir "$W/pdf"
-python3 - "$W" "$N" <<'PY' || die "generating the mail failed"
-import io, mailbox, random, sys, zipfile
+python3 - "$W" "$N" "$ROOT/tests/it" <<'PY' || die "generating the mail failed"
+import mailbox, random, sys
 from email.message import EmailMessage
 out, n = sys.argv[1], int(sys.argv[2])
+sys.path.insert(0, sys.argv[3])
+from docmaker import pdf, zipped
 rnd = random.Random(1)
 WORDS = ("contract gas pipeline houston meeting budget forecast trading desk counterparty "
          "invoice quarter power storage capacity schedule approval review draft settlement "
@@ -56,37 +58,10 @@ def words(k):
 
 def docx(paras):
     body = "".join("<w:p><w:r><w:t>%s</w:t></w:r></w:p>" % p for p in paras)
-    b = io.BytesIO()
-    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
-        z.writestr("word/document.xml", '<w:document xmlns:w="http://schemas.openxmlformats.org/'
-                   'wordprocessingml/2006/main"><w:body>%s</w:body></w:document>' % body)
-    return b.getvalue()
-
-def pdf(pages):
-    """Catalog 1, pages 2, font 3, then a content stream and a page per page."""
-    objs = ["<< /Type /Catalog /Pages 2 0 R >>", None,
-            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    kids = []
-    for text in pages:
-        lines = [text[i:i + 80] for i in range(0, len(text), 80)]
-        body = "BT /F1 10 Tf 50 750 Td 12 TL " + " ".join("(%s) '" % l for l in lines) + " ET"
-        objs.append("<< /Length %d >>\nstream\n%s\nendstream" % (len(body), body))
-        objs.append("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
-                    "/Resources << /Font << /F1 3 0 R >> >> >>" % len(objs))
-        kids.append(len(objs))
-    objs[1] = "<< /Type /Pages /Kids [%s] /Count %d >>" % (" ".join("%d 0 R" % k for k in kids), len(kids))
-    b = bytearray(b"%PDF-1.4\n")
-    offs = []
-    for i, o in enumerate(objs, 1):
-        offs.append(len(b))
-        b += b"%d 0 obj\n%s\nendobj\n" % (i, o.encode())
-    x = len(b)
-    b += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    for o in offs:
-        b += b"%010d 00000 n \n" % o
-    b += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, x)
-    return bytes(b)
+    return zipped([
+        ("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'),
+        ("word/document.xml", '<w:document xmlns:w="http://schemas.openxmlformats.org/'
+         'wordprocessingml/2006/main"><w:body>%s</w:body></w:document>' % body)])
 
 OX = "vnd.openxmlformats-officedocument.wordprocessingml.document"
 boxes = {k: mailbox.mbox("%s/%s.mbox" % (out, k)) for k in ("none", "docx", "pdf")}
@@ -103,7 +78,7 @@ for i in range(n):
             m.add_attachment(docx([words(100) for _ in range(6)]), maintype="application",
                              subtype=OX, filename="memo%d.docx" % i)
         elif kind == "pdf":
-            data = pdf([words(300), words(300)])
+            data = pdf([words(300), words(300)], size=10)
             m.add_attachment(data, maintype="application", subtype="pdf", filename="memo%d.pdf" % i)
             if i < 200:
                 open("%s/pdf/%d.pdf" % (out, i), "wb").write(data)

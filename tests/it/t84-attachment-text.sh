@@ -19,17 +19,12 @@ it_archive
 
 M=$W/mail
 mkdir -p "$M"
-python3 - "$M" <<'PY'
-import io, sys, zipfile
+python3 - "$M" "$IT_DIR" <<'PY'
+import sys
 from email.message import EmailMessage
 out = sys.argv[1]
-
-def zipped(parts):
-    b = io.BytesIO()
-    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, text in parts:
-            z.writestr(name, text)
-    return b.getvalue()
+sys.path.insert(0, sys.argv[2])
+from docmaker import pdf, zipped
 
 CT = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/>%s</Types>'
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
@@ -69,29 +64,8 @@ odt = zipped([
      '</office:text></office:body></office:document-content>' % O),
 ])
 
-def pdf(lines):
-    """A one-page PDF in Helvetica, its xref offsets counted."""
-    body = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join("(%s) '" % l for l in lines) + " ET"
-    objs = ["<< /Type /Catalog /Pages 2 0 R >>",
-            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            "/Resources << /Font << /F1 5 0 R >> >> >>",
-            "<< /Length %d >>\nstream\n%s\nendstream" % (len(body), body),
-            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    b = bytearray(b"%PDF-1.4\n")
-    offs = []
-    for i, o in enumerate(objs, 1):
-        offs.append(len(b))
-        b += b"%d 0 obj\n%s\nendobj\n" % (i, o.encode())
-    x = len(b)
-    b += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    for o in offs:
-        b += b"%010d 00000 n \n" % o
-    b += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, x)
-    return bytes(b)
-
-open(out + "/plain.pdf", "wb").write(pdf(["Invoice for the pangolin shipment", "net 30 days"]))
-open(out + "/secret.src.pdf", "wb").write(pdf(["the capybara figures"]))
+open(out + "/plain.pdf", "wb").write(pdf([["Invoice for the pangolin shipment", "net 30 days"]]))
+open(out + "/secret.src.pdf", "wb").write(pdf([["the capybara figures"]]))
 
 def msg(name, subject, day, attach=None):
     m = EmailMessage()
