@@ -23,22 +23,8 @@ RUNS=${ATTACH_BENCH_RUNS:-3}
 [ -x "$VELLUM" ] || { echo "bench: $VELLUM is missing: run make bin/vellum" >&2; exit 1; }
 command -v pdftotext >/dev/null || { echo "bench: pdftotext is missing: sh deploy/deps.sh" >&2; exit 1; }
 
-W=$(mktemp -d /tmp/vellum-attach-bench.XXXXXX)
-chmod 755 "$W" # the vellum user reads the mboxes
-running=
-cleanup() {
-	[ -n "$running" ] && "$VELLUM" --data "$running" db stop >/dev/null 2>&1
-	chattr -R -i -a "$W" >/dev/null 2>&1 || true
-	rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-now_s() { date +%s.%N; }
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+. "$ROOT/bench/lib.sh"
+bench_begin vellum-attach-bench
 
 # 1. Generate: three mboxes, and the PDFs alone for the ceiling.
 mkdir "$W/pdf"
@@ -97,7 +83,6 @@ index_rate() {
 	D=$W/data-$1
 	"$VELLUM" --data "$D" init >"$W/init.log" 2>&1 || die "init failed: $(tail -n 3 "$W/init.log")"
 	"$VELLUM" --data "$D" db start >"$W/db.log" 2>&1 || die "db start failed: $(tail -n 3 "$W/db.log")"
-	running=$D
 	"$VELLUM" --data "$D" import "$W/$1.mbox" >"$W/import.out" 2>&1 || die "import failed: $(cat "$W/import.out")"
 	"$VELLUM" --data "$D" index --jobs 2 >"$W/index.out" 2>&1 || die "index failed: $(cat "$W/index.out")"
 	r=0
@@ -109,7 +94,7 @@ index_rate() {
 		r=$((r + 1))
 	done
 	"$VELLUM" --data "$D" db stop >/dev/null 2>&1
-	running=
+	D=
 }
 
 none=$(index_rate none | median)

@@ -16,22 +16,9 @@ case $VELLUM in /*) ;; *) VELLUM=$ROOT/$VELLUM ;; esac
 CORPUS=$(cd "${VELLUM_CORPUS:-$ROOT/../shared/corpus}" && pwd) || exit 1
 N=${EXPORT_BENCH_MESSAGES:-100000}
 
-W=$(mktemp -d /tmp/vellum-export-bench.XXXXXX)
-chmod 755 "$W"
-D=$W/data
+. "$ROOT/bench/lib.sh"
+bench_begin vellum-export-bench
 X=$W/x
-started=0
-cleanup() {
-	[ "$started" = 1 ] && "$VELLUM" --data "$D" db stop >/dev/null 2>&1
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: kept $W"; else
-		chattr -R -i -a "$W" >/dev/null 2>&1 || true
-		rm -rf "$W"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-die() { echo "bench: $*" >&2; exit 1; }
-now_s() { date +%s.%N; }
 # rate COUNT BYTES T0 T1 - "S s, R msgs/s, M MB/s"
 rate() {
 	echo "$1 $2 $3 $4" | awk '{ d = $4 - $3; if (d <= 0) d = 1e-9
@@ -42,9 +29,9 @@ v() { "$VELLUM" --data "$D" "$@"; }
 python3 "$ROOT/bench/gen_mail.py" --seed 1 "$CORPUS" "$N" "$W/bench.mbox" 2>"$W/gen.log" ||
 	die "gen_mail failed: $(tail -n 5 "$W/gen.log")"
 chmod 644 "$W/bench.mbox"
+D=$W/data
 v init >"$W/init.log" 2>&1 || die "init: $(tail -n 3 "$W/init.log")"
 v db start >/dev/null 2>&1 || die "db start failed"
-started=1
 v import "$W/bench.mbox" >"$W/import.out" 2>&1 || die "import: $(tail -n 3 "$W/import.out")"
 rm -f "$W/bench.mbox"
 v index --jobs 2 >"$W/index.out" 2>&1 || die "index: $(tail -n 3 "$W/index.out")"

@@ -44,10 +44,7 @@ SINGLE=${BENCH_SINGLE_MSGS:-500}
 REPLAY_MODE=${BENCH_REPLAY_MODE:-bdat}
 SCPY=$ROOT/tests/it/smtpclient.py
 
-die() {
-	echo "ingest: $*" >&2
-	exit 1
-}
+. "$ROOT/bench/lib.sh"
 [ -x "$VELLUM" ] || die "$VELLUM is missing: run make bin/vellum"
 for t in smtp-source smtp-sink python3; do
 	command -v "$t" >/dev/null 2>&1 || die "$t is missing (deploy/deps.sh installs it)"
@@ -58,29 +55,18 @@ if [ "${BENCH_NO_DOVECOT:-0}" = 1 ] || ! command -v dovecot >/dev/null 2>&1 ||
 	DOVECOT=0
 fi
 
-W=$(mktemp -d /var/tmp/vellum-ingest.XXXXXX)
-chmod 755 "$W"
-D=
+bench_begin vellum-ingest /var/tmp
 SERVE_PID=
 SINK_PID=
 DV_RUN=
-cleanup() {
+bench_stop_more() {
 	[ -n "$SERVE_PID" ] && kill -TERM "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null
 	[ -n "$SINK_PID" ] && kill -TERM "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
 	[ -n "$DV_RUN" ] && [ -f "$DV_RUN/master.pid" ] && kill -TERM "$(cat "$DV_RUN/master.pid")" 2>/dev/null
-	[ -n "$D" ] && [ -d "$D" ] && "$VELLUM" --data "$D" db stop >/dev/null 2>&1
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "ingest: kept $W"
-	else
-		chattr -R -i -a "$W" >/dev/null 2>&1 || true
-		rm -rf "$W"
-	fi
+	return 0
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 sc() { python3 "$SCPY" "$@"; }
-now_s() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", n / s; else print "nan" }'; }
 # sumf FILE KEY - a key=value figure of a smtpclient summary line.

@@ -19,27 +19,8 @@ RUNS=${BENCH_RUNS:-3}
 
 [ -x "$VELLUM" ] || { echo "bench: $VELLUM is missing: run make bin/vellum" >&2; exit 1; }
 
-W=$(mktemp -d /tmp/vellum-bench.XXXXXX)
-chmod 755 "$W"
-D=
-cleanup() {
-	if [ -n "$D" ] && [ -d "$D" ]; then
-		"$VELLUM" --data "$D" db stop >/dev/null 2>&1 || true
-	fi
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "bench: kept $W"
-	else
-		chattr -R -i -a "$W" >/dev/null 2>&1 || true
-		rm -rf "$W"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
+. "$ROOT/bench/lib.sh"
+bench_begin vellum-bench
 
 find "$ENRON" -type f | sort >"$W/files"
 nfiles=$(wc -l <"$W/files")

@@ -48,31 +48,10 @@ SEED=${SEARCH_BENCH_SEED:-1}
 [ -x "$VELLUM" ] || { echo "bench: $VELLUM is missing: run make bin/vellum" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "bench: python3 is needed to generate the mail" >&2; exit 1; }
 
-W=$(mktemp -d /tmp/vellum-search-bench.XXXXXX)
-chmod 755 "$W" # the vellum user reads the mbox
+. "$ROOT/bench/lib.sh"
+bench_begin vellum-search-bench
 D=$W/data
 MBOX=$W/bench.mbox
-started=0
-cleanup() {
-	if [ "$started" = 1 ]; then
-		"$VELLUM" --data "$D" db stop >/dev/null 2>&1 || true
-	fi
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "bench: kept $W"
-	else
-		chattr -R -i -a "$W" >/dev/null 2>&1 || true
-		rm -rf "$W"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
-now_s() { date +%s.%N; }
 # rate COUNT T0 T1 - "S s, R msgs/s"
 rate() { echo "$1 $2 $3" | awk '{ d = $3 - $2; printf "%.1f s, %.0f msgs/s", d, (d > 0 ? $1 / d : 0) }'; }
 sql() { "$VELLUM" --data "$D" db psql -X -A -t -q -c "$1"; }
@@ -95,7 +74,6 @@ echo "generate: $(rate "$N" "$t0" "$t1"); $raw message bytes, $(stat -c %s "$MBO
 # 2. Load: import, then index.
 "$VELLUM" --data "$D" init >"$W/init.log" 2>&1 || die "init failed: $(tail -n 5 "$W/init.log")"
 "$VELLUM" --data "$D" db start >"$W/db.log" 2>&1 || die "db start failed: $(tail -n 5 "$W/db.log")"
-started=1
 
 t0=$(now_s)
 "$VELLUM" --data "$D" import "$MBOX" >"$W/import.out" 2>"$W/import.err" ||
