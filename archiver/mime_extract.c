@@ -1016,9 +1016,9 @@ attach_binary(struct walk *w, GMimePart *part, const struct mime_attachment *a,
 		rc = office_text(office_kind_of(a->content_type, a->filename), bytes.data,
 				 bytes.len, &text, room, &cut, why);
 	buf_free(&bytes);
-	if (rc != VL_OK) {
+	if (rc != VL_OK)
 		attach_failed(w, a, rc, why);
-	} else {
+	if (rc == VL_OK || text.len > 0) { /* office_text keeps the text read before a bound */
 		sink_sep(&w->sink);
 		sink_put(&w->sink, text.data, text.len);
 		if (cut)

@@ -632,7 +632,8 @@ struct office_job {
 	struct text_out out;
 	uint8_t *chunk;	  /* OFFICE_CHUNK bytes */
 	uint64_t total;	  /* decompressed bytes read, all entries */
-	int cut;	  /* a bound stopped a read of text */
+	enum vl_err verdict; /* VL_OK, or the first reason the text read is incomplete (its detail
+			      * in err): VL_ERR_LIMIT when a bound of ours cut a part */
 	char *err;
 };
 
@@ -641,7 +642,8 @@ struct entry_sink {
 	void (*feed)(void *ctx, const uint8_t *p, size_t n);
 	void *ctx;
 	uint64_t limit; /* bytes of the entry read at most (OFFICE_TOTAL_MAX applies too) */
-	int cut;	/* the entry had more than that */
+	uint64_t got;	/* bytes of the entry read */
+	int cut;	/* the entry had more than limit, or than OFFICE_TOTAL_MAX let be read */
 };
 
 /* entry_open - open entry idx for reading; VL_ERR_CRYPTO when it is encrypted. */
@@ -668,9 +670,9 @@ entry_open(struct office_job *j, zip_uint64_t idx, const char *name, zip_file_t 
 
 /* entry_room - how many more bytes of this entry may be read, got read so far. */
 static uint64_t
-entry_room(const struct office_job *j, const struct entry_sink *s, uint64_t got)
+entry_room(const struct office_job *j, const struct entry_sink *s)
 {
-	uint64_t room = s->limit - got, total = OFFICE_TOTAL_MAX - j->total;
+	uint64_t room = s->limit - s->got, total = OFFICE_TOTAL_MAX - j->total;
 
 	room = room < total ? room : total;
 	return room < OFFICE_CHUNK ? room : OFFICE_CHUNK;
@@ -684,12 +686,11 @@ entry_read(struct office_job *j, zip_uint64_t idx, const char *name, struct entr
 {
 	enum vl_err rc;
 	zip_file_t *zf;
-	uint64_t got = 0;
 
 	if ((rc = entry_open(j, idx, name, &zf)) != VL_OK)
 		return rc;
 	while (!j->out.full) {
-		uint64_t room = entry_room(j, s, got);
+		uint64_t room = entry_room(j, s);
 		zip_int64_t n = zip_fread(zf, j->chunk, room > 0 ? room : 1);
 
 		if (n < 0) {
@@ -702,7 +703,7 @@ entry_read(struct office_job *j, zip_uint64_t idx, const char *name, struct entr
 			s->cut = 1;
 			break;
 		}
-		got += (uint64_t)n;
+		s->got += (uint64_t)n;
 		j->total += (uint64_t)n;
 		s->feed(s->ctx, j->chunk, (size_t)n);
 	}
@@ -710,22 +711,45 @@ entry_read(struct office_job *j, zip_uint64_t idx, const char *name, struct entr
 	return rc;
 }
 
+/* part_verdict - why the text of entry name, read into s, is incomplete, if it is and no
+ * earlier entry's was: the reading goes on, so the text after it is kept. Which bound cut it is
+ * named, since the caller's max being full (out.full) is another thing it reports itself. */
+static void
+part_verdict(struct office_job *j, const struct entry_sink *s, const char *name)
+{
+	if (j->verdict != VL_OK)
+		return;
+	if (s->cut && s->got >= s->limit)
+		j->verdict = vl_err_set(j->err, VL_ERR_LIMIT,
+					"%s: more than OFFICE_ENTRY_MAX (%u bytes) inflated: the rest "
+					"of it is not read", name, OFFICE_ENTRY_MAX);
+	else if (s->cut)
+		j->verdict = vl_err_set(j->err, VL_ERR_LIMIT,
+					"%s: OFFICE_TOTAL_MAX (%u bytes) inflated in all: the rest "
+					"of the file is not read", name, OFFICE_TOTAL_MAX);
+}
+
 /* text_read - the text of entry idx into j->out. */
 static enum vl_err
 text_read(struct office_job *j, zip_uint64_t idx, const struct el_rule *rules)
 {
 	struct xml_rd x = {.rules = rules, .o = &j->out, .state = XS_TEXT};
-	struct entry_sink s = {xml_feed, &x, OFFICE_ENTRY_MAX, 0};
+	struct entry_sink s = {xml_feed, &x, OFFICE_ENTRY_MAX, 0, 0};
 	const char *name = zip_get_name(j->za, idx, 0);
 	enum vl_err rc;
 
+	name = name ? name : "?";
 	if (j->total >= OFFICE_TOTAL_MAX) {
-		j->cut = 1; /* an entry left unread */
+		if (j->verdict == VL_OK)
+			j->verdict = vl_err_set(j->err, VL_ERR_LIMIT,
+						"%s not read: OFFICE_TOTAL_MAX (%u bytes) inflated "
+						"before it", name, OFFICE_TOTAL_MAX);
 		return VL_OK;
 	}
-	rc = entry_read(j, idx, name ? name : "?", &s);
+	rc = entry_read(j, idx, name, &s);
 	xml_finish(&x);
-	j->cut |= s.cut;
+	if (rc == VL_OK)
+		part_verdict(j, &s, name);
 	return rc;
 }
 
@@ -795,7 +819,7 @@ odf_encrypted(struct office_job *j)
 	static const char name[] = "META-INF/manifest.xml", mark[] = "encryption-data";
 	zip_int64_t i = zip_name_locate(j->za, name, 0);
 	struct buf m = {0};
-	struct entry_sink s = {manifest_feed, &m, OFFICE_MANIFEST_MAX, 0};
+	struct entry_sink s = {manifest_feed, &m, OFFICE_MANIFEST_MAX, 0, 0};
 	enum vl_err rc;
 
 	if (i < 0)
@@ -884,10 +908,10 @@ archive_open(zip_t **za, const uint8_t *p, size_t len, char *err)
 	return rc;
 }
 
-/* archive_text - the text of the open archive j->za, of kind k, into j->out; the bounds decide
- * between VL_OK with *truncated and VL_ERR_LIMIT. */
+/* archive_text - the text of the open archive j->za, of kind k, into j->out; an error here is
+ * one that leaves no text (j->verdict is one that keeps it). */
 static enum vl_err
-archive_text(struct office_job *j, enum office_kind k, int *truncated)
+archive_text(struct office_job *j, enum office_kind k)
 {
 	zip_int64_t n = zip_get_num_entries(j->za, 0);
 	enum vl_err rc;
@@ -898,13 +922,7 @@ archive_text(struct office_job *j, enum office_kind k, int *truncated)
 	j->chunk = xmalloc(OFFICE_CHUNK);
 	rc = kind_read(j, k);
 	free(j->chunk);
-	if (rc != VL_OK)
-		return rc;
-	if (j->cut && out_written(&j->out) == 0)
-		return vl_err_set(j->err, VL_ERR_LIMIT, "OFFICE_ENTRY_MAX or OFFICE_TOTAL_MAX "
-				  "reached before any text");
-	*truncated = j->cut || j->out.full;
-	return VL_OK;
+	return rc;
 }
 
 enum vl_err
@@ -923,11 +941,15 @@ office_text(enum office_kind k, const uint8_t *p, size_t len, struct buf *out, s
 		return cfb_verdict(p, len, err);
 	if ((rc = archive_open(&j.za, p, len, err)) != VL_OK)
 		return rc;
-	rc = archive_text(&j, k, truncated);
+	rc = archive_text(&j, k);
 	zip_discard(j.za);
-	if (rc != VL_OK && out->len > j.out.start) {
-		out->len = j.out.start; /* a failure leaves nothing behind */
-		out->data[out->len] = 0;
+	if (rc != VL_OK) {
+		if (out->len > j.out.start) {
+			out->len = j.out.start; /* a failure leaves nothing behind */
+			out->data[out->len] = 0;
+		}
+		return rc;
 	}
-	return rc;
+	*truncated = j.out.full;
+	return j.verdict; /* the text read is kept: it is what there is of the file's */
 }

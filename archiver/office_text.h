@@ -27,7 +27,8 @@ enum office_kind { OFFICE_NONE = 0, OFFICE_DOCX, OFFICE_XLSX, OFFICE_PPTX, OFFIC
 enum office_kind office_kind_of(const char *content_type, const char *filename);
 
 /* office_text - append the text of the file (len bytes at p) to out, at most max bytes (cut
- * between UTF-8 characters; *truncated set when more text was there or a bound cut it).
+ * between UTF-8 characters; *truncated set when more text was there, only for max: the bounds
+ * of the reading itself are told apart by VL_ERR_LIMIT).
  * Read: DOCX word/document.xml, footnotes, endnotes, header<N>, footer<N>, comments (deleted
  * text of tracked changes too: it is in the file that was sent; not field codes); XLSX
  * xl/sharedStrings.xml and xl/worksheets/sheet<N>.xml (inline strings and values, not the
@@ -37,11 +38,14 @@ enum office_kind office_kind_of(const char *content_type, const char *filename);
  * Returns VL_OK; VL_ERR_CRYPTO when the file is encrypted (an OLE2 container holding
  * EncryptionInfo and EncryptedPackage, a ZIP entry it needs is encrypted, or an ODF manifest
  * lists encryption-data); VL_ERR_PARSE when it is not a readable ZIP of that kind, or is any
- * other OLE2 file (a legacy format); VL_ERR_LIMIT when a bound is exceeded before any text;
- * VL_ERR_INTERNAL for OFFICE_NONE. err (may be NULL) says why, naming the entry. On an error
- * out is as it was. Text written is valid UTF-8, no NUL bytes. Memory used: the ZIP's central
- * directory (libzip reads it at open), a 64 KiB read buffer, OFFICE_MANIFEST_MAX and max; never
- * an entry whole. No shared state: safe from several threads at once. */
+ * other OLE2 file (a legacy format); VL_ERR_LIMIT when there are more than OFFICE_ENTRIES_MAX
+ * entries, or when OFFICE_ENTRY_MAX or OFFICE_TOTAL_MAX cut an entry or left one unread: then
+ * out keeps the text read (maybe none; the reading goes on past a cut entry) and *truncated is
+ * set as on VL_OK; VL_ERR_INTERNAL for OFFICE_NONE. err (may be NULL) says why, naming the
+ * entry and the bound. On any other error out is as it was. Text written is valid UTF-8, no
+ * NUL bytes. Memory used: the ZIP's central directory (libzip reads it at open), a 64 KiB read
+ * buffer, OFFICE_MANIFEST_MAX and max; never an entry whole. No shared state: safe from
+ * several threads at once. */
 enum vl_err office_text(enum office_kind k, const uint8_t *p, size_t len, struct buf *out,
 			size_t max, int *truncated, char *err) VL_MUST_CHECK;
 

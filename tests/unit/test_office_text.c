@@ -471,8 +471,9 @@ maxrss_kib(void)
 
 /* A bomb: 300 MiB of one byte in one entry, about 300 KiB deflated. The read stops at
  * OFFICE_ENTRY_MAX in memory of its own size (the peak RSS grows by far less than the entry's
- * bound), with the text before it kept; with no text before it (zeros, just past the bound),
- * VL_ERR_LIMIT. */
+ * bound): VL_ERR_LIMIT naming that bound and the entry, with the text before it and of the next
+ * entry kept, and not *truncated, which is for max alone (the caller names MIME_ATTACH_TEXT_MAX
+ * for it); with no text before it (zeros, just past the bound), nothing written. */
 static void
 test_bomb(void)
 {
@@ -491,10 +492,16 @@ test_bomb(void)
 	zip_build(&f, parts, 2);
 	CHECK(f.len < (2u << 20), "the bomb is small compressed");
 	rss = maxrss_kib();
-	CHECK(run(OFFICE_DOCX, &f, 1 << 20, &got, &trunc, err) == VL_OK && trunc &&
-		      strcmp((const char *)got.data, "bomb\nAfterBomb\n") == 0,
-	      "bomb: text before the bound kept, truncated, the next entry read");
+	CHECK(run(OFFICE_DOCX, &f, 1 << 20, &got, &trunc, err) == VL_ERR_LIMIT && !trunc &&
+		      strcmp((const char *)got.data, "bomb\nAfterBomb\n") == 0 &&
+		      strstr(err, "word/document.xml") && strstr(err, "OFFICE_ENTRY_MAX"),
+	      "bomb: VL_ERR_LIMIT naming OFFICE_ENTRY_MAX, text kept, the next entry read");
+	if (!strstr(err, "OFFICE_ENTRY_MAX") || trunc)
+		fprintf(stderr, "\nbomb: truncated %d, err '%s'\n", trunc, err);
 	CHECK(maxrss_kib() - rss < (long)(OFFICE_ENTRY_MAX / 1024 / 4), "bomb: memory bounded");
+	CHECK(run(OFFICE_DOCX, &f, 3, &got, &trunc, err) == VL_OK && trunc &&
+		      strcmp((const char *)got.data, "bom") == 0,
+	      "bomb with max 3: max is full before the bound, VL_OK and truncated");
 	parts[0].gen = &zeros;
 	parts[1].data = W_PART("footnotes", "");
 	zip_build(&f, parts, 2);
@@ -506,7 +513,7 @@ test_bomb(void)
 }
 
 /* Five sheets of 60 MiB: OFFICE_TOTAL_MAX (256 MiB) stops the reading in the fifth, and the
- * sixth, small, is never read. */
+ * sixth, small, is never read: VL_ERR_LIMIT naming that bound, the text kept, not *truncated. */
 static void
 test_total_bound(void)
 {
@@ -529,9 +536,14 @@ test_total_bound(void)
 				  "<worksheet><sheetData><row><c t=\"inlineStr\"><is><t>six</t>"
 				  "</is></c></row></sheetData></worksheet>", NULL, 0};
 	zip_build(&f, parts, 7);
-	CHECK(run(OFFICE_XLSX, &f, 1 << 20, &got, &trunc, err) == VL_OK && trunc &&
+	CHECK(run(OFFICE_XLSX, &f, 1 << 20, &got, &trunc, err) == VL_ERR_LIMIT && !trunc &&
 		      strcmp((const char *)got.data, "one\ntwo\nthree\nfour\nfive\n") == 0,
 	      "total bound: four sheets whole, the fifth cut, the sixth not read");
+	CHECK(strstr(err, "xl/worksheets/sheet5.xml") && strstr(err, "OFFICE_TOTAL_MAX") &&
+		      !strstr(err, "OFFICE_ENTRY_MAX"),
+	      "total bound: err names OFFICE_TOTAL_MAX and the fifth sheet");
+	if (!strstr(err, "OFFICE_TOTAL_MAX"))
+		fprintf(stderr, "\ntotal bound: err '%s'\n", err);
 	buf_free(&got);
 	buf_free(&f);
 }
