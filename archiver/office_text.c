@@ -184,7 +184,10 @@ struct xml_rd {
 	size_t elen;
 	uint8_t u8[4]; /* an unfinished UTF-8 sequence of text */
 	size_t u8len;
-	unsigned run;	  /* '-' before "-->", ']' before "]]>", '?' before "?>", '[' depth */
+	unsigned run;	  /* '-' before "-->", ']' before "]]>", '?' before "?>" */
+	unsigned depth;	  /* '[' open in a declaration: a DOCTYPE's internal subset */
+	unsigned lt;	  /* bytes of "<!--" seen in that subset */
+	enum xml_state back; /* where a comment or PI ends: XS_TEXT, or XS_DECL in a subset */
 	unsigned text;	  /* open EL_TEXT elements */
 	unsigned skip;	  /* open EL_SKIP elements, and skipped shared cells */
 	unsigned shared;  /* open skipped shared cells */
@@ -458,7 +461,8 @@ tag_special(struct xml_rd *x)
 {
 	static const char comment[] = "!--", cdata[] = "![CDATA[";
 
-	x->run = 0;
+	x->run = x->depth = x->lt = 0;
+	x->back = XS_TEXT;
 	if (x->tag[0] == '?') {
 		x->state = XS_PI;
 	} else if (x->tlen <= 3 && memcmp(x->tag, comment, x->tlen) == 0) {
@@ -497,7 +501,7 @@ static void
 st_comment(struct xml_rd *x, uint8_t c)
 {
 	if (c == '>' && x->run >= 2)
-		x->state = XS_TEXT;
+		x->state = x->back;
 	x->run = c == '-' ? x->run + 1 : 0;
 }
 
@@ -505,19 +509,57 @@ static void
 st_pi(struct xml_rd *x, uint8_t c)
 {
 	if (c == '>' && x->run)
-		x->state = XS_TEXT;
+		x->state = x->back;
 	x->run = c == '?';
 }
 
-/* st_decl - a DOCTYPE or other <!...>, up to its '>' outside [ ]; its entities are not used. */
+/* decl_markup - in a DOCTYPE's internal subset, whether c is taken by the start of a comment
+ * ("<!--") or a processing instruction ("<?"): their free text may hold quotes, brackets and
+ * '>', so st_comment or st_pi reads them whole and comes back. The '<', '!' and '-' taken mean
+ * nothing to st_decl; the markup declarations (<!ENTITY ...>) are left to it. */
+static int
+decl_markup(struct xml_rd *x, uint8_t c)
+{
+	static const char open[] = "<!--";
+
+	x->run = 0;
+	if (x->lt == 1 && c == '?') {
+		x->lt = 0;
+		x->state = XS_PI;
+		x->back = XS_DECL;
+		return 1;
+	}
+	if (c != (uint8_t)open[x->lt])
+		x->lt = 0;
+	if (c != (uint8_t)open[x->lt])
+		return 0;
+	if (++x->lt == 4) {
+		x->lt = 0;
+		x->state = XS_COMMENT;
+		x->back = XS_DECL;
+	}
+	return 1;
+}
+
+/* st_decl - a DOCTYPE or other <!...>, up to its '>' outside quoted strings (a system literal
+ * may hold '>' or brackets) and outside its internal subset [ ]. Its entities are not used. */
 static void
 st_decl(struct xml_rd *x, uint8_t c)
 {
-	if (c == '[')
-		x->run++;
-	else if (c == ']' && x->run > 0)
-		x->run--;
-	else if (c == '>' && x->run == 0)
+	if (x->quote) {
+		if (c == x->quote)
+			x->quote = 0;
+		return;
+	}
+	if (x->depth > 0 && decl_markup(x, c))
+		return;
+	if (c == '"' || c == '\'')
+		x->quote = c;
+	else if (c == '[')
+		x->depth++;
+	else if (c == ']' && x->depth > 0)
+		x->depth--;
+	else if (c == '>' && x->depth == 0)
 		x->state = XS_TEXT;
 }
 

@@ -423,6 +423,63 @@ test_bad_utf8(void)
 	buf_free(&f);
 }
 
+/* The text of the other parts docx_build adds, after word/document.xml's. */
+#define DOCX_OTHERS "FootWord\nHeaderTwo\nHeaderTen\nFooterWord\nCommentWord\n"
+#define DOC_BODY(text) "<w:document " W_NS "><w:body><w:p><w:r><w:t>" text "</w:t></w:r></w:p>" DOC_TAIL
+
+/* A word/document.xml and the text it must give (before DOCX_OTHERS). */
+struct doc_case {
+	const char *label, *document, *want;
+};
+
+/* expect_docs - each case, in a DOCX with the other parts. */
+static void
+expect_docs(const struct doc_case *c, size_t n)
+{
+	struct buf f = {0};
+	char want[1024];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "%s%s", c[i].want, DOCX_OTHERS);
+		docx_build(&f, c[i].document, ZIP_EM_NONE);
+		expect_text(OFFICE_DOCX, &f, want, c[i].label);
+	}
+	buf_free(&f);
+}
+
+/* Markup that is no element hides no text: a DOCTYPE whose literals hold '>' or brackets, or
+ * whose internal subset holds them in entity values, comments and PIs (a reader counting
+ * brackets alone never found its end, and read nothing more); comments and PIs with '>';
+ * CDATA, which is text. */
+static void
+test_markup(void)
+{
+	static const struct doc_case cases[] = {
+		{"DOCTYPE with '>' in its system literal",
+		 XML_DECL "<!DOCTYPE w:document SYSTEM \"a>b\">" DOC_BODY("Visible"), "Visible\n"},
+		{"DOCTYPE with brackets in its literals",
+		 XML_DECL "<!DOCTYPE w:document PUBLIC \"-//x]//EN\" 'urn:a[b'>" DOC_BODY("Visible"),
+		 "Visible\n"},
+		{"DOCTYPE subset with brackets and '>' in entity and attribute values",
+		 XML_DECL "<!DOCTYPE w:document [\n<!ENTITY e \"[>\">\n<!ATTLIST w:t x CDATA 'it]s'>"
+			  "\n<!ENTITY f '\"['>\n]>" DOC_BODY("Visible"),
+		 "Visible\n"},
+		{"DOCTYPE subset with a comment and a PI holding quotes, brackets and '>'",
+		 XML_DECL "<!DOCTYPE w:document [ <!-- it's [ a \"> --> <?pi it's [ > ?>"
+			  "<!ELEMENT w:t (#PCDATA)> ]>" DOC_BODY("Visible"),
+		 "Visible\n"},
+		{"comment, PI and CDATA inside text",
+		 XML_DECL DOC_BODY("Vis<!-- a > b <w:t>no</w:t> -->ib<?pi a=\">\" b='>'?>le "
+				   "<![CDATA[x<y>]]z]]> done"),
+		 "Visible x<y>]]z done\n"},
+		{"a PI with '>' in a pseudo-attribute before the root",
+		 XML_DECL "<?mso-application progid=\"Word.Document\" x='a>b'?>" DOC_BODY("Visible"),
+		 "Visible\n"},
+	};
+
+	expect_docs(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
 /* Every max from 0 to the whole: a prefix of the whole, valid UTF-8 (CJK never cut), and
  * truncated exactly when text was left out. */
 static void
@@ -725,6 +782,7 @@ UNIT_SUITE(office_text, {"docx: parts, separators, entities, CJK, no attributes"
 	   {"odt: text:p, text:h, text:s, cells", test_odt},
 	   {"invalid UTF-8 and controls", test_bad_utf8},
 	   {"max: cut between characters, truncated", test_max},
+	   {"DOCTYPE, comments, PIs and CDATA hide no text", test_markup},
 	   {"ZIP bomb: stops at OFFICE_ENTRY_MAX in bounded memory", test_bomb},
 	   {"OFFICE_TOTAL_MAX", test_total_bound},
 	   {"encrypted entries and ODF manifests", test_encrypted_entry},
