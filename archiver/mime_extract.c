@@ -1018,7 +1018,7 @@ attach_binary(struct walk *w, GMimePart *part, const struct mime_attachment *a,
 	buf_free(&bytes);
 	if (rc != VL_OK)
 		attach_failed(w, a, rc, why);
-	if (rc == VL_OK || text.len > 0) { /* office_text keeps the text read before a bound */
+	if (rc == VL_OK || text.len > 0) { /* office_text keeps text read before a bound or a flaw */
 		sink_sep(&w->sink);
 		sink_put(&w->sink, text.data, text.len);
 		if (cut)

@@ -190,6 +190,7 @@ struct xml_rd {
 	enum xml_state back; /* where a comment or PI ends: XS_TEXT, or XS_DECL in a subset */
 	unsigned text;	  /* open EL_TEXT elements */
 	unsigned skip;	  /* open EL_SKIP elements, and skipped shared cells */
+	const char *skipped; /* the name of the outermost of them */
 	unsigned shared;  /* open skipped shared cells */
 };
 
@@ -406,6 +407,8 @@ tag_rule(const struct xml_rd *x, int closing)
 static void
 el_start(struct xml_rd *x, const struct el_rule *r)
 {
+	if (x->skip == 0)
+		x->skipped = r->name; /* what skips, if this does */
 	if (r->flags & EL_TEXT)
 		x->text++;
 	if (r->flags & EL_SKIP)
@@ -601,6 +604,22 @@ xml_feed(void *ctx, const uint8_t *p, size_t n)
 		xml_states[x->state](x, p[i]);
 }
 
+/* xml_ended_inside - what markup the entry ended inside, hiding all that followed its start
+ * ('>' never came), or NULL: a well-formed part ends in character data. */
+static const char *
+xml_ended_inside(const struct xml_rd *x)
+{
+	static const char *const inside[XS_NSTATES] = {
+		[XS_TAG] = "a tag",
+		[XS_COMMENT] = "a comment",
+		[XS_CDATA] = "a CDATA section",
+		[XS_PI] = "a processing instruction",
+		[XS_DECL] = "a declaration (DOCTYPE)",
+	};
+
+	return inside[x->state];
+}
+
 /* xml_finish - the end of an entry: what is pending is written, and a line break. */
 static void
 xml_finish(struct xml_rd *x)
@@ -675,7 +694,8 @@ struct office_job {
 	uint8_t *chunk;	  /* OFFICE_CHUNK bytes */
 	uint64_t total;	  /* decompressed bytes read, all entries */
 	enum vl_err verdict; /* VL_OK, or the first reason the text read is incomplete (its detail
-			      * in err): VL_ERR_LIMIT when a bound of ours cut a part */
+			      * in err): VL_ERR_LIMIT when a bound of ours cut a part,
+			      * VL_ERR_PARSE when one ended inside markup (part_verdict) */
 	char *err;
 };
 
@@ -753,12 +773,17 @@ entry_read(struct office_job *j, zip_uint64_t idx, const char *name, struct entr
 	return rc;
 }
 
-/* part_verdict - why the text of entry name, read into s, is incomplete, if it is and no
+/* part_verdict - why the text of entry name, read by x from s, is incomplete, if it is and no
  * earlier entry's was: the reading goes on, so the text after it is kept. Which bound cut it is
- * named, since the caller's max being full (out.full) is another thing it reports itself. */
+ * named, since the caller's max being full (out.full) is another thing it reports itself. A
+ * part that ends inside markup or a skipped element is not well-formed (Office would not open
+ * it) and the reader has hidden what followed: VL_ERR_PARSE, so that is not silent. */
 static void
-part_verdict(struct office_job *j, const struct entry_sink *s, const char *name)
+part_verdict(struct office_job *j, const struct xml_rd *x, const struct entry_sink *s,
+	     const char *name)
 {
+	const char *in;
+
 	if (j->verdict != VL_OK)
 		return;
 	if (s->cut && s->got >= s->limit)
@@ -769,6 +794,15 @@ part_verdict(struct office_job *j, const struct entry_sink *s, const char *name)
 		j->verdict = vl_err_set(j->err, VL_ERR_LIMIT,
 					"%s: OFFICE_TOTAL_MAX (%u bytes) inflated in all: the rest "
 					"of the file is not read", name, OFFICE_TOTAL_MAX);
+	else if (j->out.full) /* the reading stopped where max was, anywhere */
+		return;
+	else if ((in = xml_ended_inside(x)) != NULL)
+		j->verdict = vl_err_set(j->err, VL_ERR_PARSE, "%s ends inside %s: what follows its "
+					"start is not read", name, in);
+	else if (x->skip > 0)
+		j->verdict = vl_err_set(j->err, VL_ERR_PARSE, "%s ends inside an unclosed %s "
+					"element, whose text is skipped: what follows its start is "
+					"not read", name, x->skipped);
 }
 
 /* text_read - the text of entry idx into j->out. */
@@ -791,7 +825,7 @@ text_read(struct office_job *j, zip_uint64_t idx, const struct el_rule *rules)
 	rc = entry_read(j, idx, name, &s);
 	xml_finish(&x);
 	if (rc == VL_OK)
-		part_verdict(j, &s, name);
+		part_verdict(j, &x, &s, name);
 	return rc;
 }
 

@@ -39,10 +39,13 @@ enum office_kind office_kind_of(const char *content_type, const char *filename);
  * EncryptionInfo and EncryptedPackage, a ZIP entry it needs is encrypted, or an ODF manifest
  * lists encryption-data); VL_ERR_PARSE when it is not a readable ZIP of that kind, or is any
  * other OLE2 file (a legacy format); VL_ERR_LIMIT when there are more than OFFICE_ENTRIES_MAX
- * entries, or when OFFICE_ENTRY_MAX or OFFICE_TOTAL_MAX cut an entry or left one unread: then
- * out keeps the text read (maybe none; the reading goes on past a cut entry) and *truncated is
- * set as on VL_OK; VL_ERR_INTERNAL for OFFICE_NONE. err (may be NULL) says why, naming the
- * entry and the bound. On any other error out is as it was. Text written is valid UTF-8, no
+ * entries; VL_ERR_INTERNAL for OFFICE_NONE. err (may be NULL) says why, naming the entry. On
+ * those errors out is as it was. The text is incomplete, yet out keeps what was read (maybe
+ * none; the reading goes on to the other entries) and *truncated is set as on VL_OK, with
+ * VL_ERR_LIMIT when OFFICE_ENTRY_MAX or OFFICE_TOTAL_MAX cut an entry or left one unread (err
+ * names the bound), or VL_ERR_PARSE when an entry ended inside markup or inside an element
+ * whose text is skipped (mc:Fallback), which hid what followed. The first such verdict is
+ * returned, unless a later error of the kinds above. Text written is valid UTF-8, no
  * NUL bytes. Memory used: the ZIP's central directory (libzip reads it at open), a 64 KiB read
  * buffer, OFFICE_MANIFEST_MAX and max; never an entry whole. No shared state: safe from
  * several threads at once. */

@@ -425,7 +425,8 @@ test_bad_utf8(void)
 
 /* The text of the other parts docx_build adds, after word/document.xml's. */
 #define DOCX_OTHERS "FootWord\nHeaderTwo\nHeaderTen\nFooterWord\nCommentWord\n"
-#define DOC_BODY(text) "<w:document " W_NS "><w:body><w:p><w:r><w:t>" text "</w:t></w:r></w:p>" DOC_TAIL
+#define DOC_BODY(text)                                                                             \
+	"<w:document " W_NS "><w:body><w:p><w:r><w:t>" text "</w:t></w:r></w:p>" DOC_TAIL
 
 /* A word/document.xml and the text it must give (before DOCX_OTHERS). */
 struct doc_case {
@@ -478,6 +479,83 @@ test_markup(void)
 	};
 
 	expect_docs(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+#define W_P(text) "<w:p><w:r><w:t>" text "</w:t></w:r></w:p>"
+#define ALT(choice, fallback)                                                                      \
+	"<w:p><w:r><mc:AlternateContent><mc:Choice Requires=\"wps\">" W_P(choice) "</mc:Choice>"  \
+	fallback "</mc:AlternateContent></w:r></w:p>"
+
+/* mc:Fallback repeats mc:Choice and is skipped, but only it: a self-closing one skips nothing,
+ * nested ones are counted, and what follows the outer one is read. */
+static void
+test_fallback(void)
+{
+	static const struct doc_case cases[] = {
+		{"self-closing Fallback",
+		 DOC_HEAD ALT("Choice", "<mc:Fallback/>") W_P("After") DOC_TAIL, "Choice\nAfter\n"},
+		{"self-closing Fallback with white space and attributes",
+		 DOC_HEAD ALT("Choice", "<mc:Fallback a=\"/x\" b='>' / >") W_P("After") DOC_TAIL,
+		 "Choice\nAfter\n"},
+		{"nested Fallbacks",
+		 DOC_HEAD ALT("Choice", "<mc:Fallback>" ALT("Inner", "<mc:Fallback>" W_P("Twice")
+			      "<mc:Fallback/></mc:Fallback>") W_P("Once") "</mc:Fallback>")
+			 W_P("After") DOC_TAIL,
+		 "Choice\nAfter\n"},
+		{"a Fallback with no Choice",
+		 DOC_HEAD "<mc:AlternateContent><mc:Fallback>" W_P("Old") "</mc:Fallback>"
+			  "</mc:AlternateContent>" W_P("After") DOC_TAIL,
+		 "After\n"},
+	};
+
+	expect_docs(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* A part that ends inside markup or inside a skipped element has hidden what followed that
+ * start: VL_ERR_PARSE naming the part and what it ended in, with the text before it and of the
+ * other parts kept (the reading goes on). */
+static void
+test_unclosed(void)
+{
+	static const struct {
+		const char *label, *document, *want, *why;
+	} cases[] = {
+		{"unclosed Fallback", DOC_HEAD W_P("Before") ALT("Choice", "<mc:Fallback>"
+			W_P("Lost")), "Before\nChoice\n", "Fallback"},
+		{"unclosed DOCTYPE literal", XML_DECL "<!DOCTYPE w:document SYSTEM \"a>"
+			DOC_BODY("Lost"), "", "declaration"},
+		{"unclosed comment", DOC_HEAD W_P("Before") "<!-- " W_P("Lost") DOC_TAIL, "Before\n",
+		 "comment"},
+		{"unclosed CDATA outside text", DOC_HEAD W_P("Before") "<![CDATA[" W_P("Lost")
+			DOC_TAIL, "Before\n", "CDATA"},
+		{"unclosed PI", DOC_HEAD W_P("Before") "<?pi " W_P("Lost") DOC_TAIL, "Before\n",
+		 "processing"},
+		{"unclosed quote in a tag", DOC_HEAD W_P("Before") "<w:p a=\"" W_P("Lost") DOC_TAIL,
+		 "Before\n", "tag"},
+	};
+	struct buf f = {0}, got = {0};
+	char err[VL_ERRLEN], want[256];
+	int trunc;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum vl_err rc;
+
+		docx_build(&f, cases[i].document, ZIP_EM_NONE);
+		snprintf(want, sizeof(want), "%s%s", cases[i].want, DOCX_OTHERS);
+		rc = run(OFFICE_DOCX, &f, 1 << 20, &got, &trunc, err);
+		if (rc != VL_ERR_PARSE || strcmp((const char *)got.data, want) != 0 ||
+		    !strstr(err, cases[i].why))
+			fprintf(stderr, "\n%s: rc %d, err '%s', got\n'%s'\n", cases[i].label,
+				(int)rc, err, (const char *)got.data);
+		CHECK(rc == VL_ERR_PARSE && !trunc && strcmp((const char *)got.data, want) == 0 &&
+			      strstr(err, "word/document.xml") && strstr(err, cases[i].why),
+		      cases[i].label);
+	}
+	/* A part cut by max ends anywhere: no verdict for that. */
+	docx_build(&f, cases[0].document, ZIP_EM_NONE);
+	CHECK(run(OFFICE_DOCX, &f, 4, &got, &trunc, err) == VL_OK && trunc, "cut by max: VL_OK");
+	buf_free(&got);
+	buf_free(&f);
 }
 
 /* Every max from 0 to the whole: a prefix of the whole, valid UTF-8 (CJK never cut), and
@@ -783,6 +861,8 @@ UNIT_SUITE(office_text, {"docx: parts, separators, entities, CJK, no attributes"
 	   {"invalid UTF-8 and controls", test_bad_utf8},
 	   {"max: cut between characters, truncated", test_max},
 	   {"DOCTYPE, comments, PIs and CDATA hide no text", test_markup},
+	   {"mc:Fallback: self-closing, nested", test_fallback},
+	   {"a part ending inside markup or a skipped element: VL_ERR_PARSE", test_unclosed},
 	   {"ZIP bomb: stops at OFFICE_ENTRY_MAX in bounded memory", test_bomb},
 	   {"OFFICE_TOTAL_MAX", test_total_bound},
 	   {"encrypted entries and ODF manifests", test_encrypted_entry},
