@@ -191,6 +191,12 @@ struct xml_rd {
 	unsigned text;	  /* open EL_TEXT elements */
 	unsigned skip;	  /* open EL_SKIP elements, and skipped shared cells */
 	const char *skipped; /* the name of the outermost of them */
+	unsigned head;	  /* bytes of the entry looked at for a UTF-16 BOM, up to 2 */
+	uint8_t bom;	  /* its first byte, held back */
+	enum { U16_NO, U16_LE, U16_BE } u16;
+	int u16odd;	  /* a UTF-16 code unit's first byte is in u16b */
+	uint8_t u16b;
+	uint32_t u16hi;	  /* a high surrogate waiting for its low one, else 0 */
 	unsigned shared;  /* open skipped shared cells */
 };
 
@@ -594,14 +600,80 @@ static void (*const xml_states[XS_NSTATES])(struct xml_rd *, uint8_t) = {
 	[XS_CDATA] = st_cdata, [XS_PI] = st_pi,	      [XS_DECL] = st_decl,
 };
 
+/* xml_cp - code point cp, decoded from UTF-16, read as its UTF-8 bytes. */
+static void
+xml_cp(struct xml_rd *x, uint32_t cp)
+{
+	uint8_t o[4];
+	size_t n = utf8_encode(o, cp);
+
+	for (size_t i = 0; i < n; i++)
+		xml_states[x->state](x, o[i]);
+}
+
+/* utf16_byte - one byte of a UTF-16 entry: code units are joined into code points, a
+ * surrogate without its pair is U+FFFD. */
+static void
+utf16_byte(struct xml_rd *x, uint8_t c)
+{
+	uint32_t u;
+
+	if (!x->u16odd) {
+		x->u16b = c;
+		x->u16odd = 1;
+		return;
+	}
+	x->u16odd = 0;
+	u = x->u16 == U16_LE ? (uint32_t)(x->u16b | c << 8) : (uint32_t)(x->u16b << 8 | c);
+	if (x->u16hi && (u < 0xdc00 || u > 0xdfff)) {
+		xml_cp(x, 0xfffd);
+		x->u16hi = 0;
+	}
+	if (u >= 0xd800 && u <= 0xdbff)
+		x->u16hi = u;
+	else if (u >= 0xdc00 && u <= 0xdfff && x->u16hi == 0)
+		xml_cp(x, 0xfffd);
+	else if (u >= 0xdc00 && u <= 0xdfff)
+		xml_cp(x, 0x10000 + ((x->u16hi - 0xd800) << 10) + (u - 0xdc00));
+	else
+		xml_cp(x, u);
+	if (u >= 0xdc00 && u <= 0xdfff)
+		x->u16hi = 0;
+}
+
+/* bom_byte - whether byte c, one of the entry's first two, was taken as part of a UTF-16
+ * BOM: OPC lets a part be UTF-16 (ECMA-376-2 §8.1.4), and XML wants a BOM then. Read bytewise,
+ * no tag of it would be found. A first byte held back that was no BOM is read now. */
+static int
+bom_byte(struct xml_rd *x, uint8_t c)
+{
+	if (x->head++ == 0) {
+		x->bom = c;
+		return c == 0xff || c == 0xfe;
+	}
+	if (x->bom == 0xff && c == 0xfe)
+		x->u16 = U16_LE;
+	else if (x->bom == 0xfe && c == 0xff)
+		x->u16 = U16_BE;
+	else if (x->bom == 0xff || x->bom == 0xfe)
+		xml_states[x->state](x, x->bom);
+	return x->u16 != U16_NO;
+}
+
 /* xml_feed - read n more bytes of the entry (a chunk). */
 static void
 xml_feed(void *ctx, const uint8_t *p, size_t n)
 {
 	struct xml_rd *x = ctx;
 
-	for (size_t i = 0; i < n && !x->o->full; i++)
-		xml_states[x->state](x, p[i]);
+	for (size_t i = 0; i < n && !x->o->full; i++) {
+		if (x->head < 2 && bom_byte(x, p[i]))
+			continue;
+		if (x->u16 != U16_NO)
+			utf16_byte(x, p[i]);
+		else
+			xml_states[x->state](x, p[i]);
+	}
 }
 
 /* xml_ended_inside - what markup the entry ended inside, hiding all that followed its start
@@ -624,6 +696,8 @@ xml_ended_inside(const struct xml_rd *x)
 static void
 xml_finish(struct xml_rd *x)
 {
+	if (x->u16hi)
+		xml_cp(x, 0xfffd);
 	if (x->state == XS_ENTITY)
 		entity_raw(x, 0);
 	text_flush(x);

@@ -34,7 +34,8 @@ enum office_kind office_kind_of(const char *content_type, const char *filename);
  * xl/sharedStrings.xml and xl/worksheets/sheet<N>.xml (inline strings and values, not the
  * indexes of shared strings, not formulas); PPTX ppt/slides/slide<N>.xml then
  * ppt/notesSlides/notesSlide<N>.xml, by N; ODF content.xml. Paragraphs, rows and slides end in
- * a line break, cells and tabs in white space. Never attribute values.
+ * a line break, cells and tabs in white space. Never attribute values. A part is UTF-8, or
+ * UTF-16 after a BOM (OPC allows both); one in another encoding is read as UTF-8.
  * Returns VL_OK; VL_ERR_CRYPTO when the file is encrypted (an OLE2 container holding
  * EncryptionInfo and EncryptedPackage, a ZIP entry it needs is encrypted, or an ODF manifest
  * lists encryption-data); VL_ERR_PARSE when it is not a readable ZIP of that kind, or is any

@@ -558,6 +558,77 @@ test_unclosed(void)
 	buf_free(&f);
 }
 
+/* utf16 - s (UTF-8) as UTF-16 with a BOM, little- or big-endian, into out (replaced). */
+static void
+utf16(struct buf *out, const char *s, int big)
+{
+	glong n = 0;
+	gunichar2 *u = g_utf8_to_utf16(s, -1, NULL, &n, NULL);
+
+	buf_reset(out);
+	buf_append(out, big ? "\xfe\xff" : "\xff\xfe", 2);
+	for (glong i = 0; u && i < n; i++) {
+		uint8_t b[2] = {(uint8_t)(u[i] & 0xff), (uint8_t)(u[i] >> 8)};
+
+		buf_append(out, big ? (uint8_t[2]){b[1], b[0]} : b, 2);
+	}
+	g_free(u);
+}
+
+/* docx_raw - a DOCX of word/document.xml holding the bytes of doc (NULs too), and a footnote,
+ * into out (replaced). */
+static void
+docx_raw(struct buf *out, const struct buf *doc)
+{
+	static const char foot[] = W_PART("footnotes", "FootWord");
+	zip_error_t ze;
+	zip_source_t *src, *s;
+	zip_t *za;
+
+	buf_reset(out);
+	zip_error_init(&ze);
+	src = zip_source_buffer_create(NULL, 0, 0, &ze);
+	zip_source_keep(src);
+	za = zip_open_from_source(src, ZIP_TRUNCATE, &ze);
+	CHECK(za != NULL, "zip_open_from_source");
+	s = zip_source_buffer(za, doc->data, doc->len, 0);
+	CHECK(zip_file_add(za, "word/document.xml", s, 0) >= 0, "zip_file_add");
+	s = zip_source_buffer(za, foot, strlen(foot), 0);
+	CHECK(zip_file_add(za, "word/footnotes.xml", s, 0) >= 0, "zip_file_add");
+	CHECK(zip_close(za) == 0, "zip_close");
+	source_bytes(src, out);
+	zip_source_free(src);
+	zip_error_fini(&ze);
+}
+
+/* OPC lets a part be UTF-16 (ECMA-376-2 §8.1.4), with a BOM as XML asks: read as UTF-8 was,
+ * surrogate pairs joined, a lone surrogate U+FFFD. Read bytewise, no tag of it was found. */
+static void
+test_utf16(void)
+{
+	static const char doc[] =
+		"<?xml version=\"1.0\" encoding=\"UTF-16\"?>" DOC_BODY("Wide 契約 😀 &amp; x");
+	struct buf f = {0}, part = {0};
+
+	for (int big = 0; big < 2; big++) {
+		utf16(&part, doc, big);
+		docx_raw(&f, &part);
+		expect_text(OFFICE_DOCX, &f, "Wide 契約 😀 & x\nFootWord\n",
+			    big ? "UTF-16BE document.xml" : "UTF-16LE document.xml");
+	}
+	/* A lone high surrogate (D800) before "x", a lone low one (DC00) after. */
+	utf16(&part, DOC_HEAD W_P("a_x_b") DOC_TAIL, 0);
+	uint8_t *q = memmem(part.data, part.len, "_\0x\0_\0", 6);
+	CHECK(q != NULL, "the marks are there");
+	if (q) {
+		q[0] = 0x00, q[1] = 0xd8, q[4] = 0x00, q[5] = 0xdc;
+		docx_raw(&f, &part);
+		expect_text(OFFICE_DOCX, &f, "a" FFFD "x" FFFD "b\nFootWord\n", "lone surrogates");
+	}
+	buf_free(&part);
+	buf_free(&f);
+}
+
 /* Every max from 0 to the whole: a prefix of the whole, valid UTF-8 (CJK never cut), and
  * truncated exactly when text was left out. */
 static void
@@ -862,6 +933,7 @@ UNIT_SUITE(office_text, {"docx: parts, separators, entities, CJK, no attributes"
 	   {"max: cut between characters, truncated", test_max},
 	   {"DOCTYPE, comments, PIs and CDATA hide no text", test_markup},
 	   {"mc:Fallback: self-closing, nested", test_fallback},
+	   {"UTF-16 parts", test_utf16},
 	   {"a part ending inside markup or a skipped element: VL_ERR_PARSE", test_unclosed},
 	   {"ZIP bomb: stops at OFFICE_ENTRY_MAX in bounded memory", test_bomb},
 	   {"OFFICE_TOTAL_MAX", test_total_bound},
