@@ -35,12 +35,25 @@ static const char queue_sql[] =
 	" ORDER BY m.id LIMIT $1::int8 FOR UPDATE OF m SKIP LOCKED";
 
 /* Messages the store found held by an indexer batch when a receipt with a new address came
- * (schema/0017_index_requeue.sql, store_db.c SQL_REQUEUE): queued again before each batch. The
- * UPDATE waits for a batch that still holds one (an indexer waits here, never the store), and
- * has no indexed_at condition: its snapshot may still see the NULL of that batch. */
+ * (schema/0017_index_requeue.sql, store_db.c SQL_REQUEUE): queued again before each batch.
+ * Only the notes of messages it can lock at once are taken (SKIP LOCKED): waiting for the
+ * batch that holds one would stall this worker for the rest of that batch (seconds, with
+ * PDFs); the others stay for a later sweep. A note goes only in the statement that queues its
+ * message, so none is lost, and every copy of it goes together (the table has no key); a note
+ * of a message disposed since goes too (nothing to queue), or it would stay forever. Rows are
+ * locked in id order, as by the other statements that update many messages rows (retention.c,
+ * requeue_sql), so no two of them deadlock. No indexed_at condition: this snapshot may still
+ * see the NULL of the batch that held the message and has committed since (the lock reads its
+ * latest row). The count is of the messages queued again. */
 static const char sweep_sql[] =
-	"WITH d AS (DELETE FROM index_requeue RETURNING message_id)"
-	" UPDATE messages m SET indexed_at = NULL WHERE m.id IN (SELECT message_id FROM d)";
+	"WITH l AS (SELECT m.id, m.received_at FROM messages m"
+	" WHERE m.id = ANY (ARRAY(SELECT message_id FROM index_requeue))"
+	" ORDER BY m.id FOR UPDATE OF m SKIP LOCKED),"
+	" u AS (UPDATE messages m SET indexed_at = NULL FROM l"
+	" WHERE m.id = l.id AND m.received_at = l.received_at RETURNING m.id),"
+	" d AS (DELETE FROM index_requeue r WHERE r.message_id IN (SELECT id FROM l)"
+	" OR NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = r.message_id))"
+	" SELECT count(*) FROM u";
 
 /* Re-indexing replaces: attachments first (their number may change), then the index row. */
 static const char delete_att_sql[] = "DELETE FROM attachments WHERE message_id = ANY($1::int8[])";
@@ -690,9 +703,23 @@ out:
 	return rc;
 }
 
+/* indexer_sweep - sweep_sql in its own transaction; *swept counts the messages queued again. */
+static enum vl_err
+indexer_sweep(PGconn *conn, size_t *swept, char *err)
+{
+	PGresult *r = NULL;
+	enum vl_err rc;
+
+	*swept = 0;
+	if ((rc = db_query(conn, sweep_sql, 0, NULL, &r, err)) == VL_OK)
+		*swept = (size_t)strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return rc;
+}
+
 enum vl_err
 indexer_run_batch(struct vault *v, PGconn *conn, size_t max, uint64_t max_raw, size_t *done,
-		  char *err)
+		  size_t *swept, char *err)
 {
 	char lim[24], raw[24];
 	const char *vals[] = {lim, raw};
@@ -706,7 +733,7 @@ indexer_run_batch(struct vault *v, PGconn *conn, size_t max, uint64_t max_raw, s
 	snprintf(lim, sizeof(lim), "%zu", max);
 	snprintf(raw, sizeof(raw), "%llu",
 		 (unsigned long long)(max_raw > INT64_MAX ? INT64_MAX : max_raw));
-	if ((rc = db_exec(conn, sweep_sql, 0, NULL, err)) != VL_OK)
+	if ((rc = indexer_sweep(conn, swept, err)) != VL_OK)
 		return rc;
 	if ((rc = db_begin(conn, err)) != VL_OK)
 		return rc;
@@ -852,7 +879,7 @@ indexer_main(void *arg)
 	uint64_t max_raw = w->no == 0 ? UINT64_MAX : INDEXER_HELPER_RAW_MAX;
 
 	while (!indexer_stopping(ix)) {
-		size_t done = 0;
+		size_t done = 0, swept = 0;
 		enum vl_err rc;
 
 		/* Started without the key (indexer_start): wait for it. */
@@ -862,7 +889,7 @@ indexer_main(void *arg)
 				break;
 			continue;
 		}
-		rc = indexer_run_batch(w->v, conn, INDEXER_BATCH, max_raw, &done, err);
+		rc = indexer_run_batch(w->v, conn, INDEXER_BATCH, max_raw, &done, &swept, err);
 
 		atomic_fetch_add(&ix->indexed, done);
 		if (rc == VL_ERR_NOKEY && !reopened) {
@@ -880,7 +907,8 @@ indexer_main(void *arg)
 		reopened = 0;
 		if (rc == VL_OK) {
 			backoff = 0;
-			if (done == 0 && indexer_wait(w, INDEXER_IDLE_MS))
+			/* A sweep that queued notes again means more may wait: no sleep. */
+			if (done == 0 && swept == 0 && indexer_wait(w, INDEXER_IDLE_MS))
 				break;
 			continue;
 		}

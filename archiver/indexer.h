@@ -32,7 +32,10 @@
 /* indexer_run_batch - index up to max waiting messages of at most max_raw bytes (UINT64_MAX:
  * any), oldest id first, in one transaction
  * on conn (which must be idle), reading their exact bytes through v. *done counts the messages
- * marked indexed (0: nothing waiting that another indexer had not locked). A message whose
+ * marked indexed (0: nothing waiting that another indexer had not locked). Before it, in its
+ * own transaction, the notes of index_requeue whose messages no one else holds are turned
+ * into queued messages; *swept counts those (notes of held messages stay, for a later
+ * batch: neither count then moves, so a caller stops rather than waits). A message whose
  * bytes cannot be read (damaged, missing segment) or whose rows the database refuses is still
  * marked indexed, with parse_error set and the reason logged, so no message stalls the queue;
  * `vellum index --all` indexes it again later. A message over INDEXER_RAW_MAX is indexed from
@@ -44,7 +47,7 @@
  * never mark evidence unreadable). VL_ERR_DB when the database fails: the batch was rolled
  * back. */
 enum vl_err indexer_run_batch(struct vault *v, PGconn *conn, size_t max, uint64_t max_raw,
-			      size_t *done, char *err) VL_MUST_CHECK;
+			      size_t *done, size_t *swept, char *err) VL_MUST_CHECK;
 
 /* indexer_lag - how many messages wait to be indexed. VL_ERR_DB. */
 enum vl_err indexer_lag(PGconn *conn, int64_t *unindexed, char *err) VL_MUST_CHECK;

@@ -45,17 +45,22 @@ now_s(void)
 }
 
 /* index_job_main - batches until none is waiting; on VL_ERR_NOKEY the vault is opened again
- * once (keys rotated or a dictionary trained meanwhile) before giving up. */
+ * once (keys rotated or a dictionary trained meanwhile) before giving up. A batch that indexed
+ * nothing but whose sweep queued notes again is progress too (another job or serve may have
+ * taken those messages first: the next batch finds out). A note whose message another process
+ * holds is neither swept nor indexed, so it cannot keep the loop going: it ends, and the note
+ * is counted in "still waiting" for a later run or serve's indexer. */
 static void *
 index_job_main(void *arg)
 {
 	struct index_job *j = arg;
 	PGconn *conn = db_conn(j->db);
 	int fresh = 1;
-	size_t done;
+	size_t done, swept;
 
 	for (;;) {
-		j->rc = indexer_run_batch(j->v, conn, INDEXER_BATCH, UINT64_MAX, &done, j->err);
+		j->rc = indexer_run_batch(j->v, conn, INDEXER_BATCH, UINT64_MAX, &done, &swept,
+					  j->err);
 		atomic_fetch_add(&index_total, done);
 		if (done > 0)
 			fresh = 0;
@@ -67,7 +72,7 @@ index_job_main(void *arg)
 			fresh = 1;
 			continue;
 		}
-		if (j->rc != VL_OK || done == 0)
+		if (j->rc != VL_OK || (done == 0 && swept == 0))
 			break;
 	}
 	atomic_fetch_sub(&index_running, 1);

@@ -5,9 +5,9 @@
 -- (indexed_at = NULL). A message the indexer is on at that moment is locked by the indexer's
 -- batch, which may already have read its envelopes; rather than wait for that batch (holding
 -- the ledger lock, and so all ingest), the store writes its id here. Every index batch first
--- turns these rows into queued messages (archiver/indexer.c, sweep_sql), waiting if need be for
--- the batch that holds them, so the new receipt's terms are indexed. Rows of a disposed message
--- are swept like any other (the UPDATE finds nothing). No key: the same id twice is harmless.
+-- turns the rows of messages no one holds into queued messages (archiver/indexer.c, sweep_sql;
+-- the others wait for a later batch), so the new receipt's terms are indexed. Rows of a
+-- disposed message are deleted by the sweep too. No key: the same id twice is harmless.
 CREATE TABLE index_requeue (
 	message_id bigint NOT NULL
 );
