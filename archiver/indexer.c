@@ -103,10 +103,12 @@ static const char mark_sql[] =
 	" FROM unnest($1::int8[], $2::int8[], $3::bool[]) AS u(id, rat, perr)"
 	" WHERE m.id = u.id AND m.received_at = vellum_ts(u.rat)";
 
-/* One requeue step (vellum index --all): the next INDEXER_REQUEUE_ROWS ids after $1. */
+/* One requeue step (vellum index --all): the next INDEXER_REQUEUE_ROWS ids after $1, locked
+ * in id order (FOR UPDATE above the ORDER BY) so that it cannot deadlock with retention's
+ * update, which waits for rows too (the sweep never does: SKIP LOCKED). */
 static const char requeue_sql[] =
 	"WITH s AS (SELECT id, received_at FROM messages WHERE id > $1::int8"
-	" ORDER BY id LIMIT $2::int8),"
+	" ORDER BY id LIMIT $2::int8 FOR UPDATE),"
 	" u AS (UPDATE messages m SET indexed_at = NULL FROM s"
 	" WHERE m.id = s.id AND m.received_at = s.received_at RETURNING m.id)"
 	" SELECT count(*), coalesce(max(id), 0) FROM u";

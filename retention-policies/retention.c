@@ -40,10 +40,15 @@ static const char facts_sql[] =
 	" WHERE m.id > $1::int8 AND ($2::boolean OR m.retain_until IS NULL)";
 #define FACTS_ORDER " ORDER BY m.id LIMIT 1000"
 
+/* The batch's rows are locked first, in id order (FOR UPDATE above the ORDER BY), as by the
+ * indexer's sweep and requeue (archiver/indexer.c): two statements that each wait for rows
+ * the other has locked, taken in different orders, deadlock. */
 static const char update_sql[] =
-	"UPDATE messages m SET retain_until = vellum_ts(t.u), retention_policy = t.p,"
+	"WITH l AS (SELECT m.id, m.received_at FROM messages m WHERE m.id = ANY ($1::int8[])"
+	" ORDER BY m.id FOR UPDATE OF m)"
+	" UPDATE messages m SET retain_until = vellum_ts(t.u), retention_policy = t.p,"
 	" retention_mode = t.mo FROM unnest($1::int8[], $2::int8[], $3::text[], $4::text[])"
-	" AS t(i, u, p, mo) WHERE m.id = t.i";
+	" AS t(i, u, p, mo), l WHERE m.id = t.i AND m.id = l.id AND m.received_at = l.received_at";
 
 enum vl_err
 retention_load(const struct vl_config *cfg, struct policy_set **out, char *err)
