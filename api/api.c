@@ -18,6 +18,7 @@
 #include "handlers.h"
 #include "handlers_export.h"
 #include "http.h"
+#include "indexer.h"
 #include "log.h"
 #include "pool.h"
 #include "ratelimit.h"
@@ -51,7 +52,7 @@ struct api {
 	"SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM receipts),"                 \
 	" (SELECT coalesce(sum(raw_size), 0) FROM blobs),"                                         \
 	" (SELECT coalesce(sum(record_size), 0) FROM blobs), (SELECT count(*) FROM segments),"     \
-	" (SELECT count(*) FROM messages WHERE indexed_at IS NULL),"                               \
+	" (" INDEXER_LAG_SQL "),"                                                                  \
 	" (SELECT coalesce(max(seq), 0) FROM audit), pg_database_size(current_database())"
 
 static const struct {

@@ -775,8 +775,7 @@ indexer_lag(PGconn *conn, int64_t *unindexed, char *err)
 	enum vl_err rc;
 
 	*unindexed = 0;
-	rc = db_query(conn, "SELECT count(*) FROM messages WHERE indexed_at IS NULL", 0, NULL, &r,
-		      err);
+	rc = db_query(conn, INDEXER_LAG_SQL, 0, NULL, &r, err);
 	if (rc == VL_OK)
 		*unindexed = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);

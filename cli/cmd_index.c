@@ -192,7 +192,8 @@ cmd_index(struct cli *c, int argc, char **argv)
 	printf("indexed       %llu messages in %.2f s (%.0f messages/s)\n",
 	       (unsigned long long)atomic_load(&index_total), dt,
 	       dt > 0 ? (double)atomic_load(&index_total) / dt : 0.0);
-	/* Still waiting: locked by another indexer (vellum serve), or arrived meanwhile. */
+	/* Still waiting: locked by another indexer (vellum serve), or arrived meanwhile; or
+	 * noted in index_requeue while another process held the message. */
 	printf("still waiting %lld messages\n", (long long)waiting);
 	if ((rc = index_upkeep(c, conn, err)) != VL_OK)
 		goto out;

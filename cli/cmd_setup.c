@@ -198,8 +198,7 @@ cmd_status(struct cli *c, int argc, char **argv)
 		    "SELECT count(*) || ' (' || count(sealed_at) || ')' FROM segments");
 	print_count(conn, "dictionaries", "SELECT count(*) FROM dictionaries");
 	print_count(conn, "ledger entries", "SELECT coalesce(max(seq), 0) FROM ledger");
-	print_count(conn, "index lag (messages)",
-		    "SELECT count(*) FROM messages WHERE indexed_at IS NULL");
+	print_count(conn, "index lag (messages)", INDEXER_LAG_SQL);
 	db_close(db);
 	return 0;
 }
