@@ -46,11 +46,13 @@ serve_stop_check() {
 	! grep -q -E 'Sanitizer|runtime error:' "$W/serve.log" && [ "$_rc" -eq 0 ]
 	verdict "$1" $? "exit $_rc: $(grep -m 3 -E 'Sanitizer|runtime error:|SUMMARY' "$W/serve.log" | tr '\n' '|')"
 }
-# wait_indexed - until no message waits for serve's indexer (at most 60 s).
+# wait_indexed - until no message waits for serve's indexer (at most 60 s): none queued and no
+# note in index_requeue. One statement, so one snapshot: the sweep deletes a note in the same
+# transaction as it queues the message, and so there is no moment when neither shows.
 wait_indexed() {
 	_k=0
-	while [ "$(sql "select count(*) from messages where indexed_at is null")" -gt 0 ] &&
-		[ "$_k" -lt 300 ]; do
+	while [ "$(sql "select (select count(*) from messages where indexed_at is null) +
+		(select count(*) from index_requeue)")" -gt 0 ] && [ "$_k" -lt 300 ]; do
 		sleep 0.2
 		_k=$((_k + 1))
 	done
