@@ -35,9 +35,14 @@ static const char candidates_sql[] =
 static const char unheld_sql[] =
 	"SELECT coalesce(array_agg(id ORDER BY id)::text, '{}') FROM unnest($1::int8[]) id"
 	" WHERE NOT vellum_hold_active(id)";
-static const char rows_sql[] =
-	"SELECT m.id, encode(m.sha256, 'hex'), coalesce(m.retention_policy, ''), m.retain_until,"
-	" m.received_at FROM messages m WHERE m.id = ANY($1::int8[]) ORDER BY m.id";
+/* A real run locks the batch's rows here, in id order (FOR UPDATE above the ORDER BY), before
+ * its removal steps: as retention's update and the indexer's sweep and requeue do, so that no
+ * two of them, each waiting for rows the other holds, deadlock. A dry run locks nothing. */
+#define ROWS_SQL                                                                                   \
+	"SELECT m.id, encode(m.sha256, 'hex'), coalesce(m.retention_policy, ''), m.retain_until,"  \
+	" m.received_at FROM messages m WHERE m.id = ANY($1::int8[]) ORDER BY m.id"
+static const char rows_sql[] = ROWS_SQL;
+static const char rows_lock_sql[] = ROWS_SQL " FOR UPDATE OF m";
 
 /* The removal, in order; $1 the ids, $2 the report's name. Those returning rows return the
  * subjects of tombstoned records (each gets a ledger disposal entry). */
@@ -244,7 +249,8 @@ dispose_rows(struct run *r, const char *ids, json_t **arr, int *n, char *err)
 {
 	const char *vals[] = {ids};
 	PGresult *res = NULL;
-	enum vl_err rc = db_query(r->c, rows_sql, 1, vals, &res, err);
+	enum vl_err rc =
+		db_query(r->c, r->o->dry_run ? rows_sql : rows_lock_sql, 1, vals, &res, err);
 
 	*arr = json_array();
 	*n = rc == VL_OK ? PQntuples(res) : 0;
