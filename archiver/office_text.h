@@ -1,7 +1,8 @@
 /* office_text - the text of an Office Open XML (.docx .xlsx .pptx) or OpenDocument (.odt .ods
  * .odp) file, read with libzip in bounded work.
- * Owns: which ZIP entries of each kind hold its text, the XML character-data reader, the bounds.
- * Not: MIME (mime_extract), words and the tsvector (fts), the legacy binary .doc .xls .ppt.
+ * Owns: which ZIP entries of each kind hold its text, which of their elements are text, the bounds.
+ * Not: reading the XML (xml_text), MIME (mime_extract), words and the tsvector (fts), the legacy
+ * binary .doc .xls .ppt.
  * Pure: bytes in, UTF-8 text out. */
 #ifndef VL_OFFICE_TEXT_H
 #define VL_OFFICE_TEXT_H
