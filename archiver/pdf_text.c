@@ -39,6 +39,7 @@ struct pdf_io {
 	struct buf raw;	  /* stdout as it came; the child is killed once it passes raw_max */
 	size_t raw_max;
 	struct buf diag;  /* the first PDF_STDERR_MAX bytes of stderr */
+	int64_t deadline; /* now_ms() at which the wall-clock bound runs out */
 	int timed_out;	  /* the wall-clock bound ran out and the child was killed */
 	int cut;	  /* stdout passed raw_max and the child was killed */
 };
@@ -290,6 +291,41 @@ child_reap(pid_t pid, int *ws, char *err)
 	return VL_OK;
 }
 
+/* nap_ms - sleep ms milliseconds (an interrupted sleep is merely shorter). */
+static void
+nap_ms(int64_t ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* child_reap_by - child_reap, but only until deadline (now_ms()): a child that has closed its
+ * stdout and stderr may still run, and must not hold the indexer past the wall-clock bound.
+ * Past it the child is killed, reaped, and *late set. Why naps and not a wait that times out:
+ * waitpid has none, a SIGCHLD handler is the process's and not a library's (serve has
+ * threads), and a pidfd needs Linux 5.3. A child that exits at once costs one nap of 1 ms. */
+static enum vl_err
+child_reap_by(pid_t pid, int64_t deadline, int *ws, int *late, char *err)
+{
+	int64_t nap = 1, left;
+	pid_t r;
+
+	for (;;) {
+		if ((r = waitpid(pid, ws, WNOHANG)) == pid)
+			return VL_OK;
+		if (r < 0 && errno != EINTR)
+			return vl_err_set(err, VL_ERR_IO, "waitpid pdftotext: %s", strerror(errno));
+		if ((left = deadline - now_ms()) <= 0)
+			break;
+		nap_ms(nap < left ? nap : left);
+		nap = nap < 64 ? nap * 2 : 64;
+	}
+	kill(pid, SIGKILL);
+	*late = 1;
+	return child_reap(pid, ws, err);
+}
+
 /* child_spawn - fork and exec pl's program on fresh pipes; c holds the parent's ends and the
  * pid when it returns VL_OK, and nothing (child reaped, pipes closed) otherwise. */
 static enum vl_err
@@ -369,18 +405,17 @@ io_take(int *fd, struct buf *b, size_t keep, char *err)
 }
 
 /* io_pump - feed stdin and drain stdout and stderr at once (a PDF or a text larger than a pipe
- * must not deadlock) until both outputs end, stdout passes io->raw_max (io->cut) or wall_ms
- * runs out (io->timed_out). The caller kills the child in the last two cases. */
+ * must not deadlock) until both outputs end, stdout passes io->raw_max (io->cut) or
+ * io->deadline passes (io->timed_out). The caller kills the child in the last two cases. */
 static enum vl_err
-io_pump(struct pdf_child *c, struct pdf_io *io, unsigned wall_ms, char *err)
+io_pump(struct pdf_child *c, struct pdf_io *io, char *err)
 {
-	int64_t deadline = now_ms() + wall_ms;
 	enum vl_err rc = VL_OK;
 
 	while (rc == VL_OK && (c->out >= 0 || c->diag >= 0) && !io->cut) {
 		struct pollfd pf[3] = {
 			{c->in, POLLOUT, 0}, {c->out, POLLIN, 0}, {c->diag, POLLIN, 0}};
-		int64_t left = deadline - now_ms();
+		int64_t left = io->deadline - now_ms();
 		int r;
 
 		if (left <= 0) {
@@ -405,8 +440,9 @@ io_pump(struct pdf_child *c, struct pdf_io *io, unsigned wall_ms, char *err)
 }
 
 /* pdf_run - run pl's child on io: spawn, pump, kill it when a bound was hit or the pump
- * failed, close the pipes, reap it (*ws its wait status). SIGPIPE is blocked in this thread for
- * the whole run, and one our writes raised is taken back before the mask is restored. */
+ * failed, close the pipes, reap it (*ws its wait status; one still running when wall_ms is
+ * over is killed then, io->timed_out). SIGPIPE is blocked in this thread for the whole run,
+ * and one our writes raised is taken back before the mask is restored. */
 static enum vl_err
 pdf_run(struct pdf_plan *pl, struct pdf_io *io, unsigned wall_ms, int *ws, char *err)
 {
@@ -417,15 +453,19 @@ pdf_run(struct pdf_plan *pl, struct pdf_io *io, unsigned wall_ms, int *ws, char 
 
 	if (sigpipe_block(&old, &was_pending) != 0)
 		return vl_err_set(err, VL_ERR_INTERNAL, "cannot block SIGPIPE");
+	io->deadline = now_ms() + wall_ms;
 	rc = child_spawn(&c, pl, err);
 	if (rc == VL_OK) {
-		rc = io_pump(&c, io, wall_ms, err);
-		if (rc != VL_OK || io->timed_out || io->cut)
+		int killed;
+
+		rc = io_pump(&c, io, err);
+		if ((killed = rc != VL_OK || io->timed_out || io->cut))
 			kill(c.pid, SIGKILL);
 		fd_close(&c.in);
 		fd_close(&c.out);
 		fd_close(&c.diag);
-		reaped = child_reap(c.pid, ws, rc == VL_OK ? err : NULL);
+		reaped = killed ? child_reap(c.pid, ws, rc == VL_OK ? err : NULL)
+				: child_reap_by(c.pid, io->deadline, ws, &io->timed_out, err);
 		rc = rc == VL_OK ? reaped : rc;
 	}
 	sigpipe_restore(&old, was_pending);

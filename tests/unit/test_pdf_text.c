@@ -2,7 +2,7 @@
  * written here with correct xref offsets (pdf_make), the encrypted ones of
  * tests/fixtures/pdf/ (see its README), broken input, the bounds, and small shell scripts that
  * stand in for pdftotext where poppler cannot be made to misbehave (bad bytes, a hang, a CPU
- * loop, a crash, an early exit). After every run no child may be left unreaped. */
+ * loop, a crash, an early exit, a child that lingers after its output). After every run no child may be left unreaped. */
 #include <CUnit/CUnit.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -394,6 +394,9 @@ static const struct {
 	{"dirty", "cat >/dev/null; printf 'a\\000b\\fc\\303(d\\001e\\tf\\n\\377'", 5000, 5, VL_OK,
 	 "a b\nc\xef\xbf\xbd(d e\tf\n\xef\xbf\xbd", NULL},
 	{"hang", "exec sleep 30", 300, 5, VL_ERR_LIMIT, NULL, "300 ms"},
+	/* Both outputs closed, still running: the reap has the rest of the wall time, no more. */
+	{"linger", "cat >/dev/null; printf 'all said'; exec >&- 2>&-; exec sleep 10", 300, 5,
+	 VL_ERR_LIMIT, NULL, "300 ms"},
 	{"spin", "cat >/dev/null; while :; do :; done", 20000, 1, VL_ERR_LIMIT, NULL, "CPU"},
 	{"oom",
 	 "cat >/dev/null; echo \"terminate called after throwing an instance of "
@@ -524,6 +527,7 @@ UNIT_SUITE(pdf_text, {"pdf_is: types, names, magic", test_is},
 	   {"broken input: VL_ERR_PARSE with poppler's reason", test_broken},
 	   {"bounds: input size, missing program, max cut", test_bounds},
 	   {"a PDF and a text larger than a pipe", test_large},
-	   {"stand-ins: bad bytes, hang, CPU, memory, crash, early exit, echo", test_fakes},
+	   {"stand-ins: bad bytes, hang, linger, CPU, memory, crash, early exit, echo",
+	    test_fakes},
 	   {"the child's rlimits, environment and descriptors", test_child},
 	   {"threads at once", test_threads})
