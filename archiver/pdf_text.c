@@ -82,12 +82,19 @@ pdf_is(const char *content_type, const char *filename)
 	return n >= 4 && strcasecmp(filename + n - 4, ".pdf") == 0;
 }
 
-int
-pdf_is_bytes(const char *content_type, const char *filename, const uint8_t *p, size_t len)
+/* pdf_magic - whether "%PDF-" starts within the first PDF_MAGIC_SPAN of the len bytes at p. */
+static int
+pdf_magic(const uint8_t *p, size_t len)
 {
 	size_t span = len < PDF_MAGIC_SPAN + 4 ? len : PDF_MAGIC_SPAN + 4; /* last start + 5 */
 
-	return pdf_is(content_type, filename) && p != NULL && memmem(p, span, "%PDF-", 5) != NULL;
+	return p != NULL && memmem(p, span, "%PDF-", 5) != NULL;
+}
+
+int
+pdf_is_bytes(const char *content_type, const char *filename, const uint8_t *p, size_t len)
+{
+	return pdf_is(content_type, filename) && pdf_magic(p, len);
 }
 
 /* now_ms - the monotonic clock in milliseconds. */
@@ -579,6 +586,11 @@ pdf_text_with(const struct pdf_limits *lim, const uint8_t *p, size_t len, struct
 	if (len > PDF_INPUT_MAX)
 		return vl_err_set(err, VL_ERR_LIMIT, "PDF of %zu bytes is over PDF_INPUT_MAX (%u)",
 				  len, PDF_INPUT_MAX);
+	/* A label is not a PDF: a process costs milliseconds, and pdftotext's verdict on such
+	 * bytes ("Couldn't read xref table") would say less. */
+	if (!pdf_magic(p, len))
+		return vl_err_set(err, VL_ERR_PARSE, "not a PDF: no %%PDF- in its first %u bytes",
+				  PDF_MAGIC_SPAN);
 	if ((rc = plan_make(&pl, lim, err)) != VL_OK)
 		return rc;
 	rc = pdf_run(&pl, &io, lim->wall_ms, &ws, err);

@@ -51,7 +51,8 @@ int pdf_is_bytes(const char *content_type, const char *filename, const uint8_t *
  * says why. Errors: VL_ERR_CRYPTO when the PDF needs a password (poppler 22.12 exits 1 with
  * "Incorrect password", AES or RC4 alike; an owner password alone does not stop it: exit 0 and
  * the text), or when pdftotext exits 3 ("copying not permitted", only in builds that enforce
- * permissions, not Debian's); VL_ERR_PARSE when pdftotext cannot read it or crashes (err holds
+ * permissions, not Debian's); VL_ERR_PARSE when the bytes hold no "%PDF-" within their first
+ * PDF_MAGIC_SPAN (nothing run: "not a PDF"), or pdftotext cannot read them or crashes (err holds
  * the last line of its stderr, printable ASCII: the first is often a mere warning such as "May
  * not be a PDF file (continuing anyway)", the last the fatal one); VL_ERR_LIMIT when len
  * is over PDF_INPUT_MAX (nothing run) or a time or memory bound stopped the child; VL_ERR_CONFIG

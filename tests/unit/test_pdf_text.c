@@ -263,11 +263,13 @@ test_broken(void)
 		size_t len;		   /* of bytes, or of the plain PDF's first bytes */
 		const char *why;
 	} cases[] = {
-		{"empty", "", 0, "Document stream is empty"},
-		{"text", "hello world, no PDF here", 24, "Couldn't read xref table"},
+		/* No "%PDF-": refused before pdftotext runs. */
+		{"empty", "", 0, "not a PDF"},
+		{"text", "hello world, no PDF here", 24, "not a PDF"},
+		{"binary", "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\xff\xfe{}", 20, "not a PDF"},
+		{"a ZIP (a DOCX)", "PK\3\4\24\0\6\0\10\0", 10, "not a PDF"},
+		/* "%PDF-", but not a PDF poppler can read. */
 		{"header only", "%PDF-1.4\n%%EOF\n", 15, "Couldn't read xref table"},
-		{"binary", "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\xff\xfe{}", 20,
-		 "Couldn't read xref table"},
 		{"truncated at 300", NULL, 300, "Couldn't read xref table"},
 		{"truncated before trailer", NULL, 500, "Couldn't read xref table"},
 	};
@@ -300,7 +302,7 @@ test_bounds(void)
 						  PDF_AS_BYTES};
 	static const struct pdf_limits relative = {"pdftotext", PDF_WALL_MS, PDF_CPU_S,
 						   PDF_AS_BYTES};
-	struct buf pdf = {0}, out = {0}, full = {0};
+	struct buf pdf = {0}, out = {0}, full = {0}, junk = {0};
 	char err[VL_ERRLEN];
 	int truncated;
 
@@ -316,6 +318,12 @@ test_bounds(void)
 	CHECK(strstr(err, "install poppler-utils") != NULL, "missing");
 	CHECK(run(&relative, &pdf, 4096, &out, &truncated, err, VL_ERR_CONFIG, "relative"),
 	      "relative");
+	/* Bytes that are no PDF: refused before any child (a missing program would say CONFIG). */
+	buf_append_str(&junk, "PK\3\4 a DOCX named .pdf");
+	CHECK(run(&missing, &junk, 4096, &out, &truncated, err, VL_ERR_PARSE, "not a PDF"),
+	      "not a PDF");
+	CHECK(strstr(err, "not a PDF") != NULL, "not a PDF");
+	buf_free(&junk);
 	/* Every max from 0 to the whole: a prefix cut between characters, truncated when short. */
 	CHECK(run(NULL, &pdf, 4096, &full, &truncated, err, VL_OK, "accents"), "accents");
 	CHECK(strcmp((char *)full.data, "\xc3\xa9t\xc3\xa9 caf\xc3\xa9\n\n\n") == 0, "accents");
@@ -524,8 +532,8 @@ test_threads(void)
 UNIT_SUITE(pdf_text, {"pdf_is: types, names, magic", test_is},
 	   {"plain PDFs: words, pages, appending, a broken xref", test_plain},
 	   {"password-protected PDFs: VL_ERR_CRYPTO", test_encrypted},
-	   {"broken input: VL_ERR_PARSE with poppler's reason", test_broken},
-	   {"bounds: input size, missing program, max cut", test_bounds},
+	   {"broken input: VL_ERR_PARSE, not a PDF or poppler's reason", test_broken},
+	   {"bounds: input size, missing program, not a PDF, max cut", test_bounds},
 	   {"a PDF and a text larger than a pipe", test_large},
 	   {"stand-ins: bad bytes, hang, linger, CPU, memory, crash, early exit, echo",
 	    test_fakes},
