@@ -938,34 +938,70 @@ ends_with(const char *name, const char *const *suffixes, size_t n)
 /* How an attachment's text is read, if it has any. */
 enum attach_kind { ATTACH_NONE, ATTACH_PLAIN, ATTACH_HTML, ATTACH_OFFICE, ATTACH_PDF };
 
-/* attach_kind - which text reader attachment a takes: text/... but rich text, HTML as HTML, an
- * application/octet-stream named like a text file by its extension; Office and PDF files by
- * their type or name (office_kind_of, pdf_is). */
+/* Types that say nothing of the content (mailers' "some file"): the file name tells then. */
+static const char *const generic_types[] = {
+	"application/octet-stream", "application/binary", "binary/octet-stream",
+	"application/unknown", "application/x-unknown", "application/download",
+	"application/x-download", "application/force-download",
+};
+
+/* ZIP types: an Office file is a ZIP, and is sent as one; its name tells which kind. */
+static const char *const zip_types[] = {"application/zip", "application/x-zip-compressed"};
+
+/* kind_of_name - the reader a file name alone names (an Office or PDF extension, a text or
+ * HTML one), or ATTACH_NONE. */
 static enum attach_kind
-attach_kind(const struct mime_attachment *a)
+kind_of_name(const char *name)
 {
 	static const char *const plain_ext[] = {".txt", ".csv", ".tsv", ".md", ".log"};
 	static const char *const html_ext[] = {".htm", ".html"};
-	const char *t = a->content_type;
 
-	if (strcmp(t, "text/html") == 0 || strcmp(t, "application/xhtml+xml") == 0)
-		return ATTACH_HTML;
-	if (strncmp(t, "text/", 5) == 0)
-		return strcmp(t, "text/rtf") == 0 || strcmp(t, "text/enriched") == 0 ||
-				       strcmp(t, "text/richtext") == 0
-			       ? ATTACH_NONE
-			       : ATTACH_PLAIN;
-	if (office_kind_of(t, a->filename) != OFFICE_NONE)
+	if (office_kind_of(NULL, name) != OFFICE_NONE)
 		return ATTACH_OFFICE;
-	if (pdf_is(t, a->filename))
+	if (pdf_is(NULL, name))
 		return ATTACH_PDF;
-	if (strcmp(t, "application/octet-stream") != 0)
-		return ATTACH_NONE;
-	if (ends_with(a->filename, plain_ext, G_N_ELEMENTS(plain_ext)))
+	if (ends_with(name, plain_ext, G_N_ELEMENTS(plain_ext)))
 		return ATTACH_PLAIN;
-	if (ends_with(a->filename, html_ext, G_N_ELEMENTS(html_ext)))
+	if (ends_with(name, html_ext, G_N_ELEMENTS(html_ext)))
 		return ATTACH_HTML;
 	return ATTACH_NONE;
+}
+
+/* kind_of_text - the reader of a text type: HTML as HTML, any other text/... but rich text as
+ * plain text; ATTACH_NONE for every other type. */
+static enum attach_kind
+kind_of_text(const char *t)
+{
+	if (strcmp(t, "text/html") == 0 || strcmp(t, "application/xhtml+xml") == 0)
+		return ATTACH_HTML;
+	if (strncmp(t, "text/", 5) != 0 || strcmp(t, "text/rtf") == 0 ||
+	    strcmp(t, "text/enriched") == 0 || strcmp(t, "text/richtext") == 0)
+		return ATTACH_NONE;
+	return ATTACH_PLAIN;
+}
+
+/* attach_kind - which text reader attachment a takes. A specific type wins over the file name
+ * (an application/pdf named .docx is a PDF to its sender's mailer, and an image named .pdf
+ * an image): PDF and the Office and OpenDocument types by type; the name only for a generic
+ * type (generic_types, a ZIP type for Office names, or untyped: no Content-Type, which GMime
+ * reads as text/plain); then text/... by type. */
+static enum attach_kind
+attach_kind(const struct mime_attachment *a, int untyped)
+{
+	const char *t = a->content_type;
+	enum attach_kind k;
+
+	if (pdf_is(t, NULL))
+		return ATTACH_PDF;
+	if (office_kind_of(t, NULL) != OFFICE_NONE)
+		return ATTACH_OFFICE;
+	if ((untyped || label_in(t, generic_types, G_N_ELEMENTS(generic_types))) &&
+	    (k = kind_of_name(a->filename)) != ATTACH_NONE)
+		return k;
+	if (label_in(t, zip_types, G_N_ELEMENTS(zip_types)) &&
+	    office_kind_of(NULL, a->filename) != OFFICE_NONE)
+		return ATTACH_OFFICE;
+	return kind_of_text(t);
 }
 
 /* What an Office file or a PDF is read into: its decoded bytes, at most MIME_ATTACH_READ_MAX. */
@@ -1032,7 +1068,8 @@ attach_binary(struct walk *w, GMimePart *part, const struct mime_attachment *a,
 static int
 attach_text(struct walk *w, GMimePart *part, const struct mime_attachment *a)
 {
-	enum attach_kind k = attach_kind(a);
+	int untyped = g_mime_object_get_header(GMIME_OBJECT(part), "Content-Type") == NULL;
+	enum attach_kind k = attach_kind(a, untyped);
 	size_t cap = w->sink.cap, room = cap - w->body.len;
 
 	if (k == ATTACH_NONE)

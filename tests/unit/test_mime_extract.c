@@ -804,6 +804,12 @@ static const struct {
 	 EXC_MIXED "Content-Type: text/csv; name=a.csv\nContent-Disposition: attachment\n\na,b\n"
 		   "--b--\n",
 	 ""},
+	{"image named .docx: not read (the type wins)", NULL,
+	 EXC_MIXED "Content-Type: image/png; name=chart.docx\n\nnot a zip at all\n--b--\n",
+	 "unsupported_type@2"},
+	{"application/pdf named .docx that is no PDF", NULL,
+	 EXC_MIXED "Content-Type: application/pdf; name=r.docx\n\nno PDF either\n--b--\n",
+	 "decode_error@2"},
 	{"RTF attachment: not read", NULL,
 	 EXC_MIXED "Content-Type: text/rtf; name=a.rtf\n\n{\\rtf1 hi}\n--b--\n",
 	 "unsupported_type@2"},
@@ -851,9 +857,28 @@ test_exceptions(void)
 	EXC_MIXED "Content-Type: " type "; name=" name "\nContent-Disposition: attachment; " \
 		  "filename=" name "\n" cte "\n" content "\n--b--\n"
 
+/* A PDF of one page saying "pdf quokka", without an xref table: poppler rebuilds it. */
+#define PDF_MIN "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n" \
+	"2 0 obj << /Type /Pages /Count 1 /Kids [3 0 R] >> endobj\n" \
+	"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << " \
+	"/F1 4 0 R >> >> /Contents 5 0 R >> endobj\n" \
+	"4 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj\n" \
+	"5 0 obj << /Length 41 >> stream\nBT /F1 12 Tf 40 700 Td (pdf quokka) Tj ET\n" \
+	"endstream endobj\ntrailer << /Root 1 0 R >>\n%%EOF"
+
 static const struct {
 	const char *label, *msg, *want, *absent;
 } attach_text_cases[] = {
+	{"application/pdf", ATT_MSG("application/pdf", "r.pdf", "", PDF_MIN), "pdf quokka",
+	 "/Catalog"},
+	/* A specific type wins over the name; a generic one, or none, leaves it to the name. */
+	{"application/pdf named .docx: a PDF", ATT_MSG("application/pdf", "r.docx", "", PDF_MIN),
+	 "pdf quokka", "/Catalog"},
+	{"octet-stream named .pdf: a PDF", ATT_MSG("application/octet-stream", "r.pdf", "", PDF_MIN),
+	 "pdf quokka", "/Catalog"},
+	{"no Content-Type, named .pdf: a PDF",
+	 EXC_MIXED "Content-Disposition: attachment; filename=r.pdf\n\n" PDF_MIN "\n--b--\n",
+	 "pdf quokka", "/Catalog"},
 	{"text/plain", ATT_MSG("text/plain", "notes.txt", "", "minutes of the board"),
 	 "minutes of the board", NULL},
 	{"text/plain in ISO-8859-1, quoted-printable",
