@@ -145,11 +145,18 @@ sink_cp(struct sink *s, uint32_t cp)
 	sink_put(s, o, utf8_encode(o, cp));
 }
 
+/* sink_sep_len - the bytes sink_sep would write now. */
+static size_t
+sink_sep_len(const struct sink *s)
+{
+	return s->b->len > 0 && !s->full ? 2 : 0;
+}
+
 /* sink_sep - a paragraph break between two parts' text (nothing at the start). */
 static void
 sink_sep(struct sink *s)
 {
-	if (s->b->len > 0 && !s->full)
+	if (sink_sep_len(s) > 0)
 		sink_put(s, (const uint8_t *)"\n\n", 2);
 }
 
@@ -1064,27 +1071,31 @@ attach_binary(struct walk *w, GMimePart *part, const struct mime_attachment *a,
 }
 
 /* attach_text - the text of attachment a (the part part) into the body, at most
- * MIME_ATTACH_TEXT_MAX bytes of it, when it has a reader; 0 when it has none. */
+ * MIME_ATTACH_TEXT_MAX bytes of it, when it has a reader; 0 when it has none. The separator
+ * written before the text (sink_sep) is not the attachment's: the bound and the room a reader
+ * is given leave it out, or a text that fits would lose its last bytes to it (and be called
+ * longer than MIME_ATTACH_TEXT_MAX). */
 static int
 attach_text(struct walk *w, GMimePart *part, const struct mime_attachment *a)
 {
 	int untyped = g_mime_object_get_header(GMIME_OBJECT(part), "Content-Type") == NULL;
 	enum attach_kind k = attach_kind(a, untyped);
-	size_t cap = w->sink.cap, room = cap - w->body.len;
+	size_t cap = w->sink.cap, sep = sink_sep_len(&w->sink), room = cap - w->body.len;
 
 	if (k == ATTACH_NONE)
 		return 0;
-	if (room > MIME_ATTACH_TEXT_MAX)
-		w->sink.cap = w->body.len + MIME_ATTACH_TEXT_MAX;
+	if (room > sep + MIME_ATTACH_TEXT_MAX)
+		w->sink.cap = w->body.len + sep + MIME_ATTACH_TEXT_MAX;
 	if ((k == ATTACH_OFFICE || k == ATTACH_PDF) &&
-	    (w->readers >= MIME_ATTACH_READERS_MAX || w->sink.cap <= w->body.len + 2))
+	    (w->readers >= MIME_ATTACH_READERS_MAX || w->sink.full ||
+	     w->sink.cap <= w->body.len + sep))
 		walk_exc(w, INDEX_EXC_TRUNCATED, a->filename, a->content_type,
 			 w->readers >= MIME_ATTACH_READERS_MAX
 				 ? "more Office and PDF attachments than MIME_ATTACH_READERS_MAX"
 				 : "no room left for its text: not read");
 	else if (k == ATTACH_OFFICE || k == ATTACH_PDF) {
 		w->readers++;
-		attach_binary(w, part, a, k, w->sink.cap - w->body.len);
+		attach_binary(w, part, a, k, w->sink.cap - w->body.len - sep);
 	} else {
 		walk_text(w, part, k == ATTACH_HTML);
 	}

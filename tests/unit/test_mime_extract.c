@@ -920,6 +920,34 @@ attach_text_bound(void)
 	buf_free(&msg);
 }
 
+/* attach_text_fits - an attachment of exactly MIME_ATTACH_TEXT_MAX bytes of text after the
+ * body's: the "\n\n" written before it is not counted against it, so it is whole, and not
+ * called longer than the bound. */
+static void
+attach_text_fits(void)
+{
+	static const char tail[] = "xxxxxx finalword";
+	struct buf msg = {0};
+	struct mime_meta m;
+	size_t start;
+
+	buf_append_str(&msg, EXC_MIXED "Content-Type: text/plain; name=exact.txt\n\n");
+	start = msg.len;
+	while (msg.len - start + 10 <= MIME_ATTACH_TEXT_MAX - (sizeof(tail) - 1))
+		buf_append_str(&msg, "many word\n");
+	while (msg.len - start < MIME_ATTACH_TEXT_MAX - (sizeof(tail) - 1))
+		buf_append_str(&msg, "y");
+	buf_append_str(&msg, tail);
+	CHECK(msg.len - start == MIME_ATTACH_TEXT_MAX, "exact text attachment");
+	buf_append_str(&msg, "\n--b--\n");
+	extract(&m, msg.data, msg.len, "exact text attachment");
+	CHECK(m.exc.n == 0, "exact text attachment");
+	CHECK(m.body_len > 9 && strcmp(m.body + m.body_len - 9, "finalword") == 0,
+	      "exact text attachment");
+	mime_meta_free(&m);
+	buf_free(&msg);
+}
+
 /* attach_readers_bound - past MIME_ATTACH_READERS_MAX Office or PDF attachments, the others
  * are not read (a PDF is a process of up to 30 s) and each says why. */
 static void
@@ -972,6 +1000,7 @@ test_attachment_text(void)
 		mime_meta_free(&m);
 	}
 	attach_text_bound();
+	attach_text_fits();
 	attach_readers_bound();
 }
 
