@@ -734,20 +734,28 @@ on_parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpo
 		walk_error(arg, why[code]);
 }
 
+/* How far stream_decoded read. */
+enum decoded {
+	DECODED_ALL,	 /* to the end (or there is no content) */
+	DECODED_STOPPED, /* fn asked to stop */
+	DECODED_FAILED,	 /* the stream failed before its end: fn has part of the content */
+};
+
 /* stream_decoded - read the content of part with its transfer encoding undone, MIME_CHUNK
  * bytes at a time, into fn until fn returns non-zero. The stream and filter made here are
  * unref'd here; the part's own content stream is borrowed and left as it was. */
-static void
+static enum decoded
 stream_decoded(GMimePart *part, int (*fn)(void *, const uint8_t *, size_t), void *arg)
 {
 	GMimeDataWrapper *w = g_mime_part_get_content(part); /* owned by part */
+	enum decoded how = DECODED_ALL;
 	GMimeStream *src, *sub, *f;
 	GMimeContentEncoding enc;
 	ssize_t got;
 	char *chunk;
 
 	if (w == NULL || (src = g_mime_data_wrapper_get_stream(w)) == NULL)
-		return;
+		return DECODED_ALL;
 	sub = g_mime_stream_substream(src, src->bound_start, src->bound_end);
 	f = g_mime_stream_filter_new(sub);
 	enc = g_mime_data_wrapper_get_encoding(w);
@@ -760,11 +768,16 @@ stream_decoded(GMimePart *part, int (*fn)(void *, const uint8_t *, size_t), void
 	}
 	chunk = xmalloc(MIME_CHUNK);
 	while ((got = g_mime_stream_read(f, chunk, MIME_CHUNK)) > 0)
-		if (fn(arg, (const uint8_t *)chunk, (size_t)got))
+		if (fn(arg, (const uint8_t *)chunk, (size_t)got)) {
+			how = DECODED_STOPPED;
 			break;
+		}
+	if (got < 0)
+		how = DECODED_FAILED;
 	free(chunk);
 	g_object_unref(f);
 	g_object_unref(sub);
+	return how;
 }
 
 #define MIME_HEAD_MAX 8 /* first decoded bytes of an attachment kept: a ZIP's entry flags */
@@ -816,6 +829,18 @@ text_fn(void *arg, const uint8_t *p, size_t n)
 	return t->sink->full;
 }
 
+/* cte_unknown - part's Content-Transfer-Encoding when GMime does not know it (its content is
+ * then read as it is, undecoded), else NULL. Owned by part. */
+static const char *
+cte_unknown(GMimePart *part)
+{
+	const char *cte = g_mime_object_get_header(GMIME_OBJECT(part), "Content-Transfer-Encoding");
+
+	if (cte && *cte && g_mime_content_encoding_from_string(cte) == GMIME_CONTENT_ENCODING_DEFAULT)
+		return cte;
+	return NULL;
+}
+
 /* text_checks - the exceptions of one text leaf whose text went into the body from byte start:
  * an unknown transfer encoding or charset, invalid bytes (c NULL: nothing was converted), HTML
  * cut at MIME_HTML_MAX, and inline PGP (its text is ciphertext). */
@@ -823,11 +848,10 @@ static void
 text_checks(struct walk *w, GMimePart *part, int html, const char *cs, const struct conv *c,
 	    int cut, size_t start)
 {
-	const char *type = html ? "text/html" : "text/plain";
-	const char *cte = g_mime_object_get_header(GMIME_OBJECT(part), "Content-Transfer-Encoding");
+	const char *type = html ? "text/html" : "text/plain", *cte = cte_unknown(part);
 	static const char pgp[] = "-----BEGIN PGP MESSAGE-----";
 
-	if (cte && *cte && g_mime_content_encoding_from_string(cte) == GMIME_CONTENT_ENCODING_DEFAULT)
+	if (cte)
 		index_exc_add(&w->m->exc, INDEX_EXC_DECODE_ERROR, walk_part(w), NULL, type,
 			      "unknown Content-Transfer-Encoding %.60s: read as it is", cte);
 	if (c && c->unknown)
@@ -1036,6 +1060,38 @@ attach_failed(struct walk *w, const struct mime_attachment *a, enum vl_err rc, c
 		      rc == VL_ERR_CRYPTO ? "password-protected" : "cannot be read", why);
 }
 
+/* attach_bytes - the decoded bytes of attachment a (the part part) into bytes, all of them;
+ * 0, or -1 after recording why it has none to read: larger than MIME_ATTACH_READ_MAX
+ * (truncated), or its transfer encoding unknown or its stream failing (decode_error). A
+ * reader is never given part of a file, nor bytes still encoded: its verdict on them would be
+ * about bytes the sender never sent. */
+static int
+attach_bytes(struct walk *w, GMimePart *part, const struct mime_attachment *a, struct buf *bytes)
+{
+	const char *cte = cte_unknown(part);
+	enum decoded how;
+
+	if (a->size > MIME_ATTACH_READ_MAX) {
+		walk_exc(w, INDEX_EXC_TRUNCATED, a->filename, a->content_type,
+			 "attachment larger than MIME_ATTACH_READ_MAX: its text is not read");
+		return -1;
+	}
+	if (cte) {
+		index_exc_add(&w->m->exc, INDEX_EXC_DECODE_ERROR, walk_part(w), a->filename,
+			      a->content_type, "unknown Content-Transfer-Encoding %.60s: not read",
+			      cte);
+		return -1;
+	}
+	how = stream_decoded(part, collect_fn, bytes);
+	if (how == DECODED_STOPPED)
+		walk_exc(w, INDEX_EXC_TRUNCATED, a->filename, a->content_type,
+			 "attachment larger than MIME_ATTACH_READ_MAX once decoded: not read");
+	else if (how == DECODED_FAILED)
+		walk_exc(w, INDEX_EXC_DECODE_ERROR, a->filename, a->content_type,
+			 "its content could not be decoded: not read");
+	return how == DECODED_ALL ? 0 : -1;
+}
+
 /* attach_binary - the text of an Office file or a PDF (kind k) into the body, read by its
  * module from the decoded bytes, at most room bytes of it. */
 static void
@@ -1047,12 +1103,10 @@ attach_binary(struct walk *w, GMimePart *part, const struct mime_attachment *a,
 	int cut = 0;
 	enum vl_err rc;
 
-	if (a->size > MIME_ATTACH_READ_MAX) {
-		walk_exc(w, INDEX_EXC_TRUNCATED, a->filename, a->content_type,
-			 "attachment larger than MIME_ATTACH_READ_MAX: its text is not read");
+	if (attach_bytes(w, part, a, &bytes) != 0) {
+		buf_free(&bytes);
 		return;
 	}
-	stream_decoded(part, collect_fn, &bytes);
 	if (k == ATTACH_PDF)
 		rc = pdf_text(bytes.data, bytes.len, &text, room, &cut, why);
 	else

@@ -757,6 +757,15 @@ exc_str(const struct mime_meta *m, struct buf *out)
 #define EXC_MIXED EXC_HDR "Content-Type: multipart/mixed; boundary=b\n\n--b\n" \
 	"Content-Type: text/plain\n\nhello\n--b\n"
 
+/* A PDF of one page saying "pdf quokka", without an xref table: poppler rebuilds it. */
+#define PDF_MIN "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n" \
+	"2 0 obj << /Type /Pages /Count 1 /Kids [3 0 R] >> endobj\n" \
+	"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << " \
+	"/F1 4 0 R >> >> /Contents 5 0 R >> endobj\n" \
+	"4 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj\n" \
+	"5 0 obj << /Length 41 >> stream\nBT /F1 12 Tf 40 700 Td (pdf quokka) Tj ET\n" \
+	"endstream endobj\ntrailer << /Root 1 0 R >>\n%%EOF"
+
 /* Each case: a corpus file, or a message written here; and the exceptions expected. */
 static const struct {
 	const char *label, *file, *msg, *want;
@@ -775,6 +784,10 @@ static const struct {
 	 EXC_MIXED "Content-Type: multipart/mixed; boundary=c\n\n--c\n"
 		   "Content-Type: application/pdf; name=r.pdf\n\n%PDF-1.4\n--c--\n--b--\n",
 	 "decode_error@2.1"},
+	{"PDF in an unknown transfer encoding: not given to pdftotext", NULL,
+	 EXC_MIXED "Content-Type: application/pdf; name=r.pdf\nContent-Transfer-Encoding: "
+		   "x-gzip64\n\n" PDF_MIN "\n--b--\n",
+	 "decode_error@2"},
 	{"DOCX that is no ZIP", NULL,
 	 EXC_MIXED "Content-Type: application/vnd.openxmlformats-officedocument."
 		   "wordprocessingml.document; name=a.docx\n\nnot a zip\n--b--\n",
@@ -856,15 +869,6 @@ test_exceptions(void)
 #define ATT_MSG(type, name, cte, content) \
 	EXC_MIXED "Content-Type: " type "; name=" name "\nContent-Disposition: attachment; " \
 		  "filename=" name "\n" cte "\n" content "\n--b--\n"
-
-/* A PDF of one page saying "pdf quokka", without an xref table: poppler rebuilds it. */
-#define PDF_MIN "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n" \
-	"2 0 obj << /Type /Pages /Count 1 /Kids [3 0 R] >> endobj\n" \
-	"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << " \
-	"/F1 4 0 R >> >> /Contents 5 0 R >> endobj\n" \
-	"4 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj\n" \
-	"5 0 obj << /Length 41 >> stream\nBT /F1 12 Tf 40 700 Td (pdf quokka) Tj ET\n" \
-	"endstream endobj\ntrailer << /Root 1 0 R >>\n%%EOF"
 
 static const struct {
 	const char *label, *msg, *want, *absent;
