@@ -647,8 +647,10 @@ cut_body(struct mime_meta *m)
 	m->body_len = n;
 }
 
-/* read_one - fill row r from the queue row i of q. VL_ERR_NOKEY (the vault is stale) leaves r
- * empty; every other failure is the message's own and is recorded in r. */
+/* read_one - fill row r from the queue row i of q. VL_ERR_NOKEY (the vault is stale) and
+ * VL_ERR_BUSY (mime_extract: no process or pipe for an attachment's reader just now) leave r
+ * empty, and the message queued: the batch stops there, and a later one reads it again (the
+ * caller backs off); every other failure is the message's own and is recorded in r. */
 static enum vl_err
 read_one(struct vault *v, PGresult *q, int i, struct row *r, size_t *bytes, char *err)
 {
@@ -676,8 +678,15 @@ read_one(struct vault *v, PGresult *q, int i, struct row *r, size_t *bytes, char
 	}
 	if (rc != VL_OK)
 		goto unreadable;
-	if ((rc = mime_extract(&r->m, raw.b.data, raw.b.len, MIME_ATTACH_TEXT, detail)) !=
-	    VL_OK)
+	rc = mime_extract(&r->m, raw.b.data, raw.b.len, MIME_ATTACH_TEXT, detail);
+	if (rc == VL_ERR_BUSY) {
+		/* Not the message's failure: storing what was read would lose an attachment's
+		 * text for good. */
+		vl_err_set(err, rc, "message %lld left queued: %s", (long long)r->id, detail);
+		mime_meta_free(&r->m);
+		goto out;
+	}
+	if (rc != VL_OK)
 		goto unreadable;
 	if (raw.cut)
 		index_exc_add(&r->m.exc, INDEX_EXC_TRUNCATED, "", NULL, NULL,

@@ -664,6 +664,7 @@ struct walk {
 	int encrypted;		       /* inside a multipart/encrypted: its parts are not listed */
 	unsigned flags;		       /* mime_extract's: MIME_ATTACH_TEXT */
 	unsigned readers;	       /* Office and PDF attachments read so far */
+	char again[VL_ERRLEN];	       /* why a reader could not run just now, or "" (attach_failed) */
 };
 
 /* walk_part - the part number of the leaf being walked: "1" for a message of one part. */
@@ -1047,7 +1048,12 @@ collect_fn(void *arg, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* attach_failed - the exception of attachment a whose reader failed with rc (detail why). */
+/* attach_failed - the exception of attachment a whose reader failed with rc (detail why).
+ * VL_ERR_IO and VL_ERR_NOMEM are none: this machine had no process, pipe or memory for the
+ * reader just now (pdf_text.h), which says nothing of the file, and an exception would say
+ * it for good. They are kept in w->again instead, and mime_extract returns VL_ERR_BUSY: the
+ * message is read again later. A missing pdftotext (VL_ERR_CONFIG) lasts until someone
+ * installs it, so it is an exception, unsupported_type, whose detail says so. */
 static void
 attach_failed(struct walk *w, const struct mime_attachment *a, enum vl_err rc, const char *why)
 {
@@ -1056,8 +1062,17 @@ attach_failed(struct walk *w, const struct mime_attachment *a, enum vl_err rc, c
 				  : rc == VL_ERR_LIMIT	? INDEX_EXC_TRUNCATED
 							: INDEX_EXC_DECODE_ERROR;
 
+	if (rc == VL_ERR_IO || rc == VL_ERR_NOMEM) {
+		if (w->again[0] == '\0')
+			snprintf(w->again, sizeof(w->again), "attachment %s (%.80s): %.160s",
+				 walk_part(w), a->filename ? a->filename : a->content_type, why);
+		return;
+	}
 	index_exc_add(&w->m->exc, r, walk_part(w), a->filename, a->content_type, "%s: %s",
-		      rc == VL_ERR_CRYPTO ? "password-protected" : "cannot be read", why);
+		      rc == VL_ERR_CRYPTO	? "password-protected"
+		      : rc == VL_ERR_CONFIG ? "not read"
+					    : "cannot be read",
+		      why);
 }
 
 /* attach_bytes - the decoded bytes of attachment a (the part part) into bytes, all of them;
@@ -1138,6 +1153,8 @@ attach_text(struct walk *w, GMimePart *part, const struct mime_attachment *a)
 
 	if (k == ATTACH_NONE)
 		return 0;
+	if (w->again[0] != '\0')
+		return 1; /* the message is read again later (attach_failed): no use reading more */
 	if (room > sep + MIME_ATTACH_TEXT_MAX)
 		w->sink.cap = w->body.len + sep + MIME_ATTACH_TEXT_MAX;
 	if ((k == ATTACH_OFFICE || k == ATTACH_PDF) &&
@@ -1525,6 +1542,8 @@ mime_extract(struct mime_meta *m, const uint8_t *raw, size_t len, unsigned flags
 	walk_object(&w, g_mime_message_get_mime_part(msg), 0, 1);
 	if (m->from.text == NULL && m->message_id == NULL && m->date_us == 0)
 		walk_error(&w, "no From, Message-ID or Date header");
+	if (w.again[0] != '\0')
+		rc = vl_err_set(err, VL_ERR_BUSY, "%s: read it again later", w.again);
 out:
 	m->body_truncated = w.sink.full;
 	if (m->body_truncated)

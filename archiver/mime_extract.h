@@ -92,7 +92,12 @@ struct mime_meta {
  * in its charset, in an unknown transfer encoding, or an Office file or PDF that cannot be read
  * (decode_error), and parse_error (unparsed). The parts of an encrypted multipart are not
  * listed again one by one. VL_ERR_LIMIT only when len does not fit GMime's memory stream
- * (4 GiB). */
+ * (4 GiB). VL_ERR_BUSY when an attachment's reader could not run for want of something this
+ * machine lacked just then (pdf_text's VL_ERR_IO: no process, pipe or descriptor for
+ * pdftotext; a reader's VL_ERR_NOMEM): not the message's failure, and no verdict on it; m is
+ * then incomplete (later readers are not run) and must not be stored: read the message again
+ * later. err names the attachment and why. A pdftotext that is not installed is not that: an
+ * unsupported_type exception says so. */
 enum vl_err mime_extract(struct mime_meta *m, const uint8_t *raw, size_t len, unsigned flags,
 			 char *err) VL_MUST_CHECK;
 

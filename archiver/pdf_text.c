@@ -269,7 +269,9 @@ pipes_open(int p[4][2], char *err)
 }
 
 /* exec_status - read the exec-status pipe: end of file means execve succeeded (the pipe closed
- * on exec); an errno means the child could not start pdftotext. */
+ * on exec); an errno means the child could not start pdftotext. A program that is not there
+ * or cannot be run is this installation's lasting state (VL_ERR_CONFIG); anything else
+ * (ENOMEM, EAGAIN, EMFILE in the child) is the moment's (VL_ERR_IO). */
 static enum vl_err
 exec_status(int fd, const char *prog, char *err)
 {
@@ -282,9 +284,14 @@ exec_status(int fd, const char *prog, char *err)
 		return VL_OK;
 	if (n != (ssize_t)sizeof(e))
 		return vl_err_set(err, VL_ERR_IO, "starting pdftotext: no status");
-	if (e == ENOENT || e == EACCES || e == ENOTDIR || e == ENOEXEC)
-		return vl_err_set(err, VL_ERR_CONFIG, "cannot run %s: %s (install poppler-utils)",
-				  prog, strerror(e));
+	if (e == ENOENT || e == ENOTDIR)
+		return vl_err_set(err, VL_ERR_CONFIG,
+				  "pdftotext is not installed (%s: %s): install poppler-utils", prog,
+				  strerror(e));
+	if (e == EACCES || e == ENOEXEC)
+		return vl_err_set(err, VL_ERR_CONFIG,
+				  "pdftotext cannot be run (%s: %s): reinstall poppler-utils", prog,
+				  strerror(e));
 	return vl_err_set(err, VL_ERR_IO, "starting pdftotext: %s", strerror(e));
 }
 

@@ -56,7 +56,11 @@ int pdf_is_bytes(const char *content_type, const char *filename, const uint8_t *
  * the last line of its stderr, printable ASCII: the first is often a mere warning such as "May
  * not be a PDF file (continuing anyway)", the last the fatal one); VL_ERR_LIMIT when len
  * is over PDF_INPUT_MAX (nothing run) or a time or memory bound stopped the child; VL_ERR_CONFIG
- * when pdftotext is missing (install poppler-utils); VL_ERR_IO when a pipe or fork fails.
+ * when pdftotext is not installed or cannot be run (err says so: install poppler-utils);
+ * VL_ERR_IO when the run failed on this machine's side, not the PDF's: no pipe, process or
+ * memory for the child now (EMFILE, ENFILE, EAGAIN, ENOMEM from pipe, fork or execve), or a
+ * poll, read, write or wait that failed. VL_ERR_IO is no verdict on the PDF: the same bytes
+ * may well be read later, and a caller must not record it as the file's.
  * Safe from several threads at once: it keeps no state, its pipes are close-on-exec and the
  * child closes every other descriptor; SIGPIPE is blocked in the calling thread while it writes
  * and a pending one taken back. The child is always reaped (waitpid on its pid only). */

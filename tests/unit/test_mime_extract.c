@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "mime_extract.h"
@@ -952,6 +954,35 @@ attach_text_fits(void)
 	buf_free(&msg);
 }
 
+/* attach_busy - no descriptor for pdftotext's pipes (EMFILE: a leak, or too many at once) is
+ * no verdict on the PDF: VL_ERR_BUSY naming the attachment, not a decode_error; the same
+ * message reads whole once descriptors are back. */
+static void
+attach_busy(void)
+{
+	const char *msg = ATT_MSG("application/pdf", "r.pdf", "", PDF_MIN);
+	char err[VL_ERRLEN] = "";
+	struct rlimit old, low;
+	struct mime_meta m;
+	enum vl_err rc;
+	int fd = dup(0); /* the lowest free descriptor: every one below is taken */
+
+	CHECK(fd >= 0 && close(fd) == 0 && getrlimit(RLIMIT_NOFILE, &old) == 0, "busy");
+	low = old;
+	low.rlim_cur = (rlim_t)fd;
+	CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0, "busy");
+	rc = mime_extract(&m, (const uint8_t *)msg, strlen(msg), MIME_ATTACH_TEXT, err);
+	CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0, "busy");
+	CHECK(rc == VL_ERR_BUSY, "busy");
+	CHECK(strstr(err, "attachment 2 (r.pdf): pipe: Too many open files") != NULL, "busy");
+	for (size_t i = 0; i < m.exc.n; i++)
+		CHECK(m.exc.v[i].reason != INDEX_EXC_DECODE_ERROR, "busy");
+	mime_meta_free(&m);
+	extract(&m, msg, strlen(msg), "descriptors back");
+	CHECK(m.exc.n == 0 && strstr(m.body, "pdf quokka") != NULL, "descriptors back");
+	mime_meta_free(&m);
+}
+
 /* attach_readers_bound - past MIME_ATTACH_READERS_MAX Office or PDF attachments, the others
  * are not read (a PDF is a process of up to 30 s) and each says why. */
 static void
@@ -1005,6 +1036,7 @@ test_attachment_text(void)
 	}
 	attach_text_bound();
 	attach_text_fits();
+	attach_busy();
 	attach_readers_bound();
 }
 

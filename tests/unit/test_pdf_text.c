@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -315,7 +316,9 @@ test_bounds(void)
 	pdf_pages(&pdf, accents, 1);
 	CHECK(run(&missing, &pdf, 4096, &out, &truncated, err, VL_ERR_CONFIG, "missing"),
 	      "missing");
-	CHECK(strstr(err, "install poppler-utils") != NULL, "missing");
+	CHECK(strstr(err, "pdftotext is not installed") != NULL &&
+		      strstr(err, "install poppler-utils") != NULL,
+	      "missing");
 	CHECK(run(&relative, &pdf, 4096, &out, &truncated, err, VL_ERR_CONFIG, "relative"),
 	      "relative");
 	/* Bytes that are no PDF: refused before any child (a missing program would say CONFIG). */
@@ -336,6 +339,43 @@ test_bounds(void)
 	buf_free(&pdf);
 	buf_free(&out);
 	buf_free(&full);
+}
+
+/* nofile_exhaust - lower RLIMIT_NOFILE (the old one into old) so that no descriptor can be
+ * made: EMFILE, as when the indexer leaks them or many PDFs run at once. 0, or -1. */
+static int
+nofile_exhaust(struct rlimit *old)
+{
+	struct rlimit low;
+	int fd = dup(0); /* the lowest free descriptor: every one below is taken */
+
+	if (fd < 0 || close(fd) != 0 || getrlimit(RLIMIT_NOFILE, old) != 0)
+		return -1;
+	low = *old;
+	low.rlim_cur = (rlim_t)fd;
+	return setrlimit(RLIMIT_NOFILE, &low);
+}
+
+/* test_no_fds - no descriptor for the pipes: VL_ERR_IO (the moment's, no verdict on the PDF),
+ * nothing run; the same PDF reads once descriptors are back. */
+static void
+test_no_fds(void)
+{
+	static const char *const one[] = {"Quarterly invoice 4711"};
+	struct buf pdf = {0}, out = {0};
+	char err[VL_ERRLEN];
+	struct rlimit old;
+	int truncated;
+
+	pdf_pages(&pdf, one, 1);
+	CHECK(nofile_exhaust(&old) == 0, "no fds");
+	CHECK(run(NULL, &pdf, 4096, &out, &truncated, err, VL_ERR_IO, "no fds"), "no fds");
+	CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0, "no fds");
+	CHECK(strstr(err, "pipe: Too many open files") != NULL, "no fds");
+	CHECK(run(NULL, &pdf, 4096, &out, &truncated, err, VL_OK, "fds back"), "fds back");
+	CHECK(strstr((char *)out.data, "Quarterly invoice 4711") != NULL, "fds back");
+	buf_free(&pdf);
+	buf_free(&out);
 }
 
 /* big_pdf - a PDF of BIG_PAGES pages of BIG_LINES lines each, over 2 MB, into b. */
@@ -414,7 +454,7 @@ static const struct {
 	 VL_ERR_PARSE, NULL, "signal 11: Syntax Error: boom"},
 	{"early exit", "printf 'I/O Error: \\001bad\\n\\n' >&2; exit 99", 5000, 5, VL_ERR_PARSE,
 	 NULL, "exit 99: I/O Error: ?bad"},
-	{"no exec", "", 5000, 5, VL_ERR_CONFIG, NULL, "install poppler-utils"},
+	{"no exec", "", 5000, 5, VL_ERR_CONFIG, NULL, "pdftotext cannot be run"},
 };
 
 static void
@@ -535,6 +575,7 @@ UNIT_SUITE(pdf_text, {"pdf_is: types, names, magic", test_is},
 	   {"broken input: VL_ERR_PARSE, not a PDF or poppler's reason", test_broken},
 	   {"bounds: input size, missing program, not a PDF, max cut", test_bounds},
 	   {"a PDF and a text larger than a pipe", test_large},
+	   {"no descriptor for the pipes: VL_ERR_IO, no verdict", test_no_fds},
 	   {"stand-ins: bad bytes, hang, linger, CPU, memory, crash, early exit, echo",
 	    test_fakes},
 	   {"the child's rlimits, environment and descriptors", test_child},
