@@ -79,7 +79,9 @@ struct mime_meta {
  * With MIME_ATTACH_TEXT in flags, the text of each attachment that has some joins the body
  * after the text before it, at most MIME_ATTACH_TEXT_MAX bytes of it: text/... (HTML as above;
  * not RTF or enriched text) and .txt/.csv/.htm(l)/.md/.log files, Office Open XML and
- * OpenDocument files (office_text, in process) and PDF (pdf_text, in a child process).
+ * OpenDocument files (office_text, in process) and PDF (pdf_text, in a child process); a
+ * specific content type decides which, the file name only when the type is generic
+ * (application/octet-stream and its kin) or absent.
  * g_mime_init() must have been called; safe to call from several threads at once (the one
  * shared state, the loaded iconv modules, is locked). A message GMime cannot read is not an
  * error: m->parse_error is set and VL_OK returned.
