@@ -21,7 +21,7 @@ enum vl_err {
 	VL_ERR_NOTFOUND, /* no such message, record or file */
 	VL_ERR_EXISTS,	 /* already there */
 	VL_ERR_CONFIG,	 /* bad configuration or usage */
-	VL_ERR_BUSY,	 /* a lock is held elsewhere */
+	VL_ERR_BUSY,	 /* a lock is held elsewhere, or something is short just now: again later */
 	VL_ERR_INTERNAL, /* a bug */
 	VL_ERR__COUNT
 };
