@@ -29,7 +29,10 @@
 					  * PDF is a process of up to 30 s); later ones are not */
 
 /* mime_extract flags. */
-#define MIME_ATTACH_TEXT 1u /* extract the text of attachments: text, Office, PDF */
+#define MIME_ATTACH_TEXT 1u	  /* extract the text of attachments: text, Office, PDF */
+#define MIME_ATTACH_IN_PROCESS 2u /* with MIME_ATTACH_TEXT: only the readers that run in
+				   * process (text, Office, OpenDocument); a PDF, which costs a
+				   * process, is left unread without an exception (snippets) */
 
 /* One address header: its display text and its bare addresses. */
 struct mime_addrs {

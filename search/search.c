@@ -143,17 +143,48 @@ hit_fill(struct search_hit *h, const PGresult *r, int row)
 	hit_attachments(h, PQgetisnull(r, row, P_ATT) ? "[]" : PQgetvalue(r, row, P_ATT));
 }
 
+/* What a page's snippets may still read: SNIPPET_PAGE_RAW_MAX of messages, through v (NULL
+ * when there is no keyring, or once it is stale). */
+struct snip_reader {
+	struct vault *v;
+	uint64_t budget;
+	struct search_page *p;
+};
+
+/* hit_text - the text of hit h's message at src into text; 0 when it is not read (past the
+ * budget, no vault, unreadable: text empty). with_att: its attachments' text too. */
+static int
+hit_text(struct snip_reader *sr, const struct search_hit *h, const struct snippet_src *src,
+	 int with_att, struct buf *text)
+{
+	char err[VL_ERRLEN];
+	enum vl_err rc;
+
+	buf_reset(text);
+	if (sr->v == NULL || src->raw_size > sr->budget)
+		return 0;
+	sr->budget -= src->raw_size;
+	if ((rc = snippet_text(sr->v, src, with_att, text, err)) != VL_OK)
+		log_warnx("search: message=%lld: no snippet: %s", (long long)h->id, err);
+	if (rc == VL_ERR_NOKEY) { /* keys rotated since v was opened: no more */
+		sr->p->stale_vault = 1;
+		sr->v = NULL;
+	}
+	return rc == VL_OK;
+}
+
 /* hit_snippets - each hit's snippet, cut from its message's text read through v, while the
  * page's SNIPPET_PAGE_RAW_MAX lasts; "" for the rest, for all when v is NULL (no keyring),
  * and for a message that cannot be read (logged: search goes on, `vellum verify` is the place
- * for damage). These reads of evidence are covered by the search's audit row (search_audit),
- * written before the page is returned. */
+ * for damage). A hit with attachments whose body has none of the terms is read again with its
+ * attachments' text (not PDFs'), so a word found only in an attached document shows where.
+ * These reads of evidence are covered by the search's audit row (search_audit), written
+ * before the page is returned. */
 static void
 hit_snippets(struct vault *v, struct search_page *p, const PGresult *r, const struct query_sql *s)
 {
-	uint64_t budget = SNIPPET_PAGE_RAW_MAX;
+	struct snip_reader sr = {.v = v, .budget = SNIPPET_PAGE_RAW_MAX, .p = p};
 	struct buf text = {0};
-	char err[VL_ERRLEN];
 
 	for (size_t i = 0; i < p->n; i++) {
 		struct snippet_src src = {
@@ -162,23 +193,26 @@ hit_snippets(struct vault *v, struct search_page *p, const PGresult *r, const st
 			.raw_size = strtoull(PQgetvalue(r, (int)i, P_RAW), NULL, 10),
 		};
 		struct search_hit *h = &p->hits[i];
+		int matched = 0, read = 0;
 
 		buf_reset(&text);
-		if (v != NULL && src.raw_size <= budget &&
-		    hex_decode(src.sha256, 32, PQgetvalue(r, (int)i, P_SHA)) == 0) {
-			enum vl_err rc = snippet_text(v, &src, &text, err);
+		if (hex_decode(src.sha256, 32, PQgetvalue(r, (int)i, P_SHA)) == 0)
+			read = hit_text(&sr, h, &src, 0, &text);
+		h->snippet = search_snippet_dup(text.data ? (const char *)text.data : "", text.len,
+						s->highlight, s->nhighlight, &matched);
+		if (matched || !read || h->nattachments == 0 || s->nhighlight == 0)
+			continue;
+		if (hit_text(&sr, h, &src, 1, &text)) {
+			char *att = search_snippet_dup((const char *)text.data, text.len,
+						       s->highlight, s->nhighlight, &matched);
 
-			budget -= src.raw_size;
-			if (rc != VL_OK)
-				log_warnx("search: message=%lld: no snippet: %s", (long long)h->id,
-					  err);
-			if (rc == VL_ERR_NOKEY) { /* keys rotated since v was opened: no more */
-				p->stale_vault = 1;
-				v = NULL;
+			if (matched) {
+				free(h->snippet);
+				h->snippet = att;
+			} else {
+				free(att);
 			}
 		}
-		h->snippet = search_snippet_dup(text.data ? (const char *)text.data : "", text.len,
-						s->highlight, s->nhighlight);
 	}
 	buf_free(&text);
 }
@@ -438,7 +472,7 @@ utf8_back(const char *s, size_t at)
 }
 
 char *
-search_snippet_dup(const char *text, size_t len, char *const *terms, int n)
+search_snippet_dup(const char *text, size_t len, char *const *terms, int n, int *matched)
 {
 	size_t clen, llen, start, end, mlen = 0;
 	char *clean = collapse_space(text, len, &clen);
@@ -478,6 +512,8 @@ search_snippet_dup(const char *text, size_t len, char *const *terms, int n)
 	if (end < llen)
 		buf_append(&b, "\xe2\x80\xa6", 3);
 	buf_append(&b, "", 1);
+	if (matched)
+		*matched = best >= 0;
 	g_free(low);
 	free(clean);
 	return (char *)b.data;

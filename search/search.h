@@ -87,8 +87,9 @@ enum vl_err search_estimate_rows(PGconn *c, const char *where, const char *const
 
 /* search_snippet - append to a NUL-terminated snippet of at most SEARCH_SNIPPET_MAX bytes of
  * text (plus the marks) around the first case-insensitive occurrence of any of the n terms,
- * marked « », whitespace collapsed; the start of text when none occurs. Valid UTF-8 in, valid
- * UTF-8 out (cuts fall on character boundaries). Exposed for tests. */
-char *search_snippet_dup(const char *text, size_t len, char *const *terms, int n);
+ * marked « », whitespace collapsed; the start of text when none occurs (*matched 0, else 1;
+ * matched may be NULL). Valid UTF-8 in, valid UTF-8 out (cuts fall on character boundaries).
+ * Exposed for tests. */
+char *search_snippet_dup(const char *text, size_t len, char *const *terms, int n, int *matched);
 
 #endif

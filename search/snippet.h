@@ -22,6 +22,9 @@
 #define SNIPPET_PAGE_RAW_MAX (32u << 20) /* bytes of messages read for one page's snippets; a
 					  * hit past it (or larger itself) shows none */
 #define SNIPPET_TEXT_MAX 65536		 /* bytes of body text a snippet is looked for in */
+#define SNIPPET_ATTACH_RAW_MAX (16u << 20) /* bytes of a message parsed for its attachments'
+					    * text, when its body did not have the match */
+#define SNIPPET_ATTACH_TEXT_MAX (1u << 20) /* bytes of body and attachments' text looked in */
 
 /* Where a hit's bytes are: blobs.segment_id, record_offset, sha256, raw_size. */
 struct snippet_src {
@@ -31,9 +34,12 @@ struct snippet_src {
 
 /* snippet_text - the body text of the message at src into out (reset first, NUL-terminated):
  * at most SNIPPET_TEXT_MAX bytes, ending on a whole character, from its first SNIPPET_RAW_MAX
- * bytes. Errors of vault_read (VL_ERR_NOKEY: the vault is stale; VL_ERR_CORRUPT...) or
- * mime_extract; out is empty then. */
-enum vl_err snippet_text(struct vault *v, const struct snippet_src *src, struct buf *out,
-			 char *err) VL_MUST_CHECK;
+ * bytes. With attachments, the text of its body and of its text, Office and OpenDocument
+ * attachments as the indexer joins them (not of PDFs: a process each), at most
+ * SNIPPET_ATTACH_TEXT_MAX bytes from its first SNIPPET_ATTACH_RAW_MAX bytes: for a hit whose
+ * match is not in its body. Errors of vault_read (VL_ERR_NOKEY: the vault is stale;
+ * VL_ERR_CORRUPT...) or mime_extract (VL_ERR_BUSY...); out is empty then. */
+enum vl_err snippet_text(struct vault *v, const struct snippet_src *src, int attachments,
+			 struct buf *out, char *err) VL_MUST_CHECK;
 
 #endif

@@ -189,5 +189,19 @@ verdict "index --all: the same exceptions and hits" $? "$(excerpt "$W/reindex.ou
 v search -- marmalade OR pangolin OR narwhal >"$W/page.out" 2>&1 && grep -q "^3 messages" "$W/page.out" &&
 	[ "$(grep -c "^  Attachment: \(contract.docx\|invoice.pdf\|plan.pptx\)$" "$W/page.out")" = 3 ]
 verdict "a page of hits found in attachments prints, with its snippets" $? "$(excerpt "$W/page.out")"
+v search --json -- marmalade OR okapi OR narwhal OR pangolin >"$W/page.json" 2>"$W/page.err" &&
+	python3 - "$W/page.json" <<'PY' >"$W/snip.out" 2>&1
+import json, sys
+hits = {h["message_id"]: h["snippet"] for h in json.load(open(sys.argv[1]))["hits"]}
+want = {"<docx@t84>": "\u00abmarmalade\u00bb", "<csv@t84>": "\u00abokapi\u00bb",
+        "<pptx@t84>": "\u00abnarwhal\u00bb"}
+bad = [k for k, w in want.items() if w not in hits.get(k, "")]
+# A PDF's text costs a process: its snippet is the body's, without the mark.
+if "\u00ab" in hits.get("<pdf@t84>", "x\u00ab"):
+    bad.append("<pdf@t84> marked")
+print(hits)
+sys.exit(1 if bad else 0)
+PY
+verdict "a word found only in a DOCX, CSV or PPTX shows marked in its hit's snippet; a PDF's is not read for it" $? "$(excerpt "$W/snip.out") $(excerpt "$W/page.err")"
 
 it_summary
