@@ -143,11 +143,12 @@ hit_fill(struct search_hit *h, const PGresult *r, int row)
 	hit_attachments(h, PQgetisnull(r, row, P_ATT) ? "[]" : PQgetvalue(r, row, P_ATT));
 }
 
-/* What a page's snippets may still read: SNIPPET_PAGE_RAW_MAX of messages, through v (NULL
- * when there is no keyring, or once it is stale). */
+/* What a page's snippets may still read through v (NULL when there is no keyring, or once it
+ * is stale): SNIPPET_PAGE_RAW_MAX of messages, and as much again for second reads with the
+ * attachments, so that those never leave a later hit without its body's snippet. */
 struct snip_reader {
 	struct vault *v;
-	uint64_t budget;
+	uint64_t budget[2]; /* [0] body reads, [1] reads with the attachments */
 	struct search_page *p;
 };
 
@@ -161,9 +162,9 @@ hit_text(struct snip_reader *sr, const struct search_hit *h, const struct snippe
 	enum vl_err rc;
 
 	buf_reset(text);
-	if (sr->v == NULL || src->raw_size > sr->budget)
+	if (sr->v == NULL || src->raw_size > sr->budget[with_att != 0])
 		return 0;
-	sr->budget -= src->raw_size;
+	sr->budget[with_att != 0] -= src->raw_size;
 	if ((rc = snippet_text(sr->v, src, with_att, text, err)) != VL_OK)
 		log_warnx("search: message=%lld: no snippet: %s", (long long)h->id, err);
 	if (rc == VL_ERR_NOKEY) { /* keys rotated since v was opened: no more */
@@ -183,7 +184,7 @@ hit_text(struct snip_reader *sr, const struct search_hit *h, const struct snippe
 static void
 hit_snippets(struct vault *v, struct search_page *p, const PGresult *r, const struct query_sql *s)
 {
-	struct snip_reader sr = {.v = v, .budget = SNIPPET_PAGE_RAW_MAX, .p = p};
+	struct snip_reader sr = {.v = v, .budget = {SNIPPET_PAGE_RAW_MAX, SNIPPET_PAGE_RAW_MAX}, .p = p};
 	struct buf text = {0};
 
 	for (size_t i = 0; i < p->n; i++) {
