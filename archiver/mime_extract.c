@@ -6,26 +6,21 @@
  * streams, filters, parser) are unref'd or freed by the function that created them, next to
  * the creation. Strings GMime hands over with "free it" semantics are g_free'd where used.
  *
- * XXX: longer than the ~1,000 lines the style asks for. Charset conversion and HTML to text
- * are the natural split (a text_conv module) once a second room needs them; until then they
- * stay here, private, next to their only caller. */
-#include <errno.h>
+ * Charset conversion lives in text_conv, HTML to text in html_text (both write to a text_sink). */
 #include <gmime/gmime.h>
-#include <iconv.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "html_text.h"
 #include "mime_extract.h"
 #include "office_text.h"
 #include "pdf_text.h"
+#include "text_conv.h"
 #include "utf8.h"
 
 #define MIME_CHUNK 65536       /* bytes read from a decoding stream at a time */
 #define MIME_GROUP_DEPTH 2     /* address groups inside groups looked into */
-#define MIME_SNIFF_MAX 1024    /* bytes of HTML searched for a <meta> charset */
-#define MIME_ENTITY_MAX 32     /* longest "&...;" entity looked at */
 
 static const char utf8_replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
@@ -84,571 +79,11 @@ clean_cstr(const char *s, size_t max)
 	return s ? clean_str(s, strlen(s), max) : NULL;
 }
 
-/* ---- the body text sink: bounded, NUL-free, cut only between characters ---- */
-
-struct sink {
-	struct buf *b;
-	size_t cap;
-	int full;   /* cap reached: everything more is dropped */
-	size_t ink; /* bytes that were not white space, to tell an empty alternative */
-	int space;  /* collapse white space (HTML): the last byte written was a space */
-	int collapse;
-};
-
-/* sink_put - append n bytes that are whole UTF-8 characters. */
-static void
-sink_put(struct sink *s, const uint8_t *p, size_t n)
-{
-	if (s->full || n == 0)
-		return;
-	if (s->b->len + n > s->cap) {
-		size_t k = s->cap - s->b->len;
-
-		while (k > 0 && (p[k] & 0xc0) == 0x80)
-			k--;
-		n = k;
-		s->full = 1;
-	}
-	buf_reserve(s->b, n);
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
-		int ws = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0;
-
-		if (c == '\r' && i + 1 < n && p[i + 1] == '\n')
-			continue; /* CRLF text is kept as LF: the same words, fewer bytes */
-		if (c == '\r')
-			c = '\n';
-		if (c == 0)
-			c = ' ';
-		if (s->collapse) {
-			if (ws) {
-				if (s->space)
-					continue;
-				c = c == '\n' ? '\n' : ' ';
-				s->space = 1;
-			} else {
-				s->space = 0;
-			}
-		}
-		if (!ws)
-			s->ink++;
-		s->b->data[s->b->len++] = c;
-	}
-	s->b->data[s->b->len] = 0;
-}
-
-static void
-sink_cp(struct sink *s, uint32_t cp)
-{
-	uint8_t o[4];
-
-	sink_put(s, o, utf8_encode(o, cp));
-}
-
-/* sink_sep_len - the bytes sink_sep would write now. */
-static size_t
-sink_sep_len(const struct sink *s)
-{
-	return s->b->len > 0 && !s->full ? 2 : 0;
-}
-
-/* sink_sep - a paragraph break between two parts' text (nothing at the start). */
-static void
-sink_sep(struct sink *s)
-{
-	if (sink_sep_len(s) > 0)
-		sink_put(s, (const uint8_t *)"\n\n", 2);
-}
-
-/* ---- charset conversion to UTF-8, streaming ---- */
-
-/* Windows-1252 0x80-0x9F (0 where undefined); 0xA0-0xFF are Latin-1. Used for bytes that are
- * not UTF-8 in text that declares no charset, US-ASCII, ISO-8859-1 or UTF-8 (WHATWG's rule
- * for ISO-8859-1, and what mislabelled 8-bit mail nearly always is). */
-static const uint16_t cp1252_hi[32] = {
-	0x20ac, 0,	0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160,
-	0x2039, 0x0152, 0,	0x017d, 0,	0,	0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
-	0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0,	0x017e, 0x0178,
-};
-
-/* Labels mapped to the superset iconv should use: mail labels the base set and sends the
- * vendor's (NEC and IBM rows in Shift_JIS and EUC-JP, GBK/GB18030 for GB2312, UHC for EUC-KR). */
-static const struct {
-	const char *label, *use;
-} charset_map[] = {
-	{"shift_jis", "CP932"},	     {"shift-jis", "CP932"},	   {"sjis", "CP932"},
-	{"x-sjis", "CP932"},	     {"ms_kanji", "CP932"},	   {"csshiftjis", "CP932"},
-	{"windows-31j", "CP932"},    {"x-ms-cp932", "CP932"},	   {"cp932", "CP932"},
-	{"euc-jp", "EUC-JP-MS"},     {"x-euc-jp", "EUC-JP-MS"},
-	{"cseucpkdfmtjapanese", "EUC-JP-MS"},
-	{"gb2312", "GB18030"},	     {"gbk", "GB18030"},	   {"x-gbk", "GB18030"},
-	{"cp936", "GB18030"},	     {"euc-cn", "GB18030"},	   {"x-euc-cn", "GB18030"},
-	{"gb_2312-80", "GB18030"},   {"csgb2312", "GB18030"},	   {"chinese", "GB18030"},
-	{"big5", "BIG5-HKSCS"},	     {"x-big5", "BIG5-HKSCS"},	   {"cn-big5", "BIG5-HKSCS"},
-	{"csbig5", "BIG5-HKSCS"},    {"ks_c_5601-1987", "CP949"},  {"ks_c_5601", "CP949"},
-	{"euc-kr", "CP949"},	     {"korean", "CP949"},	   {"csksc56011987", "CP949"},
-	{"iso-8859-11", "CP874"},    {"tis-620", "CP874"},	   {"iso-8859-9", "CP1254"},
-};
-
-/* Labels read as "UTF-8 where valid, else Windows-1252" (CONV_AUTO). */
-static const char *const charset_auto[] = {
-	"us-ascii", "ascii", "ansi_x3.4-1968", "iso-8859-1", "iso_8859-1", "latin1", "l1",
-	"iso8859-1", "utf-8", "utf8", "x-unknown", "unknown", "unknown-8bit", "x-user-defined",
-	"default", "windows-1252", "cp1252", "8bit",
-};
-
-/* ISO-2022-JP labels: decoded through our own switch to EUC-JP-MS, which knows the NEC row 13
- * (circled numbers) and the JIS X 0201 katakana (ESC ( I) that glibc's ISO-2022-JP refuses. */
-static const char *const charset_jis[] = {
-	"iso-2022-jp", "csiso2022jp", "iso-2022-jp-1", "iso-2022-jp-ms", "cp50220", "cp50221",
-	"cp50222", "jis", "x-jis",
-};
-
-enum conv_mode { CONV_AUTO, CONV_ICONV };
-enum jis_set { JIS_ASCII, JIS_0208, JIS_KANA, JIS_0212, JIS_OTHER };
-
-struct conv {
-	enum conv_mode mode;
-	iconv_t cd;
-	int jis;	    /* ISO-2022-JP: bytes go through jis_feed first */
-	enum jis_set set;   /* ... its current character set */
-	uint8_t esc[4];	    /* ... an escape sequence split across reads */
-	size_t nesc;
-	int lead;	    /* ... the first byte of a two-byte character, or -1 */
-	struct buf stage;   /* bytes not yet converted (a character split across reads) */
-	struct buf eucbuf;  /* jis_feed's output */
-	int unknown;	    /* the label names a charset iconv does not know */
-	size_t bad;	    /* bytes invalid in the charset, each made U+FFFD */
-};
-
+/* label_in - text_conv_label_in, by the name the attachment code calls it. */
 static int
 label_in(const char *label, const char *const *list, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcasecmp(label, list[i]) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-has_jis_escape(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 2 < n; i++)
-		if (p[i] == 0x1b && p[i + 1] == '$' && (p[i + 2] == 'B' || p[i + 2] == '@'))
-			return 1;
-	return 0;
-}
-
-/* The gconv module of a charset is loaded by iconv_open and unloaded by the last iconv_close
- * (dlclose: an unmap and a TLB flush on every core). Per message that was most of the cost of
- * reading non-UTF-8 text (ISO-2022-JP: ~300 us a message, for the indexer and for each snippet
- * of a search), so one descriptor per charset is kept open for the life of the process and the
- * module stays loaded: at most MIME_ICONV_PINNED charsets, never closed, guarded by pin_mu (the
- * only state mime_extract shares between threads). */
-static pthread_mutex_t pin_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-	char name[64];
-	iconv_t cd; /* held, never used: it keeps the module loaded */
-} pinned[MIME_ICONV_PINNED];
-static size_t npinned;
-
-/* iconv_pin - keep the module of charset name (one iconv_open just accepted) loaded. */
-static void
-iconv_pin(const char *name)
-{
-	size_t i;
-
-	pthread_mutex_lock(&pin_mu);
-	for (i = 0; i < npinned; i++)
-		if (strcmp(pinned[i].name, name) == 0)
-			break;
-	if (i == npinned && npinned < MIME_ICONV_PINNED && strlen(name) < sizeof(pinned[0].name)) {
-		pinned[npinned].cd = iconv_open("UTF-8", name);
-		if (pinned[npinned].cd != (iconv_t)-1)
-			snprintf(pinned[npinned++].name, sizeof(pinned[0].name), "%s", name);
-	}
-	pthread_mutex_unlock(&pin_mu);
-}
-
-/* conv_open - choose how to read text labelled charset (NULL: unlabelled); sample is the
- * first bytes, used only to recognise unlabelled ISO-2022-JP. */
-static void
-conv_open(struct conv *c, const char *charset, const uint8_t *sample, size_t n)
-{
-	char label[64];
-	const char *use = NULL, *name;
-
-	memset(c, 0, sizeof(*c));
-	c->cd = (iconv_t)-1;
-	c->lead = -1;
-	c->mode = CONV_AUTO;
-	snprintf(label, sizeof(label), "%s", charset ? charset : "");
-	for (char *q = label; *q; q++)
-		if (*q == '"' || *q == '\'' || *q == ' ')
-			*q = 0;
-	if (label[0] == 0 || label_in(label, charset_auto, G_N_ELEMENTS(charset_auto))) {
-		if (!has_jis_escape(sample, n))
-			return;
-		snprintf(label, sizeof(label), "iso-2022-jp");
-	}
-	if (label_in(label, charset_jis, G_N_ELEMENTS(charset_jis))) {
-		c->jis = 1;
-		use = "EUC-JP-MS";
-	} else {
-		for (size_t i = 0; i < G_N_ELEMENTS(charset_map) && !use; i++)
-			if (strcasecmp(label, charset_map[i].label) == 0)
-				use = charset_map[i].use;
-	}
-	name = use ? use : label;
-	c->cd = iconv_open("UTF-8", name);
-	if (c->cd == (iconv_t)-1 && !use) {
-		name = g_mime_charset_iconv_name(label);
-		c->cd = iconv_open("UTF-8", name);
-	}
-	if (c->cd == (iconv_t)-1) {
-		c->jis = 0; /* unknown to iconv: read it as UTF-8 or Windows-1252 */
-		c->unknown = 1;
-		return;
-	}
-	iconv_pin(name);
-	/* GMime decodes the message's encoded words (=?iso-2022-jp?...) under its own name for
-	 * the charset: that module too. */
-	iconv_pin(g_mime_charset_iconv_name(label));
-	c->mode = CONV_ICONV;
-}
-
-/* jis_feed - ISO-2022-JP to EUC-JP(-MS), appended to c->eucbuf: JIS X 0208 pairs get their
- * high bits, JIS X 0201 katakana becomes SS2 + byte, JIS X 0212 SS3 + pair. */
-static void
-jis_feed(struct conv *c, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint8_t b = p[i];
-
-		if (c->nesc > 0 || b == 0x1b) {
-			c->esc[c->nesc++] = b;
-			if (c->nesc < 3 || (c->nesc == 3 && c->esc[1] == '$' && c->esc[2] == '('))
-				continue; /* ESC ( F, ESC $ F, ESC $ ( F */
-			const uint8_t *e = c->esc + 1;
-			if (c->nesc == 3 && e[0] == '(' && (e[1] == 'B' || e[1] == 'J'))
-				c->set = JIS_ASCII;
-			else if (c->nesc == 3 && e[0] == '(' && e[1] == 'I')
-				c->set = JIS_KANA;
-			else if (c->nesc == 3 && e[0] == '$' && (e[1] == 'B' || e[1] == '@'))
-				c->set = JIS_0208;
-			else if (c->nesc == 4 && e[1] == '(' && e[2] == 'D')
-				c->set = JIS_0212;
-			else if (c->nesc == 4 && e[1] == '(' && (e[2] == 'Q' || e[2] == 'O'))
-				c->set = JIS_0208; /* JIS X 0213 plane 1: a superset of 0208 */
-			else
-				c->set = JIS_OTHER;
-			c->nesc = 0;
-			c->lead = -1;
-			continue;
-		}
-		if (b == '\n' || b == '\r') {
-			/* RFC 1468: every line ends in ASCII; tolerate senders that forget. */
-			c->set = JIS_ASCII;
-			c->lead = -1;
-		}
-		if (c->set == JIS_ASCII || b < 0x21 || b > 0x7e) {
-			buf_append(&c->eucbuf, &b, 1);
-			continue;
-		}
-		if (c->set == JIS_KANA) {
-			uint8_t o[2] = {0x8e, (uint8_t)(b | 0x80)};
-			buf_append(&c->eucbuf, o, 2);
-		} else if (c->set == JIS_OTHER) {
-			buf_append(&c->eucbuf, "?", 1);
-		} else if (c->lead < 0) {
-			c->lead = b;
-		} else {
-			uint8_t o[3] = {0x8f, (uint8_t)(c->lead | 0x80), (uint8_t)(b | 0x80)};
-			if (c->set == JIS_0212)
-				buf_append(&c->eucbuf, o, 3);
-			else
-				buf_append(&c->eucbuf, o + 1, 2);
-			c->lead = -1;
-		}
-	}
-}
-
-/* conv_auto - UTF-8 where the bytes are UTF-8, Windows-1252 for every other byte. Returns the
- * bytes consumed: an unfinished UTF-8 prefix at the end is left unless final. */
-static size_t
-conv_auto(struct sink *s, const uint8_t *p, size_t n, int final)
-{
-	size_t i = 0, run = 0;
-
-	while (i < n && !s->full) {
-		uint32_t cp;
-		int k = p[i] < 0x80 ? 1 : utf8_decode(p + i, n - i, &cp);
-
-		if (k > 0) {
-			i += (size_t)k;
-			continue;
-		}
-		sink_put(s, p + run, i - run);
-		if (k < 0 && !final)
-			return i;
-		cp = p[i] >= 0xa0 ? p[i] : cp1252_hi[p[i] - 0x80];
-		sink_cp(s, cp ? cp : 0xfffd);
-		run = ++i;
-	}
-	sink_put(s, p + run, i - run);
-	return n;
-}
-
-/* conv_iconv - convert through c->cd; an unfinished sequence at the end is left unless final,
- * an invalid one becomes U+FFFD and conversion goes on after its first byte. */
-static size_t
-conv_iconv(struct conv *c, struct sink *s, const uint8_t *p, size_t n, int final)
-{
-	char out[16384];
-	char *in = (char *)(uintptr_t)p; /* iconv's prototype lacks const */
-	size_t left = n;
-
-	while (left > 0 && !s->full) {
-		char *o = out;
-		size_t oleft = sizeof(out);
-		size_t r = iconv(c->cd, &in, &left, &o, &oleft);
-		int e = errno;
-
-		sink_put(s, (const uint8_t *)out, (size_t)(o - out));
-		if (r != (size_t)-1 || e == E2BIG)
-			continue;
-		if (e == EINVAL && !final)
-			break;
-		sink_put(s, (const uint8_t *)utf8_replacement, 3);
-		c->bad++;
-		in++;
-		left--;
-	}
-	return n - left;
-}
-
-/* conv_feed - convert n more bytes into s (final: nothing follows). */
-static void
-conv_feed(struct conv *c, struct sink *s, const uint8_t *p, size_t n, int final)
-{
-	size_t used;
-
-	if (c->jis) {
-		buf_reset(&c->eucbuf);
-		jis_feed(c, p, n);
-		p = c->eucbuf.data;
-		n = c->eucbuf.len;
-	}
-	if (n > 0)
-		buf_append(&c->stage, p, n);
-	if (c->stage.len == 0)
-		return;
-	if (c->mode == CONV_AUTO)
-		used = conv_auto(s, c->stage.data, c->stage.len, final);
-	else
-		used = conv_iconv(c, s, c->stage.data, c->stage.len, final);
-	if (used > 0) {
-		memmove(c->stage.data, c->stage.data + used, c->stage.len - used);
-		c->stage.len -= used;
-	}
-}
-
-static void
-conv_close(struct conv *c)
-{
-	if (c->cd != (iconv_t)-1)
-		iconv_close(c->cd);
-	buf_free(&c->stage);
-	buf_free(&c->eucbuf);
-}
-
-/* ---- HTML to text ---- */
-
-static const struct {
-	const char *name;
-	uint32_t cp;
-} html_entities[] = {
-	{"amp", '&'},	   {"lt", '<'},		{"gt", '>'},	   {"quot", '"'},
-	{"apos", '\''},	   {"nbsp", ' '},	{"ensp", ' '},	   {"emsp", ' '},
-	{"thinsp", ' '},   {"shy", 0},		{"zwnj", 0},	   {"zwj", 0},
-	{"copy", 0xa9},	   {"reg", 0xae},	{"trade", 0x2122}, {"hellip", 0x2026},
-	{"mdash", 0x2014}, {"ndash", 0x2013},	{"lsquo", 0x2018}, {"rsquo", 0x2019},
-	{"sbquo", 0x201a}, {"ldquo", 0x201c},	{"rdquo", 0x201d}, {"bdquo", 0x201e},
-	{"laquo", 0xab},   {"raquo", 0xbb},	{"bull", 0x2022},  {"middot", 0xb7},
-	{"euro", 0x20ac},  {"pound", 0xa3},	{"yen", 0xa5},	   {"cent", 0xa2},
-	{"sect", 0xa7},	   {"para", 0xb6},	{"deg", 0xb0},	   {"plusmn", 0xb1},
-	{"times", 0xd7},   {"divide", 0xf7},	{"iexcl", 0xa1},   {"iquest", 0xbf},
-	{"auml", 0xe4},	   {"ouml", 0xf6},	{"uuml", 0xfc},	   {"Auml", 0xc4},
-	{"Ouml", 0xd6},	   {"Uuml", 0xdc},	{"szlig", 0xdf},   {"eacute", 0xe9},
-	{"egrave", 0xe8},  {"ecirc", 0xea},	{"aacute", 0xe1},  {"agrave", 0xe0},
-	{"acirc", 0xe2},   {"ccedil", 0xe7},	{"ntilde", 0xf1},  {"oacute", 0xf3},
-	{"iacute", 0xed},  {"uacute", 0xfa},	{"Eacute", 0xc9},  {"aring", 0xe5},
-	{"oslash", 0xf8},  {"aelig", 0xe6},
-};
-
-/* Elements whose end or start separates text (a line break); others (b, span, a) do not, so
- * "<b>wo</b>rd" stays one word. */
-static const char *const html_block[] = {
-	"br", "p", "div", "tr", "td", "th", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3",
-	"h4", "h5", "h6", "table", "blockquote", "pre", "hr", "title", "section", "article",
-	"header", "footer", "center", "form", "option", "address",
-};
-
-/* find_ci - the first case-insensitive occurrence of pat in p[i..n), or n. */
-static size_t
-find_ci(const uint8_t *p, size_t i, size_t n, const char *pat)
-{
-	size_t m = strlen(pat);
-
-	for (; i + m <= n; i++)
-		if (g_ascii_strncasecmp((const char *)p + i, pat, m) == 0)
-			return i;
-	return n;
-}
-
-/* html_entity_dec - decode the entity at p[i] == '&' into s and return the bytes it used; 1,
- * with nothing written, when there is none. */
-static size_t
-html_entity_dec(struct sink *s, const uint8_t *p, size_t i, size_t n)
-{
-	size_t j = i + 1, end = i + 1 + MIME_ENTITY_MAX;
-	uint32_t cp = 0;
-
-	if (end > n)
-		end = n;
-	if (j < end && p[j] == '#') {
-		int hex = j + 1 < end && (p[j + 1] == 'x' || p[j + 1] == 'X');
-		size_t d = j + 1 + (size_t)hex, k = d;
-
-		while (k < end && k - d < 8 &&
-		       (hex ? g_ascii_isxdigit(p[k]) : g_ascii_isdigit(p[k]))) {
-			cp = cp * (hex ? 16 : 10) +
-			     (uint32_t)(hex ? g_ascii_xdigit_value((char)p[k]) : p[k] - '0');
-			k++;
-		}
-		if (k == d)
-			return 1;
-		if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			cp = 0xfffd;
-		else if (cp >= 0x80 && cp < 0xa0 && cp1252_hi[cp - 0x80])
-			cp = cp1252_hi[cp - 0x80]; /* &#150; means what Windows-1252 says */
-		sink_cp(s, cp);
-		return k - i + (k < n && p[k] == ';');
-	}
-	while (j < end && g_ascii_isalnum(p[j]))
-		j++;
-	if (j >= n || p[j] != ';')
-		return 1;
-	for (size_t e = 0; e < G_N_ELEMENTS(html_entities); e++) {
-		const char *nm = html_entities[e].name;
-
-		if (strlen(nm) == j - i - 1 && memcmp(nm, p + i + 1, j - i - 1) == 0) {
-			if (html_entities[e].cp)
-				sink_cp(s, html_entities[e].cp);
-			return j - i + 1;
-		}
-	}
-	return 1;
-}
-
-/* html_entity - decode the entity at p[i] == '&' into s; returns the bytes it used (1 when it
- * is no entity: then the '&' is written as text). */
-static size_t
-html_entity(struct sink *s, const uint8_t *p, size_t i, size_t n)
-{
-	size_t used = html_entity_dec(s, p, i, n);
-
-	if (used == 1)
-		sink_put(s, (const uint8_t *)"&", 1);
-	return used;
-}
-
-/* html_tag - skip the tag at p[i] == '<' (quotes respected, comments, <!...>, <?...>), and the
- * content of script and style; a block element writes a line break. Returns where text goes
- * on. Every byte is looked at a bounded number of times: the work is linear in n. */
-static size_t
-html_tag(struct sink *s, const uint8_t *p, size_t i, size_t n)
-{
-	char name[16];
-	size_t j = i + 1, k = 0;
-	int closing = 0;
-
-	if (n - i >= 4 && memcmp(p + i, "<!--", 4) == 0) {
-		j = find_ci(p, i + 4, n, "-->");
-		return j < n ? j + 3 : n;
-	}
-	if (j < n && p[j] == '/') {
-		closing = 1;
-		j++;
-	}
-	if (j >= n || !(g_ascii_isalpha(p[j]) || p[j] == '!' || p[j] == '?')) {
-		sink_put(s, (const uint8_t *)"<", 1); /* "a < b": not a tag */
-		return i + 1;
-	}
-	while (j < n && g_ascii_isalnum(p[j]) && k < sizeof(name) - 1)
-		name[k++] = (char)g_ascii_tolower((char)p[j++]);
-	name[k] = 0;
-	for (char q = 0; j < n; j++) {
-		if (q) {
-			if (p[j] == q)
-				q = 0;
-		} else if (p[j] == '"' || p[j] == '\'') {
-			q = (char)p[j];
-		} else if (p[j] == '>') {
-			break;
-		}
-	}
-	j = j < n ? j + 1 : n;
-	if (!closing && (strcmp(name, "script") == 0 || strcmp(name, "style") == 0)) {
-		size_t e = find_ci(p, j, n, name[1] == 'c' ? "</script" : "</style");
-
-		while (e < n && p[e] != '>')
-			e++;
-		return e < n ? e + 1 : n;
-	}
-	if (label_in(name, html_block, G_N_ELEMENTS(html_block)))
-		sink_put(s, (const uint8_t *)"\n", 1);
-	return j;
-}
-
-/* html_to_text - the text of an HTML document (UTF-8) into s, white space collapsed. */
-static void
-html_to_text(struct sink *s, const uint8_t *p, size_t n)
-{
-	size_t i = 0, run = 0;
-
-	s->collapse = 1;
-	s->space = 1;
-	while (i < n && !s->full) {
-		if (p[i] != '<' && p[i] != '&') {
-			i++;
-			continue;
-		}
-		sink_put(s, p + run, i - run);
-		i = p[i] == '<' ? html_tag(s, p, i, n) : i + html_entity(s, p, i, n);
-		run = i;
-	}
-	sink_put(s, p + run, i - run);
-	s->collapse = 0;
-}
-
-/* html_charset - the charset a <meta> names in the first bytes of an HTML part, into out. */
-static int
-html_charset(const uint8_t *p, size_t n, char *out, size_t outlen)
-{
-	size_t i, k = 0;
-
-	if (n > MIME_SNIFF_MAX)
-		n = MIME_SNIFF_MAX;
-	i = find_ci(p, 0, n, "charset=");
-	if (i >= n)
-		return 0;
-	for (i += 8; i < n && (p[i] == '"' || p[i] == '\'' || p[i] == ' '); i++)
-		;
-	while (i < n && k + 1 < outlen && (g_ascii_isalnum(p[i]) || (p[i] && strchr("-_.:", p[i]))))
-		out[k++] = (char)p[i++];
-	out[k] = 0;
-	return k > 0;
+	return text_conv_label_in(label, list, n);
 }
 
 /* ---- walking the MIME tree ---- */
@@ -801,7 +236,7 @@ count_fn(void *arg, const uint8_t *p, size_t n)
 }
 
 struct text_feed {
-	struct conv conv;
+	struct text_conv conv;
 	int opened;
 	const char *charset;
 	struct sink *sink;
@@ -823,10 +258,10 @@ text_fn(void *arg, const uint8_t *p, size_t n)
 		return t->cut;
 	}
 	if (!t->opened) {
-		conv_open(&t->conv, t->charset, p, n);
+		text_conv_open(&t->conv, t->charset, p, n);
 		t->opened = 1;
 	}
-	conv_feed(&t->conv, t->sink, p, n, 0);
+	text_conv_feed(&t->conv, t->sink, p, n, 0);
 	return t->sink->full;
 }
 
@@ -846,7 +281,7 @@ cte_unknown(GMimePart *part)
  * an unknown transfer encoding or charset, invalid bytes (c NULL: nothing was converted), HTML
  * cut at MIME_HTML_MAX, and inline PGP (its text is ciphertext). */
 static void
-text_checks(struct walk *w, GMimePart *part, int html, const char *cs, const struct conv *c,
+text_checks(struct walk *w, GMimePart *part, int html, const char *cs, const struct text_conv *c,
 	    int cut, size_t start)
 {
 	const char *type = html ? "text/html" : "text/plain", *cte = cte_unknown(part);
@@ -883,10 +318,10 @@ walk_text(struct walk *w, GMimePart *part, int html)
 	if (!html) {
 		stream_decoded(part, text_fn, &t);
 		if (t.opened)
-			conv_feed(&t.conv, &w->sink, NULL, 0, 1);
+			text_conv_feed(&t.conv, &w->sink, NULL, 0, 1);
 		text_checks(w, part, 0, t.charset, t.opened ? &t.conv : NULL, 0, start);
 		if (t.opened)
-			conv_close(&t.conv);
+			text_conv_close(&t.conv);
 		return;
 	}
 	struct buf raw = {0}, utf8 = {0};
@@ -894,15 +329,15 @@ walk_text(struct walk *w, GMimePart *part, int html)
 
 	t.keep = &raw;
 	stream_decoded(part, text_fn, &t);
-	if (t.charset == NULL && html_charset(raw.data, raw.len, meta, sizeof(meta)))
+	if (t.charset == NULL && html_text_charset(raw.data, raw.len, meta, sizeof(meta)))
 		t.charset = meta;
-	conv_open(&t.conv, t.charset, raw.data, raw.len);
-	conv_feed(&t.conv, &conv_sink, raw.data, raw.len, 1);
+	text_conv_open(&t.conv, t.charset, raw.data, raw.len);
+	text_conv_feed(&t.conv, &conv_sink, raw.data, raw.len, 1);
 	buf_free(&raw);
-	html_to_text(&w->sink, utf8.data, utf8.len);
+	html_text_write(&w->sink, utf8.data, utf8.len);
 	buf_free(&utf8);
 	text_checks(w, part, 1, t.charset, &t.conv, t.cut || conv_sink.full, start);
-	conv_close(&t.conv);
+	text_conv_close(&t.conv);
 }
 
 static void

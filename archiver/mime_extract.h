@@ -1,6 +1,6 @@
 /* mime_extract - the searchable metadata of one message, read with GMime in bounded work.
  * Owns: the MIME walk (limits), addresses, attachment names (RFC 2231, 2047), body text in UTF-8
- * from any charset iconv knows, HTML to text, which attachments have text and which module
+ * (charsets: text_conv; HTML: html_text), which attachments have text and which module
  * reads it (office_text, pdf_text), and what the text lacks (index_exc).
  * Not: the database (indexer), the raw bytes (vault), words and the tsvector (fts). Pure:
  * bytes in, struct out (iconv modules, once loaded, stay loaded). */
@@ -21,7 +21,6 @@
 #define MIME_FIELD_MAX 16384	     /* bytes kept of one header's text */
 #define MIME_ADDRS_MAX 1000	     /* bare addresses kept per address field */
 #define MIME_ATTACH_NAME_MAX 1024    /* bytes kept of one attachment's file name */
-#define MIME_ICONV_PINNED 64	     /* charsets whose iconv module stays loaded (mime_extract.c) */
 #define MIME_ATTACH_READ_MAX (64u << 20) /* decoded bytes of one Office or PDF attachment read
 					  * for its text; a larger one is not extracted */
 #define MIME_ATTACH_TEXT_MAX (1u << 20)	 /* bytes of text taken from one attachment */
