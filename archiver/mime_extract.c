@@ -14,8 +14,7 @@
 
 #include "html_text.h"
 #include "mime_extract.h"
-#include "office_text.h"
-#include "pdf_text.h"
+#include "file_text.h"
 #include "text_conv.h"
 #include "utf8.h"
 
@@ -77,13 +76,6 @@ static char *
 clean_cstr(const char *s, size_t max)
 {
 	return s ? clean_str(s, strlen(s), max) : NULL;
-}
-
-/* label_in - text_conv_label_in, by the name the attachment code calls it. */
-static int
-label_in(const char *label, const char *const *list, size_t n)
-{
-	return text_conv_label_in(label, list, n);
 }
 
 /* ---- walking the MIME tree ---- */
@@ -387,90 +379,6 @@ zip_encrypted(const struct count *c)
 	return c->size >= MIME_HEAD_MAX && memcmp(c->head, "PK\3\4", 4) == 0 && (c->head[6] & 1);
 }
 
-/* ends_with - whether name ends in one of the (lower-case) suffixes, ignoring case. */
-static int
-ends_with(const char *name, const char *const *suffixes, size_t n)
-{
-	size_t len = name ? strlen(name) : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t k = strlen(suffixes[i]);
-
-		if (len > k && strcasecmp(name + len - k, suffixes[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* How an attachment's text is read, if it has any. */
-enum attach_kind { ATTACH_NONE, ATTACH_PLAIN, ATTACH_HTML, ATTACH_OFFICE, ATTACH_PDF };
-
-/* Types that say nothing of the content (mailers' "some file"): the file name tells then. */
-static const char *const generic_types[] = {
-	"application/octet-stream", "application/binary", "binary/octet-stream",
-	"application/unknown", "application/x-unknown", "application/download",
-	"application/x-download", "application/force-download",
-};
-
-/* ZIP types: an Office file is a ZIP, and is sent as one; its name tells which kind. */
-static const char *const zip_types[] = {"application/zip", "application/x-zip-compressed"};
-
-/* kind_of_name - the reader a file name alone names (an Office or PDF extension, a text or
- * HTML one), or ATTACH_NONE. */
-static enum attach_kind
-kind_of_name(const char *name)
-{
-	static const char *const plain_ext[] = {".txt", ".csv", ".tsv", ".md", ".log"};
-	static const char *const html_ext[] = {".htm", ".html"};
-
-	if (office_kind_of(NULL, name) != OFFICE_NONE)
-		return ATTACH_OFFICE;
-	if (pdf_is(NULL, name))
-		return ATTACH_PDF;
-	if (ends_with(name, plain_ext, G_N_ELEMENTS(plain_ext)))
-		return ATTACH_PLAIN;
-	if (ends_with(name, html_ext, G_N_ELEMENTS(html_ext)))
-		return ATTACH_HTML;
-	return ATTACH_NONE;
-}
-
-/* kind_of_text - the reader of a text type: HTML as HTML, any other text/... but rich text as
- * plain text; ATTACH_NONE for every other type. */
-static enum attach_kind
-kind_of_text(const char *t)
-{
-	if (strcmp(t, "text/html") == 0 || strcmp(t, "application/xhtml+xml") == 0)
-		return ATTACH_HTML;
-	if (strncmp(t, "text/", 5) != 0 || strcmp(t, "text/rtf") == 0 ||
-	    strcmp(t, "text/enriched") == 0 || strcmp(t, "text/richtext") == 0)
-		return ATTACH_NONE;
-	return ATTACH_PLAIN;
-}
-
-/* attach_kind - which text reader attachment a takes. A specific type wins over the file name
- * (an application/pdf named .docx is a PDF to its sender's mailer, and an image named .pdf
- * an image): PDF and the Office and OpenDocument types by type; the name only for a generic
- * type (generic_types, a ZIP type for Office names, or untyped: no Content-Type, which GMime
- * reads as text/plain); then text/... by type. */
-static enum attach_kind
-attach_kind(const struct mime_attachment *a, int untyped)
-{
-	const char *t = a->content_type;
-	enum attach_kind k;
-
-	if (pdf_is(t, NULL))
-		return ATTACH_PDF;
-	if (office_kind_of(t, NULL) != OFFICE_NONE)
-		return ATTACH_OFFICE;
-	if ((untyped || label_in(t, generic_types, G_N_ELEMENTS(generic_types))) &&
-	    (k = kind_of_name(a->filename)) != ATTACH_NONE)
-		return k;
-	if (label_in(t, zip_types, G_N_ELEMENTS(zip_types)) &&
-	    office_kind_of(NULL, a->filename) != OFFICE_NONE)
-		return ATTACH_OFFICE;
-	return kind_of_text(t);
-}
-
 /* What an Office file or a PDF is read into: its decoded bytes, at most MIME_ATTACH_READ_MAX. */
 static int
 collect_fn(void *arg, const uint8_t *p, size_t n)
@@ -542,14 +450,15 @@ attach_bytes(struct walk *w, GMimePart *part, const struct mime_attachment *a, s
 	return how == DECODED_ALL ? 0 : -1;
 }
 
-/* attach_binary - the text of an Office file or a PDF (kind k) into the body, read by its
- * module from the decoded bytes, at most room bytes of it. */
+/* attach_binary - the text of an Office file, a PDF, an RTF or a TNEF file (kind k) into the
+ * body, read by file_text from the decoded bytes, at most room bytes of it. */
 static void
 attach_binary(struct walk *w, GMimePart *part, const struct mime_attachment *a,
-	      enum attach_kind k, size_t room)
+	      enum file_kind k, size_t room)
 {
 	struct buf bytes = {0}, text = {0};
 	char why[VL_ERRLEN] = "";
+	struct file_ref f = {.kind = k, .content_type = a->content_type, .filename = a->filename};
 	int cut = 0;
 	enum vl_err rc;
 
@@ -557,15 +466,14 @@ attach_binary(struct walk *w, GMimePart *part, const struct mime_attachment *a,
 		buf_free(&bytes);
 		return;
 	}
-	if (k == ATTACH_PDF)
-		rc = pdf_text(bytes.data, bytes.len, &text, room, &cut, why);
-	else
-		rc = office_text(office_kind_of(a->content_type, a->filename), bytes.data,
-				 bytes.len, &text, room, &cut, why);
+	f.p = bytes.data;
+	f.len = bytes.len;
+	rc = file_text(&f, (w->flags & MIME_ATTACH_IN_PROCESS) ? FILE_NO_PROCESS : 0, &text, room,
+		       &cut, why);
 	buf_free(&bytes);
 	if (rc != VL_OK)
 		attach_failed(w, a, rc, why);
-	if (rc == VL_OK || text.len > 0) { /* office_text keeps text read before a bound or a flaw */
+	if (rc == VL_OK || text.len > 0) { /* the text read before a bound or a flaw is kept */
 		sink_sep(&w->sink);
 		sink_put(&w->sink, text.data, text.len);
 		if (cut)
@@ -583,29 +491,29 @@ static int
 attach_text(struct walk *w, GMimePart *part, const struct mime_attachment *a)
 {
 	int untyped = g_mime_object_get_header(GMIME_OBJECT(part), "Content-Type") == NULL;
-	enum attach_kind k = attach_kind(a, untyped);
+	enum file_kind k = file_kind_of(a->content_type, a->filename, untyped);
 	size_t cap = w->sink.cap, sep = sink_sep_len(&w->sink), room = cap - w->body.len;
 
-	if (k == ATTACH_NONE)
+	if (k == FILE_NONE)
 		return 0;
-	if (k == ATTACH_PDF && (w->flags & MIME_ATTACH_IN_PROCESS))
+	if (k == FILE_PDF && (w->flags & MIME_ATTACH_IN_PROCESS))
 		return 1; /* not for this caller: no verdict either */
 	if (w->again[0] != '\0')
 		return 1; /* the message is read again later (attach_failed): no use reading more */
 	if (room > sep + MIME_ATTACH_TEXT_MAX)
 		w->sink.cap = w->body.len + sep + MIME_ATTACH_TEXT_MAX;
-	if ((k == ATTACH_OFFICE || k == ATTACH_PDF) &&
+	if (k != FILE_PLAIN && k != FILE_HTML &&
 	    (w->readers >= MIME_ATTACH_READERS_MAX || w->sink.full ||
 	     w->sink.cap <= w->body.len + sep))
 		walk_exc(w, INDEX_EXC_TRUNCATED, a->filename, a->content_type,
 			 w->readers >= MIME_ATTACH_READERS_MAX
-				 ? "more Office and PDF attachments than MIME_ATTACH_READERS_MAX"
+				 ? "more Office, PDF, RTF and TNEF attachments than MIME_ATTACH_READERS_MAX"
 				 : "no room left for its text: not read");
-	else if (k == ATTACH_OFFICE || k == ATTACH_PDF) {
+	else if (k != FILE_PLAIN && k != FILE_HTML) {
 		w->readers++;
 		attach_binary(w, part, a, k, w->sink.cap - w->body.len - sep);
 	} else {
-		walk_text(w, part, k == ATTACH_HTML);
+		walk_text(w, part, k == FILE_HTML);
 	}
 	if (w->sink.full && w->sink.cap < cap) {
 		walk_exc(w, INDEX_EXC_TRUNCATED, a->filename, a->content_type,

@@ -19,11 +19,12 @@ it_archive
 
 M=$W/mail
 mkdir -p "$M"
-python3 - "$M" "$IT_DIR" <<'PY'
+python3 - "$M" "$IT_DIR" "$CORPUS/mimekit-testdata/tnef/two-files.tnef" <<'PY'
 import sys
 from email.message import EmailMessage
 out = sys.argv[1]
 sys.path.insert(0, sys.argv[2])
+tnef = open(sys.argv[3], "rb").read()
 from docmaker import pdf, zipped
 
 CT = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/>%s</Types>'
@@ -91,6 +92,10 @@ msg("html", "page", 7, (b"<html><body><p>the <b>tapir</b> report</p></body></htm
 msg("broken", "broken", 8, (b"PK\x03\x04 this is not a zip at all", "application", OX + "wordprocessingml.document", "broken.docx"))
 msg("img", "picture", 9, (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "image", "png", "chart.png"))
 msg("none", "no attachment", 10)
+rtf = (b"{\\rtf1\\ansi\\ansicpg1252{\\fonttbl{\\f0 Arial;}}{\\*\\generator Wordpad;}"
+       b"\\f0 the \\b armadillo\\b0  memo\\par caf\\'e9 \\u20250?\\u35696?}")
+msg("rtf", "memo", 11, (rtf, "application", "rtf", "memo.rtf"))
+msg("tnef", "outlook", 12, (tnef, "application", "ms-tnef", "winmail.dat"))
 PY
 verdict "write the attachments and messages" $?
 qpdf --encrypt user-secret owner-secret 256 -- "$M/secret.src.pdf" "$M/secret.pdf" >"$W/qpdf.out" 2>&1 &&
@@ -110,12 +115,12 @@ open(out + "/secret.eml", "wb").write(m.as_bytes())
 PY
 verdict "encrypt a PDF with qpdf (AES-256, user password) and attach it" $? "$(excerpt "$W/qpdf.out")"
 
-NAMES="docx xlsx pptx odt pdf csv html broken img none secret"
+NAMES="docx xlsx pptx odt pdf csv html broken img none secret rtf tnef"
 files=
 for n in $NAMES; do files="$files $M/$n.eml"; done
 # shellcheck disable=SC2086
 v store $files >"$W/store.out" 2>&1 && v index >"$W/index.out" 2>&1
-verdict "store and index 11 messages" $? "$(excerpt "$W/store.out") $(excerpt "$W/index.out")"
+verdict "store and index 13 messages" $? "$(excerpt "$W/store.out") $(excerpt "$W/index.out")"
 id_of() { awk -v f="$M/$1.eml" '$3 == f { print $1 }' "$W/store.out"; }
 
 # --- 1. words inside attachments --------------------------------------------------------------
@@ -149,15 +154,26 @@ bad=
 found zebracrossing ""
 found capybara ""
 found '"<b>"' ""
-found attachment "broken@t84 csv@t84 docx@t84 html@t84 img@t84 none@t84 odt@t84 pdf@t84 pptx@t84 xlsx@t84"
+found attachment "broken@t84 csv@t84 docx@t84 html@t84 img@t84 none@t84 odt@t84 pdf@t84 pptx@t84 rtf@t84 tnef@t84 xlsx@t84"
 [ -z "$bad" ]
 verdict "what is no text is not found: an attribute value, the encrypted PDF's words, HTML tags" $? "$bad"
+bad=
+found armadillo "rtf@t84"
+found café "rtf@t84"
+found 会議 "rtf@t84"
+found Arial ""
+found Wordpad ""
+found proliferation "tnef@t84"
+found '"microsoft outlook and exchange"' "tnef@t84"
+found readme "tnef@t84"
+[ -z "$bad" ]
+verdict "RTF (its code page, \\u characters; not its font table) and a winmail.dat (TNEF: the files inside it, by name and text) are read" $? "$bad"
 
 # --- 2. the attachments are still attachments ------------------------------------------------
 bad=
 found filename:contract.docx "docx@t84"
 found filename:pdf "pdf@t84 secret@t84"
-[ "$(v search --count has:attachment)" = 10 ] || bad="$bad has:attachment;"
+[ "$(v search --count has:attachment)" = 12 ] || bad="$bad has:attachment;"
 [ -z "$bad" ]
 verdict "filename: and has:attachment as before" $? "$bad"
 v cat "$(id_of pdf)" >"$W/pdf.back" 2>"$W/cat.err" && cmp -s "$W/pdf.back" "$M/pdf.eml"
@@ -170,7 +186,7 @@ exc() {
 }
 bad=
 check() { got=$(exc "$1"); [ "$got" = "$2" ] || bad="$bad $1: [$got] want [$2];"; }
-for n in docx xlsx pptx odt pdf csv html none; do check "$n" ""; done
+for n in docx xlsx pptx odt pdf csv html none rtf tnef; do check "$n" ""; done
 check secret "encrypted@2:secret.pdf"
 check broken "decode_error@2:broken.docx"
 check img "unsupported_type@2:chart.png"
@@ -186,6 +202,17 @@ v index --all >"$W/reindex.out" 2>&1 &&
 	sql "SELECT message_id, reason, part FROM index_exceptions ORDER BY 1, 2, 3" >"$W/exc.after" &&
 	cmp -s "$W/exc.before" "$W/exc.after" && [ "$(hits quokka)" = "xlsx@t84" ] && [ "$(hits 契約)" = "docx@t84" ]
 verdict "index --all: the same exceptions and hits" $? "$(excerpt "$W/reindex.out")"
+# Migration 0018 on an archive indexed before RTF and TNEF were read: the RTF and the TNEF
+# message (given the exception they had then) are queued again, the image's is not.
+sql "INSERT INTO index_exceptions (message_id, position, part, filename, content_type, reason, detail)
+     VALUES ($(id_of rtf), 0, '2', 'memo.rtf', 'application/rtf', 'unsupported_type', 'then'),
+            ($(id_of tnef), 0, '2', 'WINMAIL.DAT', 'application/ms-tnef', 'unsupported_type', 'then')" &&
+	sql "$(cat "$ROOT/schema/0018_rtf_tnef_text.sql")" &&
+	[ "$(sql "SELECT string_agg(id::text, ' ' ORDER BY id) FROM messages WHERE indexed_at IS NULL")" = \
+		"$(printf '%s\n' "$(id_of rtf)" "$(id_of tnef)" | sort -n | tr '\n' ' ' | sed 's/ $//')" ] &&
+	v index >"$W/mig.out" 2>&1 && [ "$(hits armadillo)" = "rtf@t84" ] &&
+	[ -z "$(sql "SELECT message_id FROM index_exceptions WHERE detail = 'then'")" ]
+verdict "migration 0018 queues again the messages whose RTF or winmail.dat was unsupported_type, and only those" $? "$(excerpt "$W/mig.out")"
 v search -- marmalade OR pangolin OR narwhal >"$W/page.out" 2>&1 && grep -q "^3 messages" "$W/page.out" &&
 	[ "$(grep -c "^  Attachment: \(contract.docx\|invoice.pdf\|plan.pptx\)$" "$W/page.out")" = 3 ]
 verdict "a page of hits found in attachments prints, with its snippets" $? "$(excerpt "$W/page.out")"

@@ -825,8 +825,16 @@ static const struct {
 	{"application/pdf named .docx that is no PDF", NULL,
 	 EXC_MIXED "Content-Type: application/pdf; name=r.docx\n\nno PDF either\n--b--\n",
 	 "decode_error@2"},
-	{"RTF attachment: not read", NULL,
-	 EXC_MIXED "Content-Type: text/rtf; name=a.rtf\n\n{\\rtf1 hi}\n--b--\n",
+	{"RTF attachment: read", NULL,
+	 EXC_MIXED "Content-Type: text/rtf; name=a.rtf\n\n{\\rtf1 hi}\n--b--\n", ""},
+	{"not RTF, named .rtf, typed RTF", NULL,
+	 EXC_MIXED "Content-Type: application/rtf; name=a.rtf\n\nplain words\n--b--\n",
+	 "decode_error@2"},
+	{"a damaged winmail.dat", NULL,
+	 EXC_MIXED "Content-Type: application/ms-tnef; name=winmail.dat\n\nnot tnef\n--b--\n",
+	 "decode_error@2"},
+	{"an image: not read", NULL,
+	 EXC_MIXED "Content-Type: image/png; name=a.png\n\n\x89PNG\n--b--\n",
 	 "unsupported_type@2"},
 	{"not a message", NULL, "", "unparsed@"},
 };
@@ -900,7 +908,7 @@ static const struct {
 	 "acme,99", NULL},
 	{"octet-stream named .bin: not read", ATT_MSG("application/octet-stream", "x.bin", "", "zzyzx"),
 	 NULL, "zzyzx"},
-	{"text/rtf: not read", ATT_MSG("text/rtf", "x.rtf", "", "{\\rtf1 qwerty}"), NULL, "qwerty"},
+	{"text/rtf", ATT_MSG("text/rtf", "x.rtf", "", "{\\rtf1 qwerty}"), "qwerty", "rtf1"},
 };
 
 /* attach_text_bound - one attachment gives at most MIME_ATTACH_TEXT_MAX bytes, says so, and

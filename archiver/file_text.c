@@ -1,0 +1,357 @@
+/* file_text - the text of one attached file, from its decoded bytes; see file_text.h. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "file_text.h"
+#include "html_text.h"
+#include "office_text.h"
+#include "pdf_text.h"
+#include "rtf_text.h"
+#include "text_conv.h"
+#include "text_sink.h"
+#include "tnef.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define FILE_TYPE_MAX 128		/* bytes of a TNEF attachment's MIME tag looked at */
+#define FILE_HTML_STAGE_MAX (16u << 20) /* bytes of an HTML file converted to UTF-8 before its
+					 * tags go: as mime_extract's MIME_HTML_MAX */
+#define FILE_SNIFF_MAX 1024		/* bytes looked at for an ISO-2022-JP escape */
+
+/* ---- which reader ---- */
+
+/* Types that say nothing of the content (mailers' "some file"): the file name tells then. */
+static const char *const generic_types[] = {
+	"application/octet-stream", "application/binary", "binary/octet-stream",
+	"application/unknown", "application/x-unknown", "application/download",
+	"application/x-download", "application/force-download",
+};
+
+/* ZIP types: an Office file is a ZIP, and is sent as one; its name tells which kind. */
+static const char *const zip_types[] = {"application/zip", "application/x-zip-compressed"};
+
+/* ends_with - whether name ends in one of the (lower-case) suffixes, ignoring case. */
+static int
+ends_with(const char *name, const char *const *suffixes, size_t n)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(suffixes[i]);
+
+		if (len > k && strcasecmp(name + len - k, suffixes[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* kind_of_name - the reader a file name alone names, or FILE_NONE. */
+static enum file_kind
+kind_of_name(const char *name)
+{
+	static const char *const plain_ext[] = {".txt", ".csv", ".tsv", ".md", ".log"};
+	static const char *const html_ext[] = {".htm", ".html"};
+
+	if (office_kind_of(NULL, name) != OFFICE_NONE)
+		return FILE_OFFICE;
+	if (pdf_is(NULL, name))
+		return FILE_PDF;
+	if (rtf_is(NULL, name))
+		return FILE_RTF;
+	if (tnef_is(NULL, name))
+		return FILE_TNEF;
+	if (ends_with(name, plain_ext, NELEM(plain_ext)))
+		return FILE_PLAIN;
+	if (ends_with(name, html_ext, NELEM(html_ext)))
+		return FILE_HTML;
+	return FILE_NONE;
+}
+
+/* kind_named - whether name has an extension, which then says what the file is (.jpg, .zip:
+ * no text), so its bytes are not sniffed. */
+static int
+kind_named(const char *name)
+{
+	const char *dot = name ? strrchr(name, '.') : NULL;
+
+	return dot != NULL && dot != name && dot[1] != '\0';
+}
+
+/* kind_of_text - the reader of a text type: HTML as HTML, any other text/... but rich and
+ * enriched text as plain text; FILE_NONE for every other type. */
+static enum file_kind
+kind_of_text(const char *t)
+{
+	if (strcmp(t, "text/html") == 0 || strcmp(t, "application/xhtml+xml") == 0)
+		return FILE_HTML;
+	if (strncmp(t, "text/", 5) != 0 || strcmp(t, "text/enriched") == 0 ||
+	    strcmp(t, "text/richtext") == 0)
+		return FILE_NONE;
+	return FILE_PLAIN;
+}
+
+enum file_kind
+file_kind_of(const char *content_type, const char *filename, int untyped)
+{
+	const char *t = content_type ? content_type : "";
+	enum file_kind k;
+
+	if (pdf_is(t, NULL))
+		return FILE_PDF;
+	if (office_kind_of(t, NULL) != OFFICE_NONE)
+		return FILE_OFFICE;
+	if (rtf_is(t, NULL))
+		return FILE_RTF;
+	if (tnef_is(t, NULL))
+		return FILE_TNEF;
+	if ((untyped || *t == '\0' || text_conv_label_in(t, generic_types, NELEM(generic_types))) &&
+	    (k = kind_of_name(filename)) != FILE_NONE)
+		return k;
+	if (text_conv_label_in(t, zip_types, NELEM(zip_types)) &&
+	    office_kind_of(NULL, filename) != OFFICE_NONE)
+		return FILE_OFFICE;
+	return kind_of_text(t);
+}
+
+/* ---- reading ---- */
+
+/* One file_text call: where the text goes, what the TNEF streams inside it may still do, and
+ * the first verdict on a file inside one. */
+struct job {
+	struct sink s;
+	unsigned flags;
+	int depth;	     /* TNEF streams entered */
+	int readers;	     /* Office, PDF and RTF files read inside them */
+	int cut;	     /* a reader had more text than its room */
+	int stop;	     /* VL_ERR_IO or VL_ERR_NOMEM: no use reading on */
+	enum vl_err inner;   /* the first verdict on a file inside a TNEF stream */
+	char inner_why[VL_ERRLEN];
+};
+
+static enum vl_err read_file(struct job *j, const struct file_ref *f, char *why);
+
+/* read_reader - an Office, PDF or RTF file through its module, at most the room left. The
+ * modules keep the text read before a bound or a flaw (office_text, rtf_text): it is kept. */
+static enum vl_err
+read_reader(struct job *j, const struct file_ref *f, char *why)
+{
+	size_t room = j->s.cap > j->s.b->len ? j->s.cap - j->s.b->len : 0;
+	struct buf text = {0};
+	int cut = 0;
+	enum vl_err rc;
+
+	if (f->kind == FILE_PDF)
+		rc = pdf_text(f->p, f->len, &text, room, &cut, why);
+	else if (f->kind == FILE_RTF)
+		rc = rtf_text(f->p, f->len, &text, room, &cut, why);
+	else
+		rc = office_text(office_kind_of(f->content_type, f->filename), f->p, f->len, &text,
+				 room, &cut, why);
+	if (rc == VL_OK || text.len > 0)
+		sink_put(&j->s, text.data, text.len);
+	j->cut |= cut;
+	buf_free(&text);
+	return rc;
+}
+
+/* read_plain - a text or HTML file of no known charset: UTF-8 where valid, else Windows-1252
+ * (ISO-2022-JP when it has its escapes; an HTML file's <meta> charset when it names one). */
+static void
+read_plain(struct job *j, const struct file_ref *f)
+{
+	size_t sniff = f->len < FILE_SNIFF_MAX ? f->len : FILE_SNIFF_MAX;
+	char charset[64] = "";
+	struct text_conv c;
+	struct buf u = {0};
+	struct sink us = {.b = &u, .cap = FILE_HTML_STAGE_MAX};
+
+	if (f->kind == FILE_HTML)
+		html_text_charset(f->p, f->len, charset, sizeof(charset));
+	text_conv_open(&c, charset, f->p, sniff);
+	if (f->kind == FILE_PLAIN) {
+		text_conv_feed(&c, &j->s, f->p, f->len, 1);
+	} else {
+		text_conv_feed(&c, &us, f->p, f->len, 1);
+		html_text_write(&j->s, u.data, u.len);
+	}
+	text_conv_close(&c);
+	buf_free(&u);
+}
+
+/* The state of one TNEF stream being read: its first body taken, the others not. */
+struct tnef_walk {
+	struct job *j;
+	int body;
+};
+
+/* inner_verdict - note the first verdict on a file inside a TNEF stream, naming it. */
+static void
+inner_verdict(struct job *j, const char *name, enum vl_err rc, const char *why)
+{
+	if (rc == VL_ERR_IO || rc == VL_ERR_NOMEM)
+		j->stop = 1;
+	if (j->inner != VL_OK && !j->stop)
+		return;
+	j->inner = rc;
+	snprintf(j->inner_why, sizeof(j->inner_why), "inside it, %.100s: %.300s",
+		 name ? name : "a file with no name", why);
+}
+
+/* type_of - a TNEF attachment's MIME tag as file_kind_of reads types: lower-case, without
+ * parameters; "" for none. */
+static void
+type_of(const char *tag, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; tag && tag[n] && tag[n] != ';' && !isspace((unsigned char)tag[n]) && n + 1 < cap;
+	     n++)
+		out[n] = (char)tolower((unsigned char)tag[n]);
+	out[n] = '\0';
+}
+
+/* looks_text - whether the first FILE_SNIFF_MAX bytes of a file that has neither a telling
+ * type nor an extension (Outlook keeps "README" as it was named) read as text: no NUL, and no
+ * control character but tab, line ends and form feed, ESC (ISO-2022-JP). Invalid UTF-8 is
+ * let through: it is read as Windows-1252. */
+static int
+looks_text(const uint8_t *p, size_t len)
+{
+	size_t n = len < FILE_SNIFF_MAX ? len : FILE_SNIFF_MAX;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r' && p[i] != '\f' &&
+		    p[i] != 0x1b)
+			return 0;
+	return 1;
+}
+
+/* tnef_file - a file inside a TNEF stream: its name, then its text when it has a reader. */
+static void
+tnef_file(struct job *j, const struct tnef_part *t)
+{
+	char type[FILE_TYPE_MAX], why[VL_ERRLEN] = "";
+	struct file_ref f = {.filename = t->filename, .p = t->data, .len = t->len};
+	enum vl_err rc;
+
+	if (t->filename) {
+		sink_sep(&j->s);
+		sink_put(&j->s, (const uint8_t *)t->filename, strlen(t->filename));
+	}
+	if (t->flags & TNEF_PART_OLE)
+		return; /* an OLE compound file: no reader */
+	type_of(t->content_type, type, sizeof(type));
+	f.content_type = type;
+	f.kind = (t->flags & TNEF_PART_EMBEDDED) ? FILE_TNEF
+						 : file_kind_of(type, t->filename, type[0] == '\0');
+	if (f.kind == FILE_NONE && !kind_named(t->filename) &&
+	    (type[0] == '\0' || text_conv_label_in(type, generic_types, NELEM(generic_types))) &&
+	    looks_text(t->data, t->len))
+		f.kind = FILE_PLAIN;
+	if (f.kind == FILE_NONE || (f.kind == FILE_PDF && (j->flags & FILE_NO_PROCESS)))
+		return;
+	if ((f.kind == FILE_OFFICE || f.kind == FILE_PDF || f.kind == FILE_RTF) &&
+	    j->readers++ >= FILE_TNEF_READERS_MAX) {
+		inner_verdict(j, t->filename, VL_ERR_LIMIT,
+			      "more files to read than FILE_TNEF_READERS_MAX: not read");
+		return;
+	}
+	sink_sep(&j->s);
+	if ((rc = read_file(j, &f, why)) != VL_OK)
+		inner_verdict(j, t->filename, rc, why);
+}
+
+/* tnef_body - a TNEF stream's first body: plain text as it is (UTF-8 already), else HTML
+ * without its tags, else RTF's text. Outlook writes the same body in two or three forms. */
+static void
+tnef_body(struct tnef_walk *w, const struct tnef_part *t)
+{
+	struct file_ref f = {.kind = FILE_RTF, .p = t->data, .len = t->len};
+	char why[VL_ERRLEN] = "";
+	enum vl_err rc;
+
+	if (w->body)
+		return;
+	w->body = 1;
+	sink_sep(&w->j->s);
+	if (t->kind == TNEF_BODY_TEXT)
+		sink_put(&w->j->s, t->data, t->len);
+	else if (t->kind == TNEF_BODY_HTML)
+		html_text_write(&w->j->s, t->data, t->len);
+	else if ((rc = read_reader(w->j, &f, why)) != VL_OK)
+		inner_verdict(w->j, "its RTF body", rc, why);
+}
+
+static int
+on_tnef_part(void *arg, const struct tnef_part *t)
+{
+	struct tnef_walk *w = arg;
+
+	if (t->kind == TNEF_SUBJECT) {
+		sink_sep(&w->j->s);
+		sink_put(&w->j->s, t->data, t->len);
+	} else if (t->kind == TNEF_ATTACHMENT) {
+		tnef_file(w->j, t);
+	} else {
+		tnef_body(w, t);
+	}
+	return w->j->stop || w->j->s.full;
+}
+
+/* read_tnef - a TNEF stream: its parts into the text, to FILE_TNEF_DEPTH streams deep. */
+static enum vl_err
+read_tnef(struct job *j, const struct file_ref *f, char *why)
+{
+	struct tnef_walk w = {.j = j};
+	enum vl_err rc;
+
+	if (j->depth >= FILE_TNEF_DEPTH)
+		return vl_err_set(why, VL_ERR_LIMIT, "a message embedded past FILE_TNEF_DEPTH (%d)",
+				  FILE_TNEF_DEPTH);
+	j->depth++;
+	rc = tnef_parts(f->p, f->len, on_tnef_part, &w, why);
+	j->depth--;
+	return rc;
+}
+
+static enum vl_err
+read_file(struct job *j, const struct file_ref *f, char *why)
+{
+	switch (f->kind) {
+	case FILE_PLAIN:
+	case FILE_HTML:
+		read_plain(j, f);
+		return VL_OK;
+	case FILE_TNEF:
+		return read_tnef(j, f, why);
+	case FILE_OFFICE:
+	case FILE_PDF:
+	case FILE_RTF:
+		return read_reader(j, f, why);
+	case FILE_NONE:
+		break;
+	}
+	return VL_OK;
+}
+
+enum vl_err
+file_text(const struct file_ref *f, unsigned flags, struct buf *out, size_t max,
+	  int *truncated, char *err)
+{
+	struct job j = {.s = {.b = out, .cap = out->len + max}, .flags = flags};
+	char why[VL_ERRLEN] = "";
+	enum vl_err rc = VL_OK;
+
+	*truncated = 0;
+	if (!(f->kind == FILE_PDF && (flags & FILE_NO_PROCESS)))
+		rc = read_file(&j, f, why);
+	*truncated = j.cut || j.s.full;
+	if (rc != VL_OK)
+		return vl_err_set(err, rc, "%s", why);
+	if (j.inner != VL_OK)
+		return vl_err_set(err, j.inner, "%s", j.inner_why);
+	return VL_OK;
+}
