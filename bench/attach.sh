@@ -1,8 +1,9 @@
 #!/bin/sh
-# attach.sh - `make bench-attach`: what reading attachments' text costs the indexer. Three
+# attach.sh - `make bench-attach`: what reading attachments' text costs the indexer. Five
 # archives of ATTACH_BENCH_MESSAGES messages each, alike but for one attachment: none, a DOCX
-# (read in process by archiver/office_text) and a PDF (read by pdftotext in a child,
-# archiver/pdf_text). Each is indexed ATTACH_BENCH_RUNS times (`vellum index --all --jobs 2`,
+# (read in process by archiver/office_text), an RTF (archiver/rtf_text), Outlook's winmail.dat
+# (archiver/tnef, then each file inside it: the corpus's attachments.tnef, an RTF body, an HTML
+# file and a JPEG, 98 KB) and a PDF (read by pdftotext in a child, archiver/pdf_text). Each is indexed ATTACH_BENCH_RUNS times (`vellum index --all --jobs 2`,
 # the indexer's own rate) and the median printed, beside the ceiling of the PDF row: pdftotext
 # alone over the same PDFs, two at a time, as fast as a shell can start it.
 #
@@ -10,7 +11,7 @@
 #	ATTACH_BENCH_MESSAGES=500 sh bench/attach.sh    a quick check
 #
 # The messages are written by Python's email package: a short body of Enron-like words, and for
-# the DOCX and PDF kinds a two-page document of about 600 words (its words drawn anew for each
+# the DOCX, RTF and PDF kinds a two-page document of about 600 words (its words drawn anew for each
 # message from a fixed list, seed 1), so that every attachment is different, as in real mail.
 set -u
 
@@ -18,6 +19,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VELLUM=${VELLUM:-$ROOT/bin/vellum}
 case $VELLUM in /*) ;; *) VELLUM=$ROOT/$VELLUM ;; esac
 N=${ATTACH_BENCH_MESSAGES:-2000}
+CORPUS=$(cd "${VELLUM_CORPUS:-$ROOT/../shared/corpus}" && pwd) || exit 1
 RUNS=${ATTACH_BENCH_RUNS:-3}
 
 [ -x "$VELLUM" ] || { echo "bench: $VELLUM is missing: run make bin/vellum" >&2; exit 1; }
@@ -28,10 +30,11 @@ bench_begin vellum-attach-bench
 
 # 1. Generate: three mboxes, and the PDFs alone for the ceiling.
 mkdir "$W/pdf"
-python3 - "$W" "$N" "$ROOT/tests/it" <<'PY' || die "generating the mail failed"
+python3 - "$W" "$N" "$ROOT/tests/it" "$CORPUS/mimekit-testdata/tnef/attachments.tnef" <<'PY' ||
 import mailbox, random, sys
 from email.message import EmailMessage
 out, n = sys.argv[1], int(sys.argv[2])
+tnef = open(sys.argv[4], "rb").read()
 sys.path.insert(0, sys.argv[3])
 from docmaker import pdf, zipped
 rnd = random.Random(1)
@@ -49,8 +52,12 @@ def docx(paras):
         ("word/document.xml", '<w:document xmlns:w="http://schemas.openxmlformats.org/'
          'wordprocessingml/2006/main"><w:body>%s</w:body></w:document>' % body)])
 
+def rtf(paras):
+    return ("{\\rtf1\\ansi\\ansicpg1252{\\fonttbl{\\f0 Arial;}}\\f0 " +
+            "\\par ".join(paras) + "}").encode()
+
 OX = "vnd.openxmlformats-officedocument.wordprocessingml.document"
-boxes = {k: mailbox.mbox("%s/%s.mbox" % (out, k)) for k in ("none", "docx", "pdf")}
+boxes = {k: mailbox.mbox("%s/%s.mbox" % (out, k)) for k in ("none", "docx", "rtf", "tnef", "pdf")}
 for i in range(n):
     for kind, box in boxes.items():
         m = EmailMessage()
@@ -63,6 +70,11 @@ for i in range(n):
         if kind == "docx":
             m.add_attachment(docx([words(100) for _ in range(6)]), maintype="application",
                              subtype=OX, filename="memo%d.docx" % i)
+        elif kind == "rtf":
+            m.add_attachment(rtf([words(100) for _ in range(6)]), maintype="application",
+                             subtype="rtf", filename="memo%d.rtf" % i)
+        elif kind == "tnef":
+            m.add_attachment(tnef, maintype="application", subtype="ms-tnef", filename="winmail.dat")
         elif kind == "pdf":
             data = pdf([words(300), words(300)], size=10)
             m.add_attachment(data, maintype="application", subtype="pdf", filename="memo%d.pdf" % i)
@@ -72,6 +84,7 @@ for i in range(n):
 for box in boxes.values():
     box.close()
 PY
+	die "generating the mail failed"
 chmod 644 "$W"/*.mbox
 
 echo "attachments: $N messages a kind (Python's email package; 600-word DOCX or two-page PDF, each different)"
@@ -99,6 +112,8 @@ index_rate() {
 
 none=$(index_rate none | median)
 docx=$(index_rate docx | median)
+rtf=$(index_rate rtf | median)
+tnef=$(index_rate tnef | median)
 pdf=$(index_rate pdf | median)
 
 # The ceiling of the PDF row: pdftotext alone on 200 of the same PDFs, two at a time.
@@ -117,6 +132,8 @@ ceiling=$(echo "$cr" | tr ' ' '\n' | grep . | median)
 printf "%-36s %12s %10s\n" "messages indexed (--jobs 2)" "msgs/s" "vs none"
 printf "%-36s %12.0f %10s\n" "no attachment" "$none" "1.00x"
 printf "%-36s %12.0f %9.2fx\n" "DOCX attached (office_text)" "$docx" "$(echo "$docx $none" | awk '{ print $1 / $2 }')"
+printf "%-36s %12.0f %9.2fx\n" "RTF attached (rtf_text)" "$rtf" "$(echo "$rtf $none" | awk '{ print $1 / $2 }')"
+printf "%-36s %12.0f %9.2fx\n" "winmail.dat attached (tnef, 98 KB)" "$tnef" "$(echo "$tnef $none" | awk '{ print $1 / $2 }')"
 printf "%-36s %12.0f %9.2fx\n" "PDF attached (pdftotext child)" "$pdf" "$(echo "$pdf $none" | awk '{ print $1 / $2 }')"
 printf "%-36s %12.0f %10s\n" "ceiling: pdftotext alone, 2 at once" "$ceiling" "-"
 printf "\nPDF row / its ceiling: %.2f\n" "$(echo "$pdf $ceiling" | awk '{ print $1 / $2 }')"
