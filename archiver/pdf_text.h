@@ -1,8 +1,9 @@
 /* pdf_text - the text of a PDF, extracted by poppler's pdftotext in a child process with bounded
  * time, memory and output. Why a child (mailpiler's way): a PDF parser that crashes or hangs on
  * a hostile file takes only the child down, never the indexer.
- * Owns: telling a PDF attachment, running pdftotext (the PDF on a pipe, never on disk: it is
- * decrypted evidence), cleaning its text. Not: the MIME walk (mime_extract), words (fts). */
+ * Owns: telling a PDF attachment, pdftotext's arguments (the PDF on a pipe, never on disk: it
+ * is decrypted evidence), what its exit codes and messages mean. Not: running the child and
+ * cleaning its text (child_text), the MIME walk (mime_extract), words (fts). */
 #ifndef VL_PDF_TEXT_H
 #define VL_PDF_TEXT_H
 
@@ -21,7 +22,6 @@
 #define PDF_WALL_MS 30000u	  /* wall-clock ms before the parent kills the child */
 #define PDF_CPU_S 20u		  /* RLIMIT_CPU: CPU seconds of the child (SIGXCPU, then kill) */
 #define PDF_AS_BYTES (512u << 20) /* RLIMIT_AS: address space of the child */
-#define PDF_STDERR_MAX 4096u	  /* bytes of the child's stderr kept for the error text */
 #define PDF_TEXT_MAX (64u << 20)  /* ceiling on max: raw output held before it is cleaned */
 #define PDF_MAGIC_SPAN 1024u	  /* "%PDF-" starts within these bytes (Acrobat's rule) */
 
