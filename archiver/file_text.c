@@ -6,6 +6,7 @@
 
 #include "file_text.h"
 #include "html_text.h"
+#include "legacy_text.h"
 #include "office_text.h"
 #include "pdf_text.h"
 #include "rtf_text.h"
@@ -57,6 +58,8 @@ kind_of_name(const char *name)
 		return FILE_OFFICE;
 	if (pdf_is(NULL, name))
 		return FILE_PDF;
+	if (legacy_kind_of(NULL, name) != LEGACY_NONE)
+		return FILE_LEGACY;
 	if (rtf_is(NULL, name))
 		return FILE_RTF;
 	if (tnef_is(NULL, name))
@@ -101,6 +104,8 @@ file_kind_of(const char *content_type, const char *filename, int untyped)
 		return FILE_PDF;
 	if (office_kind_of(t, NULL) != OFFICE_NONE)
 		return FILE_OFFICE;
+	if (legacy_kind_of(t, NULL) != LEGACY_NONE)
+		return FILE_LEGACY;
 	if (rtf_is(t, NULL))
 		return FILE_RTF;
 	if (tnef_is(t, NULL))
@@ -122,7 +127,7 @@ struct job {
 	struct sink s;
 	unsigned flags;
 	int depth;	     /* TNEF streams entered */
-	int readers;	     /* Office, PDF and RTF files read inside them */
+	int readers;	     /* Office, PDF, legacy and RTF files read inside them */
 	int cut;	     /* a reader had more text than its room */
 	int stop;	     /* VL_ERR_IO or VL_ERR_NOMEM: no use reading on */
 	enum vl_err inner;   /* the first verdict on a file inside a TNEF stream */
@@ -131,8 +136,16 @@ struct job {
 
 static enum vl_err read_file(struct job *j, const struct file_ref *f, char *why);
 
-/* read_reader - an Office, PDF or RTF file through its module, at most the room left. The
- * modules keep the text read before a bound or a flaw (office_text, rtf_text): it is kept. */
+/* is_process - whether kind k's reader runs a process (FILE_NO_PROCESS leaves it out). */
+static int
+is_process(enum file_kind k)
+{
+	return k == FILE_PDF || k == FILE_LEGACY;
+}
+
+/* read_reader - an Office, PDF, legacy Office or RTF file through its module, at most the room
+ * left. The modules keep the text read before a bound or a flaw (office_text, rtf_text): it is
+ * kept. */
 static enum vl_err
 read_reader(struct job *j, const struct file_ref *f, char *why)
 {
@@ -143,6 +156,9 @@ read_reader(struct job *j, const struct file_ref *f, char *why)
 
 	if (f->kind == FILE_PDF)
 		rc = pdf_text(f->p, f->len, &text, room, &cut, why);
+	else if (f->kind == FILE_LEGACY)
+		rc = legacy_text(legacy_kind_of(f->content_type, f->filename), f->p, f->len,
+				 &text, room, &cut, why);
 	else if (f->kind == FILE_RTF)
 		rc = rtf_text(f->p, f->len, &text, room, &cut, why);
 	else
@@ -251,9 +267,10 @@ tnef_file(struct job *j, const struct tnef_part *t)
 	    (type[0] == '\0' || text_conv_label_in(type, generic_types, NELEM(generic_types))) &&
 	    looks_text(t->data, t->len))
 		f.kind = FILE_PLAIN;
-	if (f.kind == FILE_NONE || (f.kind == FILE_PDF && (j->flags & FILE_NO_PROCESS)))
+	if (f.kind == FILE_NONE || (is_process(f.kind) && (j->flags & FILE_NO_PROCESS)))
 		return;
-	if ((f.kind == FILE_OFFICE || f.kind == FILE_PDF || f.kind == FILE_RTF) &&
+	if ((f.kind == FILE_OFFICE || f.kind == FILE_PDF || f.kind == FILE_LEGACY ||
+	     f.kind == FILE_RTF) &&
 	    j->readers++ >= FILE_TNEF_READERS_MAX) {
 		inner_verdict(j, t->filename, VL_ERR_LIMIT,
 			      "more files to read than FILE_TNEF_READERS_MAX: not read");
@@ -329,6 +346,7 @@ read_file(struct job *j, const struct file_ref *f, char *why)
 		return read_tnef(j, f, why);
 	case FILE_OFFICE:
 	case FILE_PDF:
+	case FILE_LEGACY:
 	case FILE_RTF:
 		return read_reader(j, f, why);
 	case FILE_NONE:
@@ -346,7 +364,7 @@ file_text(const struct file_ref *f, unsigned flags, struct buf *out, size_t max,
 	enum vl_err rc = VL_OK;
 
 	*truncated = 0;
-	if (!(f->kind == FILE_PDF && (flags & FILE_NO_PROCESS)))
+	if (!(is_process(f->kind) && (flags & FILE_NO_PROCESS)))
 		rc = read_file(&j, f, why);
 	*truncated = j.cut || j.s.full;
 	if (rc != VL_OK)

@@ -1,6 +1,7 @@
 /* file_text - the text of one attached file, from its decoded bytes: which reader the file's
  * labels name (file_kind_of), and that reader run on its bytes (file_text): Office Open XML and
- * OpenDocument (office_text), PDF (pdf_text, a process), RTF (rtf_text), Outlook's TNEF
+ * OpenDocument (office_text), PDF (pdf_text, a process), legacy binary Office .doc .xls .ppt
+ * (legacy_text, a process), RTF (rtf_text), Outlook's TNEF
  * winmail.dat (tnef: its subject, bodies and the files inside it, each read again here, down
  * to FILE_TNEF_DEPTH embedded messages), and plain text and HTML of no known charset (the
  * files inside a TNEF stream: text_conv, html_text).
@@ -18,7 +19,7 @@
 
 #define FILE_TNEF_DEPTH 3	 /* messages embedded in a TNEF stream read into (Outlook
 				  * nests a forwarded message in the one forwarding it) */
-#define FILE_TNEF_READERS_MAX 16 /* Office, PDF and RTF files inside one TNEF stream read
+#define FILE_TNEF_READERS_MAX 16 /* Office, PDF, legacy and RTF files inside one TNEF stream read
 				  * (a PDF is a process of up to 30 s): as MIME_ATTACH_READERS_MAX */
 
 /* What reads a file's text, if anything does. */
@@ -28,17 +29,19 @@ enum file_kind {
 	FILE_HTML,   /* HTML, as plain */
 	FILE_OFFICE, /* office_text */
 	FILE_PDF,    /* pdf_text: a process */
+	FILE_LEGACY, /* legacy_text (.doc .xls .ppt): a process */
 	FILE_RTF,    /* rtf_text */
 	FILE_TNEF,   /* tnef, then this module again for what it holds */
 };
 
 /* file_text flags. */
-#define FILE_NO_PROCESS 1u /* no reader that is a process: a PDF gives no text and no verdict */
+#define FILE_NO_PROCESS 1u /* no reader that is a process: a PDF or a legacy Office file gives
+			    * no text and no verdict */
 
 /* file_kind_of - which reader a file takes, by its content type (lower-case, no parameters;
  * may be NULL) and file name (may be NULL). A specific type wins over the name (an
  * application/pdf named .docx is a PDF to its sender's mailer, an image named .pdf an image):
- * PDF, Office, OpenDocument, RTF and TNEF by type; the name only for a generic type
+ * PDF, Office, OpenDocument, legacy Office, RTF and TNEF by type; the name only for a generic type
  * (application/octet-stream and its kin, a ZIP type for Office names) or when untyped (no
  * Content-Type: GMime reads it as text/plain); then text/... by type (not rich or enriched
  * text). */

@@ -5,7 +5,9 @@
 set -eu
 
 # Beside the libraries of the brief: libzip reads Office attachments (archiver/office_text),
-# poppler-utils' pdftotext reads PDF attachments in a child (archiver/pdf_text), qpdf
+# poppler-utils' pdftotext reads PDF attachments in a child (archiver/pdf_text), catdoc's
+# catdoc, xls2csv and catppt read legacy .doc .xls .ppt attachments in a child (archiver/
+# legacy_text), qpdf
 # makes the password-protected PDF of tests/it/t84-attachment-text.sh, and libxml2-utils'
 # xmllint checks the EDRM XML load file in tests/it/t85-export.sh.
 PKGS="build-essential pkg-config ca-certificates
@@ -13,7 +15,7 @@ libpq-dev postgresql postgresql-contrib
 libssl-dev openssl libsodium-dev libzstd-dev zstd
 libmicrohttpd-dev libjansson-dev libcunit1-dev libgmime-3.0-dev libzip-dev libnet-ssleay-perl libio-socket-ssl-perl
 python3 curl swaks postfix procps psmisc util-linux e2fsprogs time dovecot-lmtpd unzip
-poppler-utils qpdf libxml2-utils"
+poppler-utils catdoc qpdf libxml2-utils"
 
 missing=""
 for p in $PKGS; do

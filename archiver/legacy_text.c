@@ -1,0 +1,162 @@
+/* legacy_text - catdoc, xls2csv and catppt through child_text: their arguments, the OLE2
+ * check, what their exit codes and messages mean. */
+#include <signal.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+
+#include "child_text.h"
+#include "legacy_text.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* MS-CFB 2.2: every compound file starts with these 8 bytes. */
+static const uint8_t ole2_magic[8] = {0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1};
+
+/* Each kind's program, its name in messages, its arguments: UTF-8 out (-d utf-8), the input
+ * on stdin (a memfd: see legacy_text.h). catdoc -w: a paragraph on one line, not wrapped at
+ * 72 columns (a word cut by a wrap is not, but a line per paragraph is what the others give). */
+static const char *const doc_args[] = {"-d", "utf-8", "-w", "-", NULL};
+static const char *const xls_args[] = {"-d", "utf-8", "/dev/stdin", NULL};
+static const char *const ppt_args[] = {"-d", "utf-8", "/dev/stdin", NULL};
+
+static const struct {
+	const char *name, *prog;
+	const char *const *args;
+} programs[] = {
+	[LEGACY_DOC] = {"catdoc", LEGACY_DOC_PROG, doc_args},
+	[LEGACY_XLS] = {"xls2csv", LEGACY_XLS_PROG, xls_args},
+	[LEGACY_PPT] = {"catppt", LEGACY_PPT_PROG, ppt_args},
+};
+
+/* The labels of each kind: types (exact, lower-case), then file name suffixes. */
+static const struct {
+	enum legacy_kind kind;
+	const char *label;
+} types[] = {
+	{LEGACY_DOC, "application/msword"},
+	{LEGACY_XLS, "application/vnd.ms-excel"},
+	{LEGACY_XLS, "application/x-msexcel"},
+	{LEGACY_XLS, "application/x-excel"},
+	{LEGACY_PPT, "application/vnd.ms-powerpoint"},
+	{LEGACY_PPT, "application/mspowerpoint"},
+}, suffixes[] = {
+	{LEGACY_DOC, ".doc"}, {LEGACY_DOC, ".dot"}, {LEGACY_XLS, ".xls"}, {LEGACY_XLS, ".xlt"},
+	{LEGACY_PPT, ".ppt"}, {LEGACY_PPT, ".pps"}, {LEGACY_PPT, ".pot"},
+};
+
+enum legacy_kind
+legacy_kind_of(const char *content_type, const char *filename)
+{
+	size_t n = filename ? strlen(filename) : 0;
+
+	for (size_t i = 0; content_type && i < NELEM(types); i++)
+		if (strcmp(content_type, types[i].label) == 0)
+			return types[i].kind;
+	for (size_t i = 0; i < NELEM(suffixes); i++) {
+		size_t k = strlen(suffixes[i].label);
+
+		if (n > k && strcasecmp(filename + n - k, suffixes[i].label) == 0)
+			return suffixes[i].kind;
+	}
+	return LEGACY_NONE;
+}
+
+/* utf16_has - whether p holds s (ASCII, at most 32 bytes) in UTF-16LE, as a compound file's
+ * directory names its streams. */
+static int
+utf16_has(const uint8_t *p, size_t len, const char *s)
+{
+	uint8_t w[64];
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n; i++) {
+		w[2 * i] = (uint8_t)s[i];
+		w[2 * i + 1] = 0;
+	}
+	return memmem(p, len, w, 2 * n) != NULL;
+}
+
+/* legacy_check - refuse, before any child, what no program need see: too large, not OLE2, an
+ * encrypted OOXML package in an OLE2 wrapper (MS-OFFCRYPTO 2.3.4.4; office_text tells the same
+ * for .docx names). XXX: the name is searched for, not the directory walked: a file whose own
+ * text holds "EncryptedPackage" in UTF-16 would be called encrypted. */
+static enum vl_err
+legacy_check(const uint8_t *p, size_t len, char *err)
+{
+	if (len > LEGACY_INPUT_MAX)
+		return vl_err_set(err, VL_ERR_LIMIT,
+				  "legacy Office file of %zu bytes is over LEGACY_INPUT_MAX (%u)", len,
+				  LEGACY_INPUT_MAX);
+	if (p == NULL || len < sizeof(ole2_magic) || memcmp(p, ole2_magic, sizeof(ole2_magic)) != 0)
+		return vl_err_set(err, VL_ERR_PARSE,
+				  "not an OLE2 file: no D0 CF 11 E0 A1 B1 1A E1 at its start");
+	if (utf16_has(p, len, "EncryptedPackage"))
+		return vl_err_set(err, VL_ERR_CRYPTO,
+				  "an OLE2 file with EncryptedPackage: a password-protected Office file");
+	return VL_OK;
+}
+
+/* legacy_verdict - what the end of the program means; err says why on failure. */
+static enum vl_err
+legacy_verdict(const struct child_job *job, const struct child_result *r, char *err)
+{
+	int sig = WIFSIGNALED(r->status) ? WTERMSIG(r->status) : 0;
+	int code = WIFEXITED(r->status) ? WEXITSTATUS(r->status) : -1;
+	char why[CHILD_REASON_MAX];
+	enum vl_err rc;
+
+	if ((rc = child_text_bounds(job, r, err)) != VL_OK || r->cut)
+		return rc;
+	child_text_reason(r, why, sizeof(why));
+	if (sig != 0)
+		return vl_err_set(err, VL_ERR_PARSE, "%s died of signal %d: %s", job->name, sig, why);
+	/* catdoc 0.95: "[File is encrypted. Encryption key = ...]", and exit 0 (its 69 is lost);
+	 * xls2csv: "File is encrypted", exit 69. On stderr: a document's text cannot forge it. */
+	if (child_text_said(r, "File is encrypted"))
+		return vl_err_set(err, VL_ERR_CRYPTO, "the file needs a password: %s", why);
+	/* All three exit 0 on an OLE2 file they cannot open, saying only this. */
+	if (child_text_said(r, "is not OLE file") || child_text_said(r, "Broken OLE"))
+		return vl_err_set(err, VL_ERR_PARSE, "%s cannot read it: %s", job->name, why);
+	if (code != 0)
+		return vl_err_set(err, VL_ERR_PARSE, "%s exit %d: %s", job->name, code, why);
+	return VL_OK;
+}
+
+enum vl_err
+legacy_text_with(const struct legacy_limits *lim, enum legacy_kind k, const uint8_t *p,
+		 size_t len, struct buf *out, size_t max, int *truncated, char *err)
+{
+	size_t raw_max = max < LEGACY_TEXT_MAX ? max : LEGACY_TEXT_MAX;
+	struct child_job job;
+	struct child_result r;
+	enum vl_err rc;
+
+	*truncated = 0;
+	if (k != LEGACY_DOC && k != LEGACY_XLS && k != LEGACY_PPT)
+		return vl_err_set(err, VL_ERR_INTERNAL, "legacy_text: no kind");
+	if ((rc = legacy_check(p, len, err)) != VL_OK)
+		return rc;
+	job = (struct child_job){.prog = lim->prog, .name = programs[k].name, .package = "catdoc",
+				 .args = programs[k].args, .flags = CHILD_IN_MEMFD,
+				 .wall_ms = lim->wall_ms, .cpu_s = lim->cpu_s,
+				 .as_bytes = lim->as_bytes};
+	rc = child_text_run(&job, p, len, raw_max, &r, err);
+	if (rc == VL_OK)
+		rc = legacy_verdict(&job, &r, err);
+	if (rc == VL_OK)
+		*truncated = child_text_clean(out, r.out.data, r.out.len, raw_max) || r.cut;
+	child_result_free(&r);
+	return rc;
+}
+
+enum vl_err
+legacy_text(enum legacy_kind k, const uint8_t *p, size_t len, struct buf *out, size_t max,
+	    int *truncated, char *err)
+{
+	struct legacy_limits lim = {NULL, LEGACY_WALL_MS, LEGACY_CPU_S, LEGACY_AS_BYTES};
+
+	if (k == LEGACY_DOC || k == LEGACY_XLS || k == LEGACY_PPT)
+		lim.prog = programs[k].prog;
+	return legacy_text_with(&lim, k, p, len, out, max, truncated, err);
+}
