@@ -127,7 +127,7 @@ struct job {
 	struct sink s;
 	unsigned flags;
 	int depth;	     /* TNEF streams entered */
-	int readers;	     /* Office, PDF, legacy and RTF files read inside them */
+	int readers;	     /* Office, PDF, legacy and RTF files inside them still to read */
 	int cut;	     /* a reader had more text than its room */
 	int stop;	     /* VL_ERR_IO or VL_ERR_NOMEM: no use reading on */
 	enum vl_err inner;   /* the first verdict on a file inside a TNEF stream */
@@ -205,13 +205,19 @@ struct tnef_walk {
 static void
 inner_verdict(struct job *j, const char *name, enum vl_err rc, const char *why)
 {
-	if (rc == VL_ERR_IO || rc == VL_ERR_NOMEM)
-		j->stop = 1;
-	if (j->inner != VL_OK && !j->stop)
+	int again = rc == VL_ERR_IO || rc == VL_ERR_NOMEM;
+
+	/* A temporary failure wins over every verdict and is never replaced: the message is read
+	 * again later, when the verdicts are made anew. */
+	if (j->stop || (j->inner != VL_OK && !again))
 		return;
+	j->stop = again;
 	j->inner = rc;
-	snprintf(j->inner_why, sizeof(j->inner_why), "inside it, %.100s: %.300s",
-		 name ? name : "a file with no name", why);
+	if (again) /* logged, not recorded: no file name in logs */
+		snprintf(j->inner_why, sizeof(j->inner_why), "inside it: %.300s", why);
+	else
+		snprintf(j->inner_why, sizeof(j->inner_why), "inside it, %.100s: %.300s",
+			 name ? name : "a file with no name", why);
 }
 
 /* type_of - a TNEF attachment's MIME tag as file_kind_of reads types: lower-case, without
@@ -271,9 +277,9 @@ tnef_file(struct job *j, const struct tnef_part *t)
 		return;
 	if ((f.kind == FILE_OFFICE || f.kind == FILE_PDF || f.kind == FILE_LEGACY ||
 	     f.kind == FILE_RTF) &&
-	    j->readers++ >= FILE_TNEF_READERS_MAX) {
+	    j->readers-- <= 0) {
 		inner_verdict(j, t->filename, VL_ERR_LIMIT,
-			      "more files to read than FILE_TNEF_READERS_MAX: not read");
+			      "more files to read than the readers a message may run: not read");
 		return;
 	}
 	sink_sep(&j->s);
@@ -356,10 +362,11 @@ read_file(struct job *j, const struct file_ref *f, char *why)
 }
 
 enum vl_err
-file_text(const struct file_ref *f, unsigned flags, struct buf *out, size_t max,
+file_text(const struct file_ref *f, unsigned flags, int *readers, struct buf *out, size_t max,
 	  int *truncated, char *err)
 {
-	struct job j = {.s = {.b = out, .cap = out->len + max}, .flags = flags};
+	struct job j = {.s = {.b = out, .cap = out->len + max}, .flags = flags,
+			.readers = readers ? *readers : FILE_TNEF_READERS_MAX};
 	char why[VL_ERRLEN] = "";
 	enum vl_err rc = VL_OK;
 
@@ -367,6 +374,10 @@ file_text(const struct file_ref *f, unsigned flags, struct buf *out, size_t max,
 	if (!(is_process(f->kind) && (flags & FILE_NO_PROCESS)))
 		rc = read_file(&j, f, why);
 	*truncated = j.cut || j.s.full;
+	if (readers)
+		*readers = j.readers > 0 ? j.readers : 0;
+	if (j.stop) /* no process, pipe or memory just now: before any verdict on the file */
+		return vl_err_set(err, j.inner, "%s", j.inner_why);
 	if (rc != VL_OK)
 		return vl_err_set(err, rc, "%s", why);
 	if (j.inner != VL_OK)

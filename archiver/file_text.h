@@ -59,14 +59,17 @@ struct file_ref {
  * valid, else Windows-1252), at most max bytes of it, ending on a whole character; *truncated
  * set when more was there. A TNEF stream gives its subject, its first body (plain text, else
  * HTML, else RTF), and then the name and text of each file inside it, each read by its kind
- * here. Returns VL_OK; the reader's verdict otherwise, with err (VL_ERRLEN) saying why and the
- * text read before it kept in out: VL_ERR_CRYPTO (password-protected), VL_ERR_PARSE (damaged;
- * not of its kind), VL_ERR_LIMIT (a reader's bound), VL_ERR_CONFIG (the reader is not
- * installed), VL_ERR_IO or VL_ERR_NOMEM (no process, pipe or memory just now: read it again
- * later). Inside a TNEF stream a file's verdict does not stop the others: the first one is
- * returned, naming that file; VL_ERR_IO and VL_ERR_NOMEM stop at once. A file inside it that
- * has no reader gives its name only. */
-enum vl_err file_text(const struct file_ref *f, unsigned flags, struct buf *out, size_t max,
-		      int *truncated, char *err) VL_MUST_CHECK;
+ * here; *readers (NULL: FILE_TNEF_READERS_MAX) is how many Office, PDF, legacy and RTF files
+ * inside it may still be read, and is lowered by those read, so that a message's bound on
+ * readers (MIME_ATTACH_READERS_MAX) holds inside its TNEF attachments too. Returns VL_OK; the
+ * reader's verdict otherwise, with err (VL_ERRLEN) saying why and the text read before it kept
+ * in out: VL_ERR_CRYPTO (password-protected), VL_ERR_PARSE (damaged; not of its kind),
+ * VL_ERR_LIMIT (a reader's bound), VL_ERR_CONFIG (the reader is not installed), VL_ERR_IO or
+ * VL_ERR_NOMEM (no process, pipe or memory just now: read it again later). Inside a TNEF
+ * stream a file's verdict does not stop the others: the first one is returned, naming that
+ * file; VL_ERR_IO and VL_ERR_NOMEM stop at once and win over any other verdict, the stream's
+ * own included. A file inside it that has no reader gives its name only. */
+enum vl_err file_text(const struct file_ref *f, unsigned flags, int *readers, struct buf *out,
+		      size_t max, int *truncated, char *err) VL_MUST_CHECK;
 
 #endif

@@ -649,8 +649,9 @@ cut_body(struct mime_meta *m)
 
 /* read_one - fill row r from the queue row i of q. VL_ERR_NOKEY (the vault is stale) and
  * VL_ERR_BUSY (mime_extract: no process or pipe for an attachment's reader just now) leave r
- * empty, and the message queued: the batch stops there, and a later one reads it again (the
- * caller backs off); every other failure is the message's own and is recorded in r. */
+ * empty, and the message queued: on NOKEY the batch stops there, on BUSY it goes on past it
+ * (indexer_run_batch), and a later batch reads it again; every other failure is the message's
+ * own and is recorded in r. */
 static enum vl_err
 read_one(struct vault *v, PGresult *q, int i, struct row *r, size_t *bytes, char *err)
 {
@@ -736,7 +737,7 @@ indexer_run_batch(struct vault *v, PGconn *conn, size_t max, uint64_t max_raw, s
 	const char *vals[] = {lim, raw};
 	struct row *rows = NULL;
 	PGresult *q = NULL;
-	size_t n = 0, bytes = 0;
+	size_t n = 0, bytes = 0, busy = 0;
 	enum vl_err rc, stop = VL_OK;
 	int nq;
 
@@ -752,9 +753,19 @@ indexer_run_batch(struct vault *v, PGconn *conn, size_t max, uint64_t max_raw, s
 		goto fail;
 	nq = PQntuples(q);
 	rows = xcalloc((size_t)nq + 1, sizeof(*rows));
-	/* Messages after a stop stay locked, unread, until the commit: still waiting. */
+	/* Messages after a stop stay locked, unread, until the commit: still waiting. A message
+	 * whose reader could not run just now (BUSY) is stepped over, left waiting, so that a
+	 * lasting shortage (a process limit, a seccomp filter) does not stall the queue behind
+	 * it; the batch says BUSY only when it indexed nothing else, and the caller backs off. */
 	for (int i = 0; i < nq && bytes < INDEXER_BATCH_BYTES; i++) {
-		if ((stop = read_one(v, q, i, &rows[n], &bytes, err)) != VL_OK)
+		stop = read_one(v, q, i, &rows[n], &bytes, err);
+		if (stop == VL_ERR_BUSY) {
+			log_warnx("index: %s", err);
+			busy++;
+			stop = VL_OK;
+			continue;
+		}
+		if (stop != VL_OK)
 			break;
 		n++;
 	}
@@ -765,7 +776,9 @@ indexer_run_batch(struct vault *v, PGconn *conn, size_t max, uint64_t max_raw, s
 	if ((rc = db_commit(conn, err)) != VL_OK)
 		goto out;
 	*done = n;
-	rc = stop;
+	rc = stop != VL_OK ? stop
+	     : busy > 0 && n == 0 ? vl_err_set(err, VL_ERR_BUSY, "%zu messages left queued", busy)
+				 : VL_OK;
 	goto out;
 fail:
 	db_rollback(conn, NULL);

@@ -44,9 +44,10 @@
  * a message needs (keys rotated or a dictionary trained since v was opened): the messages
  * before it are committed and counted, that one is left waiting; reopen the vault and call
  * again (a vault just opened that still lacks it means the keyring is damaged: report it,
- * never mark evidence unreadable). VL_ERR_BUSY likewise when an attachment's reader could not
- * run just now (no process, pipe or memory: mime_extract): that message is left waiting, to be
- * tried again later. VL_ERR_DB when the database fails: the batch was rolled back. */
+ * never mark evidence unreadable). A message whose attachment reader could not run just now
+ * (no process, pipe or memory: mime_extract's VL_ERR_BUSY) is stepped over and left waiting,
+ * logged, to be tried by a later batch; VL_ERR_BUSY when the batch indexed nothing else (the
+ * caller backs off). VL_ERR_DB when the database fails: the batch was rolled back. */
 enum vl_err indexer_run_batch(struct vault *v, PGconn *conn, size_t max, uint64_t max_raw,
 			      size_t *done, size_t *swept, char *err) VL_MUST_CHECK;
 

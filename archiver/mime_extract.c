@@ -90,7 +90,8 @@ struct walk {
 	char path[INDEX_EXC_PART_MAX]; /* the MIME part number of the object being walked */
 	int encrypted;		       /* inside a multipart/encrypted: its parts are not listed */
 	unsigned flags;		       /* mime_extract's: MIME_ATTACH_TEXT */
-	unsigned readers;	       /* Office and PDF attachments read so far */
+	unsigned readers;	       /* Office, PDF, RTF, TNEF and legacy files read so far,
+				* those inside a TNEF attachment too */
 	char again[VL_ERRLEN];	       /* why a reader could not run just now, or "" (attach_failed) */
 };
 
@@ -407,8 +408,9 @@ attach_failed(struct walk *w, const struct mime_attachment *a, enum vl_err rc, c
 
 	if (rc == VL_ERR_IO || rc == VL_ERR_NOMEM) {
 		if (w->again[0] == '\0')
+			/* Logged by the indexer: the part and its type, never its file name. */
 			snprintf(w->again, sizeof(w->again), "attachment %s (%.80s): %.160s",
-				 walk_part(w), a->filename ? a->filename : a->content_type, why);
+				 walk_part(w), a->content_type, why);
 		return;
 	}
 	index_exc_add(&w->m->exc, r, walk_part(w), a->filename, a->content_type, "%s: %s",
@@ -459,7 +461,7 @@ attach_binary(struct walk *w, GMimePart *part, const struct mime_attachment *a,
 	struct buf bytes = {0}, text = {0};
 	char why[VL_ERRLEN] = "";
 	struct file_ref f = {.kind = k, .content_type = a->content_type, .filename = a->filename};
-	int cut = 0;
+	int cut = 0, left = MIME_ATTACH_READERS_MAX - (int)w->readers, start = left;
 	enum vl_err rc;
 
 	if (attach_bytes(w, part, a, &bytes) != 0) {
@@ -468,8 +470,9 @@ attach_binary(struct walk *w, GMimePart *part, const struct mime_attachment *a,
 	}
 	f.p = bytes.data;
 	f.len = bytes.len;
-	rc = file_text(&f, (w->flags & MIME_ATTACH_IN_PROCESS) ? FILE_NO_PROCESS : 0, &text, room,
-		       &cut, why);
+	rc = file_text(&f, (w->flags & MIME_ATTACH_IN_PROCESS) ? FILE_NO_PROCESS : 0, &left, &text,
+		       room, &cut, why);
+	w->readers += (unsigned)(start - left); /* the files read inside a TNEF attachment */
 	buf_free(&bytes);
 	if (rc != VL_OK)
 		attach_failed(w, a, rc, why);
@@ -507,7 +510,7 @@ attach_text(struct walk *w, GMimePart *part, const struct mime_attachment *a)
 	     w->sink.cap <= w->body.len + sep))
 		walk_exc(w, INDEX_EXC_TRUNCATED, a->filename, a->content_type,
 			 w->readers >= MIME_ATTACH_READERS_MAX
-				 ? "more Office, PDF, RTF and TNEF attachments than MIME_ATTACH_READERS_MAX"
+				 ? "more Office, PDF, RTF, TNEF and legacy files than MIME_ATTACH_READERS_MAX"
 				 : "no room left for its text: not read");
 	else if (k != FILE_PLAIN && k != FILE_HTML) {
 		w->readers++;

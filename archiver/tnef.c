@@ -313,7 +313,8 @@ str_utf8(const struct str *s, unsigned cp, int html, struct buf *out)
 static void
 lzfu_decode(const uint8_t *in, size_t n, size_t raw, struct buf *out)
 {
-	uint8_t dict[RTF_DICT_LEN];
+	uint8_t dict[RTF_DICT_LEN] = {0}; /* a reference past what was written reads zeros, never
+					   * this stack's earlier bytes (another message's text) */
 	size_t wpos = sizeof(rtf_prebuf) - 1, i = 0;
 
 	memcpy(dict, rtf_prebuf, wpos);
@@ -366,6 +367,8 @@ rtf_decompress(const uint8_t *p, size_t len, struct buf *out)
 {
 	size_t raw = (size_t)rtf_raw_size(p, len), n = len - RTF_HEAD_LEN;
 
+	if (raw > TNEF_BYTES_MAX) /* callers check msg_bytes first; this holds whatever they do */
+		raw = TNEF_BYTES_MAX;
 	buf_reset(out);
 	if (get_u32le(p + 8) == RTF_UNCOMPRESSED) {
 		buf_append(out, p + RTF_HEAD_LEN, raw < n ? raw : n);
@@ -739,7 +742,8 @@ tnef_parts(const uint8_t *p, size_t len, tnef_part_fn fn, void *arg, char *err)
 		return vl_err_set(err, VL_ERR_PARSE, "tnef: no TNEF signature");
 	while (!done && e == VL_OK)
 		e = attr_next(&r, &m, &done, damage);
-	if (e == VL_OK && msg_bytes(&m) > TNEF_BYTES_MAX)
+	/* The bound holds for a damaged stream too: its RTF part is decompressed all the same. */
+	if ((e == VL_OK || e == VL_ERR_PARSE) && msg_bytes(&m) > TNEF_BYTES_MAX)
 		e = vl_err_set(damage, VL_ERR_LIMIT, "tnef: parts over %u bytes", TNEF_BYTES_MAX);
 	if (e == VL_OK || e == VL_ERR_PARSE)
 		msg_emit(&m, fn, arg);

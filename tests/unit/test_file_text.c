@@ -63,7 +63,7 @@ tnef_text(const char *name, size_t max, struct buf *out, int *cut, char *err)
 		return VL_ERR_NOTFOUND;
 	f.p = (const uint8_t *)data;
 	f.len = len;
-	rc = file_text(&f, 0, out, max, cut, err);
+	rc = file_text(&f, 0, NULL, out, max, cut, err);
 	buf_append(out, "", 0);
 	g_free(data);
 	return rc;
@@ -94,6 +94,37 @@ test_tnef_files(void)
 	buf_free(&out);
 }
 
+/* The readers a message may still run hold inside a TNEF stream (this one holds a .doc and a
+ * .pdf, and the same text as HTML): none left, the .doc is the first not read, and named; one
+ * left, the .doc is read and the .pdf named; three, both are read and one is left. */
+static void
+test_tnef_readers(void)
+{
+	gchar *data = NULL;
+	gsize len = 0;
+	struct buf out = {0};
+	char err[VL_ERRLEN] = "";
+	struct file_ref f = {.kind = FILE_TNEF};
+	int cut = 0, left = 0;
+
+	CHECK(g_file_get_contents(TDIR "MAPI_ATTACH_DATA_OBJ.tnef", &data, &len, NULL), "read");
+	f.p = (const uint8_t *)data;
+	f.len = len;
+	CHECK(file_text(&f, 0, &left, &out, 1u << 20, &cut, err) == VL_ERR_LIMIT &&
+		      strstr(err, "VIA_Nytt_1402.doc") != NULL && left == 0,
+	      "no reader left: the .doc not read, and named");
+	buf_reset(&out);
+	left = 1;
+	CHECK(file_text(&f, 0, &left, &out, 1u << 20, &cut, err) == VL_ERR_LIMIT &&
+		      strstr(err, "VIA_Nytt_1402.pdf") != NULL && left == 0,
+	      "one reader left: the .doc read, the .pdf named");
+	buf_reset(&out);
+	left = 3;
+	CHECK(file_text(&f, 0, &left, &out, 1u << 20, &cut, err) == VL_OK && left == 1, err);
+	buf_free(&out);
+	g_free(data);
+}
+
 /* A damaged stream: what was read before the damage is kept, and the verdict says so; max
  * cuts the text and says it did. */
 static void
@@ -109,17 +140,17 @@ test_tnef_bounds(void)
 	CHECK(g_file_get_contents(TDIR "two-files.tnef", &data, &len, NULL), "read two-files");
 	f.p = (const uint8_t *)data;
 	f.len = len - 40;
-	CHECK(file_text(&f, 0, &out, 1u << 20, &cut, err) == VL_ERR_PARSE, "damaged: PARSE");
+	CHECK(file_text(&f, 0, NULL, &out, 1u << 20, &cut, err) == VL_ERR_PARSE, "damaged: PARSE");
 	buf_append(&out, "", 0);
 	CHECK(out.data && strstr((char *)out.data, "AUTHORS"), "damaged: the first file kept");
 	buf_reset(&out);
 	f.len = len;
-	CHECK(file_text(&f, 0, &out, 10, &cut, err) == VL_OK && out.len <= 10 && cut,
+	CHECK(file_text(&f, 0, NULL, &out, 10, &cut, err) == VL_OK && out.len <= 10 && cut,
 	      "cut at max, and said");
 	f.p = (const uint8_t *)"not tnef at all";
 	f.len = strlen("not tnef at all");
 	buf_reset(&out);
-	CHECK(file_text(&f, 0, &out, 100, &cut, err) == VL_ERR_PARSE && out.len == 0, "not TNEF");
+	CHECK(file_text(&f, 0, NULL, &out, 100, &cut, err) == VL_ERR_PARSE && out.len == 0, "not TNEF");
 	buf_free(&out);
 	g_free(data);
 }
@@ -163,4 +194,5 @@ test_tnef_in_mime(void)
 UNIT_SUITE(file_text, {"which reader a file's labels name", test_kinds},
 	   {"TNEF: the files inside, their text, the body", test_tnef_files},
 	   {"TNEF: damage, max, not TNEF", test_tnef_bounds},
+	   {"TNEF: the message's readers hold inside it", test_tnef_readers},
 	   {"TNEF inside MIME", test_tnef_in_mime});

@@ -173,6 +173,7 @@ test_refused(void)
 	buf_reset(&b);
 	buf_append(&b, ole2, sizeof(ole2));
 	buf_append(&b, "E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e\0", 32);
+	buf_append(&b, "E\0n\0c\0r\0y\0p\0t\0i\0o\0n\0I\0n\0f\0o\0", 28);
 	CHECK(legacy_text_with(&missing, LEGACY_DOC, b.data, b.len, &out, 4096, &truncated,
 			       err) == VL_ERR_CRYPTO,
 	      "EncryptedPackage");
@@ -202,10 +203,10 @@ test_no_process(void)
 	CHECK(slurp(DOC, &doc) == 0, "doc");
 	f.p = doc.data;
 	f.len = doc.len;
-	CHECK(file_text(&f, FILE_NO_PROCESS, &out, 4096, &truncated, err) == VL_OK &&
+	CHECK(file_text(&f, FILE_NO_PROCESS, NULL, &out, 4096, &truncated, err) == VL_OK &&
 		      out.len == 0,
 	      "FILE_NO_PROCESS");
-	CHECK(file_text(&f, 0, &out, 1u << 20, &truncated, err) == VL_OK &&
+	CHECK(file_text(&f, 0, NULL, &out, 1u << 20, &truncated, err) == VL_OK &&
 		      strstr((char *)out.data, "Stavanger og Aberdeen") != NULL,
 	      "file_text");
 	buf_free(&doc);

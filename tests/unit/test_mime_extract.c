@@ -982,7 +982,7 @@ attach_busy(void)
 	rc = mime_extract(&m, (const uint8_t *)msg, strlen(msg), MIME_ATTACH_TEXT, err);
 	CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0, "busy");
 	CHECK(rc == VL_ERR_BUSY, "busy");
-	CHECK(strstr(err, "attachment 2 (r.pdf): pipe: Too many open files") != NULL, "busy");
+	CHECK(strstr(err, "attachment 2 (application/pdf): pipe: Too many open files") != NULL, "busy");
 	for (size_t i = 0; i < m.exc.n; i++)
 		CHECK(m.exc.v[i].reason != INDEX_EXC_DECODE_ERROR, "busy");
 	mime_meta_free(&m);

@@ -566,6 +566,55 @@ test_bounds(void)
 		      g.p[0].data.len == 7,
 	      "MELA bounded by its bytes");
 	got_free(&g);
+	/* A damaged stream is held to the bound too: its RTF would be decompressed all the same. */
+	buf_reset(&s);
+	buf_reset(&l);
+	put_head(&s);
+	buf_append_u32le(&l, 1);
+	put_rtf(&l, 0xFFFFFFF0u, 0x75465A4Cu, "\0{\\rtf1 x}", 10);
+	put_attr(&s, 1, ATT_MAPI_PROPS, l.data, l.len);
+	buf_append(&s, "\x01", 1); /* a truncated attribute after it */
+	CHECK(tnef_parts(s.data, s.len, collect, &g, err) == VL_ERR_LIMIT && g.n == 0,
+	      "a damaged stream's RTF raw size past TNEF_BYTES_MAX");
+	got_free(&g);
+	buf_free(&s);
+	buf_free(&l);
+}
+
+/* dirty_stack - leave a marker in the stack below the caller, where tnef_parts' locals go. */
+static void __attribute__((noinline))
+dirty_stack(void)
+{
+	volatile uint8_t junk[16384];
+
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = 0xAA;
+}
+
+/* test_rtf_dict - a back-reference into the part of the RTF dictionary nothing was written to
+ * reads zeros, never what the stack held before (another message's text, in an indexer). */
+static void
+test_rtf_dict(void)
+{
+	/* Seven literals "{\rtf1 ", then a reference to offset 1000, 17 bytes (0x3E8F). */
+	static const uint8_t data[] = {0x80, '{', '\\', 'r', 't', 'f', '1', ' ', 0x3E, 0x8F};
+	struct buf s = {0}, l = {0};
+	struct got g = {0};
+	char err[VL_ERRLEN];
+	int clean = 1;
+
+	put_head(&s);
+	buf_append_u32le(&l, 1);
+	put_rtf(&l, 24, 0x75465A4Cu, data, sizeof(data));
+	put_attr(&s, 1, ATT_MAPI_PROPS, l.data, l.len);
+	dirty_stack();
+	CHECK(tnef_parts(s.data, s.len, collect, &g, err) == VL_OK && g.n == 1 &&
+		      g.p[0].data.len == 24 && !memcmp(g.p[0].data.data, "{\\rtf1 ", 7),
+	      "the RTF decoded");
+	for (size_t i = 7; g.n == 1 && i < g.p[0].data.len; i++)
+		clean &= g.p[0].data.data[i] == 0;
+	CHECK(clean, "nothing of the stack in it");
+	got_free(&g);
 	buf_free(&s);
 	buf_free(&l);
 }
@@ -679,7 +728,8 @@ test_damage(void)
 	buf_free(&b);
 }
 
-UNIT_SUITE(tnef, {"corpus: .list names, extracted files by name and bytes", test_corpus},
+UNIT_SUITE(tnef, {"compressed RTF: an unwritten dictionary reads zeros", test_rtf_dict},
+	   {"corpus: .list names, extracted files by name and bytes", test_corpus},
 	   {"bodies: HTML, RTF, text against the extracted files", test_bodies},
 	   {"TNEF in MIME: ukr.eml (Cyrillic), rich-text.eml (RTF)", test_in_mime},
 	   {"strings: UTF-16 surrogates, CP1251, CP1252, long name, MIME tag", test_strings},
