@@ -7,11 +7,11 @@
 
 #include "child_text.h"
 #include "legacy_text.h"
+#include "ole2.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* MS-CFB 2.2: every compound file starts with these 8 bytes. */
-static const uint8_t ole2_magic[8] = {0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1};
 
 /* Each kind's program, its name in messages, its arguments: UTF-8 out (-d utf-8), the input
  * on stdin (a memfd: see legacy_text.h). catdoc -w: a paragraph on one line, not wrapped at
@@ -62,25 +62,9 @@ legacy_kind_of(const char *content_type, const char *filename)
 	return LEGACY_NONE;
 }
 
-/* utf16_has - whether p holds s (ASCII, at most 32 bytes) in UTF-16LE, as a compound file's
- * directory names its streams. */
-static int
-utf16_has(const uint8_t *p, size_t len, const char *s)
-{
-	uint8_t w[64];
-	size_t n = strlen(s);
-
-	for (size_t i = 0; i < n; i++) {
-		w[2 * i] = (uint8_t)s[i];
-		w[2 * i + 1] = 0;
-	}
-	return memmem(p, len, w, 2 * n) != NULL;
-}
-
 /* legacy_check - refuse, before any child, what no program need see: too large, not OLE2, an
- * encrypted OOXML package in an OLE2 wrapper (MS-OFFCRYPTO 2.3.4.4; office_text tells the same
- * for .docx names). XXX: the name is searched for, not the directory walked: a file whose own
- * text holds "EncryptedPackage" in UTF-16 would be called encrypted. */
+ * encrypted OOXML package in an OLE2 wrapper (ole2_encrypted_package; office_text tells the
+ * same for .docx names). */
 static enum vl_err
 legacy_check(const uint8_t *p, size_t len, char *err)
 {
@@ -88,10 +72,10 @@ legacy_check(const uint8_t *p, size_t len, char *err)
 		return vl_err_set(err, VL_ERR_LIMIT,
 				  "legacy Office file of %zu bytes is over LEGACY_INPUT_MAX (%u)", len,
 				  LEGACY_INPUT_MAX);
-	if (p == NULL || len < sizeof(ole2_magic) || memcmp(p, ole2_magic, sizeof(ole2_magic)) != 0)
+	if (!ole2_is(p, len))
 		return vl_err_set(err, VL_ERR_PARSE,
 				  "not an OLE2 file: no D0 CF 11 E0 A1 B1 1A E1 at its start");
-	if (utf16_has(p, len, "EncryptedPackage"))
+	if (ole2_encrypted_package(p, len))
 		return vl_err_set(err, VL_ERR_CRYPTO,
 				  "an OLE2 file with EncryptedPackage: a password-protected Office file");
 	return VL_OK;

@@ -11,12 +11,12 @@
 #include <zip.h>
 
 #include "office_text.h"
+#include "ole2.h"
 #include "xml_text.h"
 
 #define OFFICE_CHUNK 65536 /* bytes asked of zip_fread at a time */
 #define PART_DIGITS_MAX 9  /* digits of N in a numbered part (slide<N>.xml) */
 
-static const uint8_t cfb_magic[8] = {0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1};
 
 /* ---- which kind ---- */
 
@@ -403,28 +403,12 @@ kind_read(struct office_job *j, enum office_kind k)
 
 /* ---- the file ---- */
 
-/* utf16_has - whether p holds s (ASCII, at most 32 bytes) in UTF-16LE. */
-static int
-utf16_has(const uint8_t *p, size_t len, const char *s)
-{
-	uint8_t w[64];
-	size_t n = strlen(s);
-
-	for (size_t i = 0; i < n; i++) {
-		w[2 * i] = (uint8_t)s[i];
-		w[2 * i + 1] = 0;
-	}
-	return memmem(p, len, w, 2 * n) != NULL;
-}
-
 /* cfb_verdict - an OLE2 compound file is a legacy .doc/.xls/.ppt, or an OOXML file Office
- * encrypted: its directory names the streams EncryptionInfo and EncryptedPackage
- * (MS-OFFCRYPTO 2.3.4.4). XXX: the names are searched for, not the directory walked: a legacy
- * file whose text holds both names in UTF-16 would be called encrypted. */
+ * encrypted (ole2_encrypted_package). */
 static enum vl_err
 cfb_verdict(const uint8_t *p, size_t len, char *err)
 {
-	if (utf16_has(p, len, "EncryptionInfo") && utf16_has(p, len, "EncryptedPackage"))
+	if (ole2_encrypted_package(p, len))
 		return vl_err_set(err, VL_ERR_CRYPTO,
 				  "an OLE2 file with EncryptedPackage: a password-protected Office file");
 	return vl_err_set(err, VL_ERR_PARSE,
@@ -480,7 +464,7 @@ office_text(enum office_kind k, const uint8_t *p, size_t len, struct buf *out, s
 		return vl_err_set(err, VL_ERR_INTERNAL, "office_text: no office kind (%d)", (int)k);
 	if (len == 0)
 		return vl_err_set(err, VL_ERR_PARSE, "an empty file");
-	if (len >= sizeof(cfb_magic) && memcmp(p, cfb_magic, sizeof(cfb_magic)) == 0)
+	if (ole2_is(p, len))
 		return cfb_verdict(p, len, err);
 	if ((rc = archive_open(&j.za, p, len, err)) != VL_OK)
 		return rc;

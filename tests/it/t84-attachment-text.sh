@@ -19,12 +19,14 @@ it_archive
 
 M=$W/mail
 mkdir -p "$M"
-python3 - "$M" "$IT_DIR" "$CORPUS/mimekit-testdata/tnef/two-files.tnef" <<'PY'
+python3 - "$M" "$IT_DIR" "$CORPUS/mimekit-testdata/tnef/two-files.tnef" \
+	"$CORPUS/mimekit-testdata/tnef/MAPI_ATTACH_DATA_OBJ/VIA_Nytt_1402.doc" <<'PY'
 import sys
 from email.message import EmailMessage
 out = sys.argv[1]
 sys.path.insert(0, sys.argv[2])
 tnef = open(sys.argv[3], "rb").read()
+doc = open(sys.argv[4], "rb").read()
 from docmaker import pdf, zipped
 
 CT = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/>%s</Types>'
@@ -96,6 +98,7 @@ rtf = (b"{\\rtf1\\ansi\\ansicpg1252{\\fonttbl{\\f0 Arial;}}{\\*\\generator Wordp
        b"\\f0 the \\b armadillo\\b0  memo\\par caf\\'e9 \\u20250?\\u35696?}")
 msg("rtf", "memo", 11, (rtf, "application", "rtf", "memo.rtf"))
 msg("tnef", "outlook", 12, (tnef, "application", "ms-tnef", "winmail.dat"))
+msg("doc", "newsletter", 13, (doc, "application", "msword", "nytt.doc"))
 PY
 verdict "write the attachments and messages" $?
 qpdf --encrypt user-secret owner-secret 256 -- "$M/secret.src.pdf" "$M/secret.pdf" >"$W/qpdf.out" 2>&1 &&
@@ -115,12 +118,12 @@ open(out + "/secret.eml", "wb").write(m.as_bytes())
 PY
 verdict "encrypt a PDF with qpdf (AES-256, user password) and attach it" $? "$(excerpt "$W/qpdf.out")"
 
-NAMES="docx xlsx pptx odt pdf csv html broken img none secret rtf tnef"
+NAMES="docx xlsx pptx odt pdf csv html broken img none secret rtf tnef doc"
 files=
 for n in $NAMES; do files="$files $M/$n.eml"; done
 # shellcheck disable=SC2086
 v store $files >"$W/store.out" 2>&1 && v index >"$W/index.out" 2>&1
-verdict "store and index 13 messages" $? "$(excerpt "$W/store.out") $(excerpt "$W/index.out")"
+verdict "store and index 14 messages" $? "$(excerpt "$W/store.out") $(excerpt "$W/index.out")"
 id_of() { awk -v f="$M/$1.eml" '$3 == f { print $1 }' "$W/store.out"; }
 
 # --- 1. words inside attachments --------------------------------------------------------------
@@ -154,7 +157,7 @@ bad=
 found zebracrossing ""
 found capybara ""
 found '"<b>"' ""
-found attachment "broken@t84 csv@t84 docx@t84 html@t84 img@t84 none@t84 odt@t84 pdf@t84 pptx@t84 rtf@t84 tnef@t84 xlsx@t84"
+found attachment "broken@t84 csv@t84 doc@t84 docx@t84 html@t84 img@t84 none@t84 odt@t84 pdf@t84 pptx@t84 rtf@t84 tnef@t84 xlsx@t84"
 [ -z "$bad" ]
 verdict "what is no text is not found: an attribute value, the encrypted PDF's words, HTML tags" $? "$bad"
 bad=
@@ -166,14 +169,16 @@ found Wordpad ""
 found proliferation "tnef@t84"
 found '"microsoft outlook and exchange"' "tnef@t84"
 found readme "tnef@t84"
+found '"Stavanger og Aberdeen"' "doc@t84"
+found flyspesialisten "doc@t84"
 [ -z "$bad" ]
-verdict "RTF (its code page, \\u characters; not its font table) and a winmail.dat (TNEF: the files inside it, by name and text) are read" $? "$bad"
+verdict "RTF (its code page, \\u characters; not its font table), a winmail.dat (TNEF: the files inside it, by name and text) and a Word 97 .doc (catdoc) are read" $? "$bad"
 
 # --- 2. the attachments are still attachments ------------------------------------------------
 bad=
 found filename:contract.docx "docx@t84"
 found filename:pdf "pdf@t84 secret@t84"
-[ "$(v search --count has:attachment)" = 12 ] || bad="$bad has:attachment;"
+[ "$(v search --count has:attachment)" = 13 ] || bad="$bad has:attachment;"
 [ -z "$bad" ]
 verdict "filename: and has:attachment as before" $? "$bad"
 v cat "$(id_of pdf)" >"$W/pdf.back" 2>"$W/cat.err" && cmp -s "$W/pdf.back" "$M/pdf.eml"
@@ -186,7 +191,7 @@ exc() {
 }
 bad=
 check() { got=$(exc "$1"); [ "$got" = "$2" ] || bad="$bad $1: [$got] want [$2];"; }
-for n in docx xlsx pptx odt pdf csv html none rtf tnef; do check "$n" ""; done
+for n in docx xlsx pptx odt pdf csv html none rtf tnef doc; do check "$n" ""; done
 check secret "encrypted@2:secret.pdf"
 check broken "decode_error@2:broken.docx"
 check img "unsupported_type@2:chart.png"
