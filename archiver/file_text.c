@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "file_label.h"
 #include "file_text.h"
 #include "html_text.h"
 #include "legacy_text.h"
@@ -32,21 +33,6 @@ static const char *const generic_types[] = {
 /* ZIP types: an Office file is a ZIP, and is sent as one; its name tells which kind. */
 static const char *const zip_types[] = {"application/zip", "application/x-zip-compressed"};
 
-/* ends_with - whether name ends in one of the (lower-case) suffixes, ignoring case. */
-static int
-ends_with(const char *name, const char *const *suffixes, size_t n)
-{
-	size_t len = name ? strlen(name) : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t k = strlen(suffixes[i]);
-
-		if (len > k && strcasecmp(name + len - k, suffixes[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* kind_of_name - the reader a file name alone names, or FILE_NONE. */
 static enum file_kind
 kind_of_name(const char *name)
@@ -64,9 +50,9 @@ kind_of_name(const char *name)
 		return FILE_RTF;
 	if (tnef_is(NULL, name))
 		return FILE_TNEF;
-	if (ends_with(name, plain_ext, NELEM(plain_ext)))
+	if (file_label_ext_in(name, plain_ext, NELEM(plain_ext)))
 		return FILE_PLAIN;
-	if (ends_with(name, html_ext, NELEM(html_ext)))
+	if (file_label_ext_in(name, html_ext, NELEM(html_ext)))
 		return FILE_HTML;
 	return FILE_NONE;
 }

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "child_text.h"
+#include "file_label.h"
 #include "pdf_text.h"
 
 /* pdftotext's arguments: UTF-8 text with \n line ends from the PDF on stdin to stdout; page
@@ -17,17 +18,9 @@ int
 pdf_is(const char *content_type, const char *filename)
 {
 	static const char *const types[] = {"application/pdf", "application/x-pdf"};
-	size_t n;
+	static const char *const exts[] = {".pdf"};
 
-	for (size_t i = 0; content_type && i < sizeof(types) / sizeof(types[0]); i++) {
-		n = strlen(types[i]);
-		/* The type alone (its NUL is in the set), or followed by parameters. */
-		if (strncasecmp(content_type, types[i], n) == 0 &&
-		    strchr("; \t", content_type[n]) != NULL)
-			return 1;
-	}
-	n = filename ? strlen(filename) : 0;
-	return n >= 4 && strcasecmp(filename + n - 4, ".pdf") == 0;
+	return file_label_type_in(content_type, types, 2) || file_label_ext_in(filename, exts, 1);
 }
 
 /* pdf_magic - whether "%PDF-" starts within the first PDF_MAGIC_SPAN of the len bytes at p. */

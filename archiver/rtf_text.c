@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "file_label.h"
 #include "rtf_text.h"
 #include "utf8.h"
 
@@ -99,17 +100,9 @@ int
 rtf_is(const char *content_type, const char *filename)
 {
 	static const char *const types[] = {"application/rtf", "application/x-rtf", "text/rtf"};
-	size_t n;
+	static const char *const exts[] = {".rtf"};
 
-	for (size_t i = 0; content_type && i < sizeof(types) / sizeof(types[0]); i++) {
-		n = strlen(types[i]);
-		/* The type alone (its NUL is in the set), or followed by parameters. */
-		if (strncasecmp(content_type, types[i], n) == 0 &&
-		    strchr("; \t", content_type[n]) != NULL)
-			return 1;
-	}
-	n = filename ? strlen(filename) : 0;
-	return n >= 4 && strcasecmp(filename + n - 4, ".rtf") == 0;
+	return file_label_type_in(content_type, types, 3) || file_label_ext_in(filename, exts, 1);
 }
 
 int

@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "file_label.h"
 #include "tnef.h"
 
 #define TNEF_SIGNATURE 0x223E9F78u
@@ -177,13 +178,8 @@ tnef_is(const char *content_type, const char *filename)
 {
 	static const char *const types[] = {"application/ms-tnef", "application/vnd.ms-tnef"};
 
-	for (size_t i = 0; content_type && i < sizeof(types) / sizeof(types[0]); i++) {
-		size_t n = strlen(types[i]);
-
-		if (strncasecmp(content_type, types[i], n) == 0 &&
-		    (content_type[n] == '\0' || content_type[n] == ';' || content_type[n] == ' '))
-			return 1;
-	}
+	if (file_label_type_in(content_type, types, 2))
+		return 1;
 	if (filename) {
 		const char *base = strrchr(filename, '/');
 		const char *bs = strrchr(filename, '\\');

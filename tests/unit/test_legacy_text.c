@@ -18,23 +18,6 @@
 #define XLS "tests/fixtures/legacy/budget.xls"
 #define SECTOR 512 /* MS-CFB: a version 3 file's sector size; streams start on one */
 
-/* slurp - the file at path into b (reset first); 0, or -1. */
-static int
-slurp(const char *path, struct buf *b)
-{
-	char chunk[4096];
-	size_t n;
-	FILE *f;
-
-	buf_reset(b);
-	if ((f = fopen(path, "rb")) == NULL)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(b, chunk, n);
-	fclose(f);
-	return 0;
-}
-
 /* no_child - no child of ours is left. */
 static int
 no_child(void)
@@ -93,7 +76,7 @@ test_doc(void)
 	int truncated = 1;
 	size_t fib;
 
-	CHECK(slurp(DOC, &doc) == 0, "doc");
+	CHECK(unit_slurp(DOC, &doc) == 0, "doc");
 	CHECK(legacy_text(LEGACY_DOC, doc.data, doc.len, &out, 1u << 20, &truncated, err) ==
 		      VL_OK,
 	      err);
@@ -128,7 +111,7 @@ test_xls(void)
 	int truncated = 1;
 	size_t at;
 
-	CHECK(slurp(XLS, &xls) == 0, "xls");
+	CHECK(unit_slurp(XLS, &xls) == 0, "xls");
 	CHECK(legacy_text(LEGACY_XLS, xls.data, xls.len, &out, 4096, &truncated, err) == VL_OK,
 	      err);
 	CHECK(out.data && strcmp((char *)out.data,
@@ -200,7 +183,7 @@ test_no_process(void)
 	int truncated;
 	struct file_ref f = {.kind = FILE_LEGACY, .content_type = "application/msword"};
 
-	CHECK(slurp(DOC, &doc) == 0, "doc");
+	CHECK(unit_slurp(DOC, &doc) == 0, "doc");
 	f.p = doc.data;
 	f.len = doc.len;
 	CHECK(file_text(&f, FILE_NO_PROCESS, NULL, &out, 4096, &truncated, err) == VL_OK &&

@@ -95,18 +95,10 @@ pdf_pages(struct buf *b, const char *const *texts, size_t n)
 static int
 slurp(const char *rel, struct buf *b)
 {
-	char path[512], chunk[4096];
-	size_t n;
-	FILE *f;
+	char path[512];
 
 	snprintf(path, sizeof(path), FIXTURES "%s", rel);
-	buf_reset(b);
-	if ((f = fopen(path, "rb")) == NULL)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(b, chunk, n);
-	fclose(f);
-	return 0;
+	return unit_slurp(path, b);
 }
 
 /* text_ok - valid UTF-8, no NUL, no control but \n and \t: what pdf_text promises. */

@@ -62,21 +62,6 @@ got_free(struct got *g)
 	g->n = 0;
 }
 
-static int
-slurp(const char *path, struct buf *b)
-{
-	char chunk[65536];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
-	if (f == NULL)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(b, chunk, n);
-	fclose(f);
-	return 0;
-}
-
 /* part_of - the first part of kind (and name, when given), or -1. */
 static int
 part_of(const struct got *g, enum tnef_part_kind kind, const char *name)
@@ -143,7 +128,7 @@ check_dir(const char *sample, const struct got *g)
 		files++;
 		dir_name(de->d_name, name, sizeof(name));
 		snprintf(path, sizeof(path), TDIR "%s/%s", sample, de->d_name);
-		CHECK(slurp(path, &want) == 0, de->d_name);
+		CHECK(unit_slurp(path, &want) == 0, de->d_name);
 		if (want.len >= strlen(PLACEHOLDER) && !memcmp(want.data, PLACEHOLDER, strlen(PLACEHOLDER))) {
 			files--; /* an embedded message's down-level text: we hand over the message */
 			buf_free(&want);
@@ -172,7 +157,7 @@ check_list(const char *sample, const struct got *g)
 	struct buf list = {0};
 
 	snprintf(path, sizeof(path), TDIR "%s.list", sample);
-	CHECK(slurp(path, &list) == 0, path);
+	CHECK(unit_slurp(path, &list) == 0, path);
 	buf_append(&list, "", 0);
 	for (char *save, *line = strtok_r((char *)list.data, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -199,7 +184,7 @@ run_file(const char *rel, struct got *g)
 	enum vl_err e;
 
 	snprintf(path, sizeof(path), TDIR "%s", rel);
-	CHECK(slurp(path, &b) == 0, path);
+	CHECK(unit_slurp(path, &b) == 0, path);
 	e = tnef_parts(b.data, b.len, collect, g, err);
 	buf_free(&b);
 	return e;
@@ -278,7 +263,7 @@ test_bodies(void)
 		snprintf(rel, sizeof(rel), "%s.tnef", cases[i].sample);
 		(void)run_file(rel, &g);
 		snprintf(rel, sizeof(rel), TDIR "%s", cases[i].file);
-		CHECK(slurp(rel, &want) == 0, rel);
+		CHECK(unit_slurp(rel, &want) == 0, rel);
 		if (cases[i].charset) {
 			gsize w = 0;
 			gchar *u = g_convert((char *)want.data, (gssize)want.len, "UTF-8",
@@ -365,7 +350,7 @@ test_in_mime(void)
 	CHECK(tnef_parts(b.data, b.len, collect, &g, err) == VL_OK, err);
 	k = part_of(&g, TNEF_BODY_RTF, NULL);
 	buf_reset(&b);
-	CHECK(slurp(TDIR "christmas/message.rtf", &b) == 0, "christmas RTF");
+	CHECK(unit_slurp(TDIR "christmas/message.rtf", &b) == 0, "christmas RTF");
 	CHECK(k >= 0 && same_bytes(&g.p[k].data, &b), "rich-text RTF");
 	CHECK(k >= 0 && strstr((char *)g.p[k].data.data, "Springtime feeling") != NULL, "rich-text words");
 	got_free(&g);
@@ -693,7 +678,7 @@ test_damage(void)
 	fflush(stderr);
 	dup2(fileno(sink), 1);
 	dup2(fileno(sink), 2);
-	CHECK(slurp(TDIR "two-files.tnef", &b) == 0, "two-files");
+	CHECK(unit_slurp(TDIR "two-files.tnef", &b) == 0, "two-files");
 	for (size_t n = 0; n <= b.len; n++) {
 		uint8_t *cut = xmalloc(n ? n : 1); /* exact size: over-reads show under ASan */
 
@@ -705,7 +690,7 @@ test_damage(void)
 	for (size_t f = 0; f < G_N_ELEMENTS(flip_files); f++) {
 		buf_reset(&b);
 		snprintf(path, sizeof(path), TDIR "%s", flip_files[f]);
-		CHECK(slurp(path, &b) == 0, path);
+		CHECK(unit_slurp(path, &b) == 0, path);
 		for (int round = 0; round < 300; round++) {
 			uint8_t *m = xmalloc(b.len);
 

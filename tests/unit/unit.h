@@ -6,6 +6,8 @@
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 
+#include "buf.h"
+
 /* CHECK - a CUnit assertion that names the case it belongs to when it fails. */
 #define CHECK(cond, what)                                                                          \
 	do {                                                                                       \
@@ -38,6 +40,9 @@ void unit_register(struct unit_suite *s);
 #define UNIT_TMP_MAX 512
 void unit_tmpdir_new(char dir[UNIT_TMP_MAX], const char *tag);
 int unit_tmpdir_free(const char *dir);
+
+/* unit_slurp - the whole file at path into b (reset first); 0, or -1 when it cannot be read. */
+int unit_slurp(const char *path, struct buf *b);
 
 #define UNIT_SUITE(sname, ...)                                                                     \
 	static const struct unit_case sname##_cases[] = {__VA_ARGS__, {0, 0}};                     \

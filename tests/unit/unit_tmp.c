@@ -1,4 +1,4 @@
-/* unit_tmp - scratch folders for the unit tests: made under $TMPDIR (else /root), removed with
+/* unit_tmp - scratch folders and files for the unit tests: made under $TMPDIR (else /root), removed with
  * the files in them by unit_tmpdir_free, or at exit when a test stopped at a fatal assertion
  * before it got there. Files may carry FS_APPEND_FL (segments): it is cleared first. */
 #include <CUnit/CUnit.h>
@@ -76,4 +76,20 @@ unit_tmpdir_free(const char *dir)
 		if (strcmp(live[i], dir) == 0)
 			live[i][0] = 0;
 	return rm_dir(dir);
+}
+
+int
+unit_slurp(const char *path, struct buf *b)
+{
+	char chunk[65536];
+	size_t n;
+	FILE *f;
+
+	buf_reset(b);
+	if ((f = fopen(path, "rb")) == NULL)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(b, chunk, n);
+	fclose(f);
+	return 0;
 }
