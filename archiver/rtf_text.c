@@ -85,6 +85,9 @@ struct rtf_rd {
 	uint8_t entity;	   /* the last \htmltag was an entity: its \htmlrtf rendering is text */
 	struct font fonts[RTF_FONTS_MAX];
 	size_t nfonts;
+	int32_t hit_num; /* font_cp's last answer: font hit_num has code page hit_cp, while the */
+	uint32_t hit_cp; /* table had hit_n fonts (zeroed: font 0 of an empty table, 0: right) */
+	size_t hit_n;
 	uint32_t skip; /* fallback characters of the last \uN still to pass over */
 	uint32_t hi;   /* a high surrogate waiting for its low one, else 0 */
 	int lead;      /* the first byte of a double-byte character, else -1 */
@@ -287,14 +290,25 @@ is_lead(uint32_t cp, uint8_t b)
 	return 0;
 }
 
-/* font_cp - the code page of font num in the table, 0 (the document's) when not there. */
+/* font_cp - the code page of font num in the table, 0 (the document's) when not there. The
+ * last answer is kept: text says \fN at every run and asks for the default font at every
+ * byte, and a table may hold RTF_FONTS_MAX fonts (a scan each time was 30x slower). */
 static uint32_t
-font_cp(const struct rtf_rd *rd, int32_t num)
+font_cp(struct rtf_rd *rd, int32_t num)
 {
+	uint32_t cp = 0;
+
+	if (num == rd->hit_num && rd->nfonts == rd->hit_n)
+		return rd->hit_cp;
 	for (size_t i = 0; i < rd->nfonts; i++)
-		if (rd->fonts[i].num == num)
-			return rd->fonts[i].cp;
-	return 0;
+		if (rd->fonts[i].num == num) {
+			cp = rd->fonts[i].cp;
+			break;
+		}
+	rd->hit_num = num;
+	rd->hit_n = rd->nfonts;
+	rd->hit_cp = cp;
+	return cp;
 }
 
 /* cur_cp - the code page of text here. */
@@ -587,8 +601,10 @@ font_add(struct rtf_rd *rd, int32_t num)
 static void
 font_set_cp(struct rtf_rd *rd, uint32_t cp)
 {
-	if (rd->nfonts > 0 && top(rd)->dest == DEST_FONTTBL)
+	if (rd->nfonts > 0 && top(rd)->dest == DEST_FONTTBL) {
 		rd->fonts[rd->nfonts - 1].cp = cp;
+		rd->hit_n = (size_t)-1; /* font_cp's last answer may be this font's old one */
+	}
 }
 
 /* do_font - \fN: in the font table a new font, elsewhere the font of the text that follows. */
