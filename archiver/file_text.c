@@ -80,6 +80,12 @@ kind_of_text(const char *t)
 	return FILE_PLAIN;
 }
 
+int
+file_kind_runs_process(enum file_kind k)
+{
+	return k == FILE_PDF || k == FILE_LEGACY;
+}
+
 enum file_kind
 file_kind_of(const char *content_type, const char *filename, int untyped)
 {
@@ -121,13 +127,6 @@ struct job {
 };
 
 static enum vl_err read_file(struct job *j, const struct file_ref *f, char *why);
-
-/* is_process - whether kind k's reader runs a process (FILE_NO_PROCESS leaves it out). */
-static int
-is_process(enum file_kind k)
-{
-	return k == FILE_PDF || k == FILE_LEGACY;
-}
 
 /* read_reader - an Office, PDF, legacy Office or RTF file through its module, at most the room
  * left. The modules keep the text read before a bound or a flaw (office_text, rtf_text): it is
@@ -259,7 +258,8 @@ tnef_file(struct job *j, const struct tnef_part *t)
 	    (type[0] == '\0' || text_conv_label_in(type, generic_types, NELEM(generic_types))) &&
 	    looks_text(t->data, t->len))
 		f.kind = FILE_PLAIN;
-	if (f.kind == FILE_NONE || (is_process(f.kind) && (j->flags & FILE_NO_PROCESS)))
+	if (f.kind == FILE_NONE ||
+	    (file_kind_runs_process(f.kind) && (j->flags & FILE_NO_PROCESS)))
 		return;
 	if ((f.kind == FILE_OFFICE || f.kind == FILE_PDF || f.kind == FILE_LEGACY ||
 	     f.kind == FILE_RTF) &&
@@ -357,7 +357,7 @@ file_text(const struct file_ref *f, unsigned flags, int *readers, struct buf *ou
 	enum vl_err rc = VL_OK;
 
 	*truncated = 0;
-	if (!(is_process(f->kind) && (flags & FILE_NO_PROCESS)))
+	if (!(file_kind_runs_process(f->kind) && (flags & FILE_NO_PROCESS)))
 		rc = read_file(&j, f, why);
 	*truncated = j.cut || j.s.full;
 	if (readers)

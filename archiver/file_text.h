@@ -38,6 +38,10 @@ enum file_kind {
 #define FILE_NO_PROCESS 1u /* no reader that is a process: a PDF or a legacy Office file gives
 			    * no text and no verdict */
 
+/* file_kind_runs_process - whether kind k's reader is a process (pdftotext, catdoc): what
+ * FILE_NO_PROCESS leaves out, and snippets never read. */
+int file_kind_runs_process(enum file_kind k);
+
 /* file_kind_of - which reader a file takes, by its content type (lower-case, no parameters;
  * may be NULL) and file name (may be NULL). A specific type wins over the name (an
  * application/pdf named .docx is a PDF to its sender's mailer, an image named .pdf an image):

@@ -499,7 +499,7 @@ attach_text(struct walk *w, GMimePart *part, const struct mime_attachment *a)
 
 	if (k == FILE_NONE)
 		return 0;
-	if ((k == FILE_PDF || k == FILE_LEGACY) && (w->flags & MIME_ATTACH_IN_PROCESS))
+	if (file_kind_runs_process(k) && (w->flags & MIME_ATTACH_IN_PROCESS))
 		return 1; /* not for this caller: no verdict either */
 	if (w->again[0] != '\0')
 		return 1; /* the message is read again later (attach_failed): no use reading more */
