@@ -21,17 +21,19 @@
 #define MIME_FIELD_MAX 16384	     /* bytes kept of one header's text */
 #define MIME_ADDRS_MAX 1000	     /* bare addresses kept per address field */
 #define MIME_ATTACH_NAME_MAX 1024    /* bytes kept of one attachment's file name */
-#define MIME_ATTACH_READ_MAX (64u << 20) /* decoded bytes of one Office or PDF attachment read
-					  * for its text; a larger one is not extracted */
+#define MIME_ATTACH_READ_MAX (64u << 20) /* decoded bytes of one attachment read by a file
+					  * reader (file_text); a larger one is not extracted */
 #define MIME_ATTACH_TEXT_MAX (1u << 20)	 /* bytes of text taken from one attachment */
-#define MIME_ATTACH_READERS_MAX 16	 /* Office and PDF attachments read per message (each
-					  * PDF is a process of up to 30 s); later ones are not */
+#define MIME_ATTACH_READERS_MAX 16	 /* files read by a file reader per message, those
+					  * inside a winmail.dat too (a PDF or a legacy Office
+					  * file is a process of up to 30 s); later ones are not */
 
 /* mime_extract flags. */
-#define MIME_ATTACH_TEXT 1u	  /* extract the text of attachments: text, Office, PDF */
+#define MIME_ATTACH_TEXT 1u	  /* extract the text of attachments (file_text's readers) */
 #define MIME_ATTACH_IN_PROCESS 2u /* with MIME_ATTACH_TEXT: only the readers that run in
-				   * process (text, Office, OpenDocument); a PDF, which costs a
-				   * process, is left unread without an exception (snippets) */
+				   * process; a PDF or a legacy Office file, which costs a process
+				   * (file_kind_runs_process), is left unread without an exception
+				   * (snippets) */
 
 /* One address header: its display text and its bare addresses. */
 struct mime_addrs {
@@ -80,28 +82,29 @@ struct mime_meta {
  * that is not text or message; never signatures (PGP, S/MIME) or the PGP/MIME version part.
  * With MIME_ATTACH_TEXT in flags, the text of each attachment that has some joins the body
  * after the text before it, at most MIME_ATTACH_TEXT_MAX bytes of it: text/... (HTML as above;
- * not RTF or enriched text) and .txt/.csv/.htm(l)/.md/.log files, Office Open XML and
- * OpenDocument files (office_text, in process) and PDF (pdf_text, in a child process); a
- * specific content type decides which, the file name only when the type is generic
- * (application/octet-stream and its kin) or absent.
+ * not rich or enriched text) and .txt/.csv/.htm(l)/.md/.log files, and through file_text
+ * Office Open XML and OpenDocument, RTF, TNEF (winmail.dat) in process, PDF and legacy
+ * .doc/.xls/.ppt in a child process; a specific content type decides which (file_kind_of),
+ * the file name only when the type is generic (application/octet-stream and its kin) or
+ * absent.
  * g_mime_init() must have been called; safe to call from several threads at once (the one
  * shared state, the loaded iconv modules, is locked). A message GMime cannot read is not an
  * error: m->parse_error is set and VL_OK returned.
  * m->exc lists what the text lacks: encrypted parts (multipart/encrypted, S/MIME enveloped-data,
- * inline PGP, a ZIP whose first entry is encrypted, a password-protected Office file or PDF),
+ * inline PGP, a ZIP whose first entry is encrypted, a password-protected file a reader opens),
  * attachments whose text is not extracted (unsupported_type: images, archives, other types,
  * an S/MIME opaque-signed part; every attachment without MIME_ATTACH_TEXT), text cut at
  * MIME_BODY_MAX, MIME_HTML_MAX or MIME_ATTACH_TEXT_MAX and attachments over
  * MIME_ATTACH_READ_MAX (truncated), text in a charset iconv does not know, with bytes invalid
- * in its charset, in an unknown transfer encoding, or an Office file or PDF that cannot be read
+ * in its charset, in an unknown transfer encoding, or an attached file its reader cannot read
  * (decode_error), and parse_error (unparsed). The parts of an encrypted multipart are not
  * listed again one by one. VL_ERR_LIMIT only when len does not fit GMime's memory stream
  * (4 GiB). VL_ERR_BUSY when an attachment's reader could not run for want of something this
- * machine lacked just then (pdf_text's VL_ERR_IO: no process, pipe or descriptor for
- * pdftotext; a reader's VL_ERR_NOMEM): not the message's failure, and no verdict on it; m is
- * then incomplete (later readers are not run) and must not be stored: read the message again
- * later. err names the attachment and why. A pdftotext that is not installed is not that: an
- * unsupported_type exception says so. */
+ * machine lacked just then (a child reader's VL_ERR_IO: no process, pipe or descriptor for
+ * pdftotext or catdoc; a reader's VL_ERR_NOMEM): not the message's failure, and no verdict
+ * on it; m is then incomplete (later readers are not run) and must not be stored: read the
+ * message again later. err names the attachment's part and type, and why. A pdftotext or
+ * catdoc that is not installed is not that: an unsupported_type exception says so. */
 enum vl_err mime_extract(struct mime_meta *m, const uint8_t *raw, size_t len, unsigned flags,
 			 char *err) VL_MUST_CHECK;
 
