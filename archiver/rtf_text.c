@@ -8,14 +8,16 @@
  *
  * Characters: \'hh bytes (and raw 8-bit bytes, which some writers emit) go through iconv from
  * the code page in force, one character at a time; a double-byte code page's lead byte waits
- * for its trail byte. \uN goes straight to UTF-8. RTF 1.9.1 (\ucN): the N characters after a
- * \uN are its fallback for old readers and are skipped; "any RTF control word or symbol is
- * considered a single character for the purposes of counting skippable characters", and a
- * brace ends the skipping.
+ * for its trail byte. In code page 65001 the bytes are UTF-8 and wait until their character is
+ * whole (\'e5\'a5\'91 is one); utf8_decode, not iconv, judges them. \uN goes straight to
+ * UTF-8. RTF 1.9.1 (\ucN): the N characters after a \uN are its fallback for old readers and
+ * are skipped; "any RTF control word or symbol is considered a single character for the
+ * purposes of counting skippable characters", and a brace ends the skipping.
  *
  * XXX: each call opens its own iconv descriptors, so a document's first non-ASCII byte in a
  * code page loads that gconv module (and the last close may unload it). mime_extract keeps its
  * modules pinned for that reason; RTF bodies are rarer than mail text, so not here yet. */
+#include <assert.h>
 #include <errno.h>
 #include <iconv.h>
 #include <stdio.h>
@@ -31,7 +33,11 @@
 #define RTF_UC_DEFAULT 1    /* fallback characters after \uN when no \ucN says (RTF 1.9.1) */
 #define RTF_CPNAME_MAX 32   /* bytes of an iconv name made for a code page */
 #define RTF_REPLACEMENT 0xfffdu
+#define RTF_CP_UTF8 65001 /* Windows' number for UTF-8 */
+#define RTF_MB_MAX 4	  /* bytes of one character gathered: UTF-8's longest; a lead and its
+			   * trail in the double-byte code pages */
 
+static_assert(RTF_MB_MAX >= 4, "put_utf8 gathers up to 4 bytes, UTF-8's longest sequence");
 /* What a group's text is. */
 enum dest {
 	DEST_TEXT,    /* document text */
@@ -90,8 +96,9 @@ struct rtf_rd {
 	size_t hit_n;
 	uint32_t skip; /* fallback characters of the last \uN still to pass over */
 	uint32_t hi;   /* a high surrogate waiting for its low one, else 0 */
-	int lead;      /* the first byte of a double-byte character, else -1 */
-	uint32_t lead_cp;
+	uint8_t mb[RTF_MB_MAX]; /* the first bytes of a character, waiting for the rest: */
+	size_t nmb;		/* a double-byte lead byte, an unfinished UTF-8 sequence */
+	uint32_t mb_cp;		/* their code page */
 	struct codec codecs[RTF_CODEPAGES_MAX];
 	size_t ncodecs;
 	struct rtf_out o;
@@ -158,15 +165,16 @@ put_cp(struct rtf_rd *rd, uint32_t c)
 	out_put(&rd->o, u, utf8_encode(u, c));
 }
 
-/* flush_pending - a lead byte or a high surrogate left alone: each becomes U+FFFD. */
+/* flush_pending - a character's first bytes or a high surrogate left alone: each becomes
+ * U+FFFD (one for the bytes: Unicode's "maximal subpart" of a UTF-8 sequence cut short). */
 static void
 flush_pending(struct rtf_rd *rd)
 {
-	if (rd->lead >= 0 && !hidden(rd))
+	if (rd->nmb > 0 && !hidden(rd))
 		put_cp(rd, RTF_REPLACEMENT);
 	if (rd->hi && !hidden(rd))
 		put_cp(rd, RTF_REPLACEMENT);
-	rd->lead = -1;
+	rd->nmb = 0;
 	rd->hi = 0;
 }
 
@@ -207,14 +215,13 @@ charset_cp(int32_t cs)
 	return 0;
 }
 
-/* cp_name - the iconv (glibc) name of Windows code page cp into name. */
+/* cp_name - the iconv (glibc) name of Windows code page cp into name. Not 65001 (UTF-8):
+ * utf8_byte reads that one. */
 static void
 cp_name(char name[RTF_CPNAME_MAX], uint32_t cp)
 {
 	if (cp == 10000)
 		snprintf(name, RTF_CPNAME_MAX, "MACINTOSH");
-	else if (cp == 65001)
-		snprintf(name, RTF_CPNAME_MAX, "UTF-8");
 	else if (cp == 1361)
 		snprintf(name, RTF_CPNAME_MAX, "JOHAB");
 	else if (cp == 20127)
@@ -247,8 +254,9 @@ codec_get(struct rtf_rd *rd, uint32_t cp)
 	return rd->codecs[i].cd;
 }
 
-/* put_conv - the character of the n bytes at in (code page cp), or U+FFFD. */
-static void
+/* put_conv - write the character of the n bytes at in (code page cp); -1, nothing written,
+ * when they are none in cp. */
+static int
 put_conv(struct rtf_rd *rd, uint32_t cp, const uint8_t *in, size_t n)
 {
 	iconv_t cd = codec_get(rd, cp);
@@ -257,14 +265,11 @@ put_conv(struct rtf_rd *rd, uint32_t cp, const uint8_t *in, size_t n)
 	char *op = (char *)u;
 	size_t il = n, ol = sizeof(u);
 
-	if (cd == (iconv_t)-1) {
-		put_cp(rd, RTF_REPLACEMENT);
-		return;
-	}
+	if (cd == (iconv_t)-1)
+		return -1;
 	if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 || il != 0) {
 		iconv(cd, NULL, NULL, NULL, NULL); /* back to the initial state */
-		put_cp(rd, RTF_REPLACEMENT);
-		return;
+		return -1;
 	}
 	for (size_t k = 0; k < sizeof(u) - ol;) {
 		uint32_t c;
@@ -275,6 +280,7 @@ put_conv(struct rtf_rd *rd, uint32_t cp, const uint8_t *in, size_t n)
 		put_cp(rd, c); /* through put_cp: a code page's control bytes are no text either */
 		k += (size_t)m;
 	}
+	return 0;
 }
 
 /* is_lead - whether byte b starts a two-byte character in code page cp. */
@@ -321,20 +327,60 @@ cur_cp(struct rtf_rd *rd)
 	return cp ? cp : rd->doc_cp;
 }
 
-/* put_byte - a text byte of 0x80 or more, or the trail byte of a waiting lead byte. */
+/* put_trail - byte b after a waiting lead byte: the two are one character, or U+FFFD. */
+static void
+put_trail(struct rtf_rd *rd, uint8_t b)
+{
+	uint8_t two[2] = {rd->mb[0], b};
+
+	rd->nmb = 0;
+	if (put_conv(rd, rd->mb_cp, two, 2) == 0)
+		return;
+	put_cp(rd, RTF_REPLACEMENT);
+}
+
+/* put_utf8 - byte b of UTF-8 text (code page 65001): written with the bytes before it once
+ * they are a whole character. A byte that cannot start one is U+FFFD; a byte that breaks the
+ * sequence waiting makes it one U+FFFD (Unicode's "maximal subpart": the bytes before it were
+ * a valid beginning) and then starts afresh, so an ASCII letter after a cut sequence stays.
+ * utf8_decode answers "unfinished" for at most 3 bytes, so mb never holds more than 4. */
+static void
+put_utf8(struct rtf_rd *rd, uint8_t b)
+{
+	uint32_t c;
+	int k;
+
+	rd->mb[rd->nmb++] = b;
+	rd->mb_cp = RTF_CP_UTF8;
+	k = utf8_decode(rd->mb, rd->nmb, &c);
+	if (k < 0)
+		return;
+	if (k > 0) {
+		rd->nmb = 0;
+		put_cp(rd, c);
+		return;
+	}
+	put_cp(rd, RTF_REPLACEMENT);
+	k = rd->nmb > 1; /* b broke a sequence begun before it: b starts afresh */
+	rd->nmb = 0;
+	if (k)
+		put_utf8(rd, b);
+}
+
+/* put_byte - a text byte of 0x80 or more, or any byte while a character's first bytes wait. */
 static void
 put_byte(struct rtf_rd *rd, uint8_t b)
 {
-	uint8_t two[2];
 	uint32_t cp;
 
-	if (rd->hi || (rd->lead >= 0 && b < 0x40))
+	if (rd->hi || (rd->nmb > 0 && rd->mb_cp != RTF_CP_UTF8 && b < 0x40))
 		flush_pending(rd); /* no trail byte is below 0x40 in these code pages */
-	if (rd->lead >= 0) {
-		two[0] = (uint8_t)rd->lead;
-		two[1] = b;
-		rd->lead = -1;
-		put_conv(rd, rd->lead_cp, two, 2);
+	if (rd->nmb > 0 && rd->mb_cp == RTF_CP_UTF8) {
+		put_utf8(rd, b);
+		return;
+	}
+	if (rd->nmb > 0) {
+		put_trail(rd, b);
 		return;
 	}
 	if (b < 0x80) {
@@ -342,12 +388,15 @@ put_byte(struct rtf_rd *rd, uint8_t b)
 		return;
 	}
 	cp = cur_cp(rd);
-	if (is_lead(cp, b)) {
-		rd->lead = b;
-		rd->lead_cp = cp;
-		return;
+	if (cp == RTF_CP_UTF8) {
+		put_utf8(rd, b);
+	} else if (is_lead(cp, b)) {
+		rd->mb[0] = b;
+		rd->nmb = 1;
+		rd->mb_cp = cp;
+	} else if (put_conv(rd, cp, &b, 1) < 0) {
+		put_cp(rd, RTF_REPLACEMENT);
 	}
-	put_conv(rd, cp, &b, 1);
 }
 
 /* ---- text and \uN ---- */
@@ -387,7 +436,7 @@ text(struct rtf_rd *rd)
 		rd->pos++;
 		return;
 	}
-	if (rd->skip > 0 || hidden(rd) || c >= 0x80 || c < 0x20 || rd->lead >= 0 || rd->hi) {
+	if (rd->skip > 0 || hidden(rd) || c >= 0x80 || c < 0x20 || rd->nmb > 0 || rd->hi) {
 		rd->pos++;
 		if (top(rd)->tag)
 			tag_byte(rd, c);
@@ -419,7 +468,7 @@ unicode(struct rtf_rd *rd, int64_t n)
 	rd->skip = top(rd)->uc;
 	if (hidden(rd))
 		return;
-	if (rd->lead >= 0)
+	if (rd->nmb > 0)
 		flush_pending(rd);
 	if (v >= 0xd800 && v <= 0xdbff) {
 		if (rd->hi)
@@ -774,8 +823,8 @@ control_word(struct rtf_rd *rd)
 		rd->skip--;
 		return;
 	}
-	if (rd->lead >= 0)
-		flush_pending(rd); /* a lead byte's trail comes next or not at all */
+	if (rd->nmb > 0)
+		flush_pending(rd); /* a character's next byte comes next or not at all */
 	if (k)
 		act_word(rd, k, &w);
 }
@@ -921,7 +970,6 @@ rtf_text(const uint8_t *p, size_t len, struct buf *out, size_t max, int *truncat
 	rd->p = p;
 	rd->len = len;
 	rd->doc_cp = RTF_CP_DEFAULT;
-	rd->lead = -1;
 	rd->o = (struct rtf_out){out, out->len, max, 0};
 	run(rd);
 	for (size_t i = 0; i < rd->ncodecs; i++)

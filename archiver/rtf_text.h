@@ -39,9 +39,11 @@ int rtf_is_bytes(const uint8_t *p, size_t len);
  * of white space alone (the HTML's line ends). \'hh bytes are read in the code
  * page of the group's font (\fcharset, \cpg) or else the document's (\ansicpg, \ansi \mac \pc
  * \pca; 1252 when none), two bytes a character in the double-byte ones (932, 936, 949, 950,
- * 1361); \uN (surrogate pairs too) replaces the \ucN characters after it. The text is valid
- * UTF-8 without NUL bytes or other C0 controls but \t and \n; a byte or \u value that is not a
- * character becomes U+FFFD. Reading stops at the brace that closes the document.
+ * 1361), and in 65001 the bytes of a UTF-8 character together (a sequence cut short or broken
+ * is one U+FFFD, the byte that broke it read afresh); \uN (surrogate pairs too) replaces the
+ * \ucN characters after it. The text is valid UTF-8 without NUL bytes or other C0 controls but
+ * \t and \n; a byte or \u value that is not a character becomes U+FFFD. Reading stops at the
+ * brace that closes the document.
  * Returns VL_OK (a document cut short, its groups still open, is read up to where it ends);
  * VL_ERR_PARSE when it does not start with "{\rtf" (out as it was); VL_ERR_LIMIT when groups
  * nest deeper than RTF_DEPTH_MAX: the deeper ones are skipped, the text around them is read

@@ -1,9 +1,10 @@
 /* test_rtf_text - archiver/rtf_text.{c,h} on small documents written here, each with its exact
  * text: paragraphs and tabs, the tables and \* destinations that are not text, code pages
- * (Windows-1252, Cyrillic, Shift_JIS and GBK two-byte characters, per-font \fcharset), \uN
- * with \ucN and surrogate pairs, \bin, fields, objects, Outlook's encapsulated HTML, the
- * nesting bound, max, input that is not RTF and every prefix of a document; and on the RTF
- * bodies of the TNEF samples in ../shared/corpus (MimeKit's), read from the project root.
+ * (Windows-1252, Cyrillic, Shift_JIS and GBK two-byte characters, per-font \fcharset, UTF-8
+ * \'hh bytes under \ansicpg65001), \uN with \ucN and surrogate pairs, \bin, fields, objects,
+ * Outlook's encapsulated HTML, the nesting bound, max, input that is not RTF and every prefix
+ * of a document; and on the RTF bodies of the TNEF samples in ../shared/corpus (MimeKit's),
+ * read from the project root.
  * The code page bytes were made with iconv (e.g. printf 日本 | iconv -t CP932 | xxd -p). */
 #include <CUnit/CUnit.h>
 #include <glib.h>
@@ -201,6 +202,54 @@ test_codepages(void)
 	check_cases(cs, sizeof(cs) / sizeof(cs[0]));
 }
 
+/* Code page 65001: \'hh bytes that are UTF-8, a character's bytes gathered. */
+#define JA_UTF8 /* 契約書は東京で受け取りました。 */                                               \
+	"\\'e5\\'a5\\'91\\'e7\\'b4\\'84\\'e6\\'9b\\'b8\\'e3\\'81\\'af\\'e6\\'9d\\'b1"              \
+	"\\'e4\\'ba\\'ac\\'e3\\'81\\'a7\\'e5\\'8f\\'97\\'e3\\'81\\'91\\'e5\\'8f\\'96"              \
+	"\\'e3\\'82\\'8a\\'e3\\'81\\'be\\'e3\\'81\\'97\\'e3\\'81\\'9f\\'e3\\'80\\'82"
+#define ZH_UTF8 /* 合同已在北京签署。 */                                                           \
+	"\\'e5\\'90\\'88\\'e5\\'90\\'8c\\'e5\\'b7\\'b2\\'e5\\'9c\\'a8\\'e5\\'8c\\'97"              \
+	"\\'e4\\'ba\\'ac\\'e7\\'ad\\'be\\'e7\\'bd\\'b2\\'e3\\'80\\'82"
+#define FFFD "\xef\xbf\xbd"
+
+static void
+test_utf8_codepage(void)
+{
+	static const struct rtf_case cs[] = {
+		{"a Japanese sentence", "{\\rtf1\\ansi\\ansicpg65001 " JA_UTF8 "\\par}",
+		 "契約書は東京で受け取りました。\n"},
+		{"a Chinese sentence, a \\fcharset0 font in a 65001 document",
+		 "{\\rtf1\\ansi\\ansicpg65001\\deff0{\\fonttbl{\\f0\\fnil\\fcharset0 Arial;}}"
+		 "\\f0 " ZH_UTF8 "}",
+		 "合同已在北京签署。"},
+		{"ASCII, \\'hh UTF-8 and \\uN mixed",
+		 "{\\rtf1\\ansicpg65001 Price: \\'e2\\'82\\'ac5 or \\u8364?6, caf\\'c3\\'a9 "
+		 "\\u26085?\\'e6\\'9c\\'ac \\'f0\\'9f\\'98\\'80\\u-10179?\\u-8704?}",
+		 "Price: €5 or €6, café 日本 \xf0\x9f\x98\x80\xf0\x9f\x98\x80"},
+		{"\\uN's fallback bytes are skipped, not decoded",
+		 "{\\rtf1\\ansicpg65001\\uc3\\u26085\\'e6\\'97\\'a5x"
+		 "{\\uc0\\u26412\\'e6\\'9c\\'ac}}",
+		 "日x本本"},
+		{"a sequence cut short at a group's end, a control word, ASCII, another sequence",
+		 "{\\rtf1\\ansicpg65001 a{\\'e5\\'a5}b\\'e5\\'a5\\par c\\'e6\\'97x"
+		 "\\'e5\\'a5\\'e5\\'a5\\'91\\'e2\\u8364?\\'e2}",
+		 "a" FFFD "b" FFFD "\nc" FFFD "x" FFFD "契" FFFD "€" FFFD},
+		{"invalid bytes: each U+FFFD, the text after them kept",
+		 "{\\rtf1\\ansicpg65001 a\\'ffb\\'80c\\'c0\\'afd\\'c3\\'28e"
+		 "\\'f8\\'88\\'80\\'80\\'80f}",
+		 "a" FFFD "b" FFFD "c" FFFD FFFD "d" FFFD "(e" FFFD FFFD FFFD FFFD FFFD "f"},
+		{"a line end in the file inside a character",
+		 "{\\rtf1\\ansicpg65001 \\'e2\\'82\r\n\\'ac}", "€"},
+		{"raw UTF-8 bytes",
+		 "{\\rtf1\\ansicpg65001 caf\xc3\xa9 \xe6\x97\xa5\\'e6\\'9c\\'ac}", "café 日本"},
+		{"a \\fcharset128 font in a 65001 document is Shift_JIS",
+		 "{\\rtf1\\ansicpg65001{\\fonttbl{\\f1\\fcharset128 Gothic;}}\\f1 \\'82\\'a0}",
+		 "あ"},
+	};
+
+	check_cases(cs, sizeof(cs) / sizeof(cs[0]));
+}
+
 static void
 test_unicode(void)
 {
@@ -363,6 +412,36 @@ test_not_rtf(void)
 	buf_free(&out);
 }
 
+/* check_prefixes - rtf_text of every prefix of doc, each a copy of exactly its bytes (ASan
+ * sees any read past them): RTF or not by its first 5 bytes, its text UTF-8 without NUL; the
+ * whole of doc gives want. */
+static void
+check_prefixes(const char *label, const char *doc, const char *want)
+{
+	size_t len = strlen(doc);
+	struct buf out = {0};
+	char err[VL_ERRLEN];
+	int tr;
+
+	for (size_t n = 0; n <= len; n++) {
+		uint8_t *p = xmalloc(n ? n : 1);
+		enum vl_err rc;
+
+		memcpy(p, doc, n);
+		buf_reset(&out);
+		rc = rtf_text(p, n, &out, BIG, &tr, err);
+		CHECK(rc == (n < 5 ? VL_ERR_PARSE : VL_OK), label);
+		CHECK(out.len == 0 || (g_utf8_validate((const char *)out.data, (gssize)out.len,
+						       NULL) &&
+				       memchr(out.data, 0, out.len) == NULL),
+		      label);
+		free(p);
+	}
+	CU_ASSERT_EQUAL(got(doc, BIG, &out, &tr, NULL), VL_OK);
+	CHECK(strcmp((const char *)out.data, want) == 0, label);
+	buf_free(&out);
+}
+
 /* A document with a bit of everything, for the prefixes. */
 static const char sample[] =
 	"{\\rtf1\\ansi\\ansicpg1252\\deff0\\fromhtml1{\\fonttbl{\\f0 Arial;}{\\f1\\fcharset128 "
@@ -370,34 +449,19 @@ static const char sample[] =
 	"caf\\'e9 \\f1 \\'82\\'a0\\'83\\\\\\f0\\uc2\\u-10179\\'81\\'40\\u-8704\\'81\\'40 "
 	"{\\field{\\*\\fldinst X}{\\fldrslt y}}\\bin2 {}\\tab\\{\\}\\~\\_\\-\\u8364?}\\par}";
 
+/* The same in code page 65001: UTF-8 \'hh bytes beside \uN and its fallback. */
+static const char sample_utf8[] =
+	"{\\rtf1\\ansi\\ansicpg65001\\deff0{\\fonttbl{\\f0\\fcharset0 Arial;}}\\f0 " JA_UTF8
+	"\\par{" ZH_UTF8 "}\\uc3\\u26085\\'e6\\'97\\'a5 caf\\'c3\\'a9\\'f0\\'9f\\'98\\'80}";
+
 static void
 test_prefixes(void)
 {
-	struct buf out = {0};
-	char err[VL_ERRLEN];
-	int tr;
-
-	for (size_t n = 0; n <= sizeof(sample) - 1; n++) {
-		/* A copy of exactly n bytes: ASan sees any read past them. */
-		uint8_t *p = xmalloc(n ? n : 1);
-		enum vl_err rc;
-
-		memcpy(p, sample, n);
-		buf_reset(&out);
-		rc = rtf_text(p, n, &out, BIG, &tr, err);
-		CHECK(rc == (n < 5 ? VL_ERR_PARSE : VL_OK), "prefix verdict");
-		CHECK(out.len == 0 || (g_utf8_validate((const char *)out.data, (gssize)out.len,
-						       NULL) &&
-				       memchr(out.data, 0, out.len) == NULL),
-		      "prefix text is UTF-8 without NUL");
-		free(p);
-	}
-	buf_reset(&out);
-	CU_ASSERT_EQUAL(got(sample, BIG, &out, &tr, NULL), VL_OK);
-	CHECK(strcmp((const char *)out.data,
-		     "café あソ\xf0\x9f\x98\x80 y\t{}\xc2\xa0-\xe2\x82\xac\n") == 0,
-	      "the whole sample");
-	buf_free(&out);
+	check_prefixes("sample", sample,
+		       "café あソ\xf0\x9f\x98\x80 y\t{}\xc2\xa0-\xe2\x82\xac\n");
+	check_prefixes("sample in 65001", sample_utf8,
+		       "契約書は東京で受け取りました。\n"
+		       "合同已在北京签署。日 café\xf0\x9f\x98\x80");
 }
 
 /* corpus_text - the text of the TNEF sample's message.rtf (dir under TNEF) into out. */
@@ -486,6 +550,7 @@ UNIT_SUITE(rtf_text, {"paragraphs, tabs, control symbols, line ends", test_parag
 	   {"each destination skipped by name", test_skip_words},
 	   {"fields: fldinst skipped, fldrslt kept", test_fields},
 	   {"code pages: 1252, 1251, per-font charsets, Shift_JIS, GBK, Big5", test_codepages},
+	   {"code page 65001: UTF-8 \\'hh bytes gathered", test_utf8_codepage},
 	   {"\\uN, \\ucN, surrogate pairs", test_unicode}, {"\\bin passed over", test_bin},
 	   {"Outlook \\fromhtml1 and \\htmlrtf", test_html},
 	   {"RTF_DEPTH_MAX: VL_ERR_LIMIT, text around kept", test_depth},
