@@ -327,7 +327,9 @@ cur_cp(struct rtf_rd *rd)
 	return cp ? cp : rd->doc_cp;
 }
 
-/* put_trail - byte b after a waiting lead byte: the two are one character, or U+FFFD. */
+/* put_trail - byte b after a waiting lead byte: the two are one character. When they are
+ * none, the lead is U+FFFD and an ASCII b is read again as itself, as WHATWG's decoders of
+ * these code pages do: a lead byte takes no letter, brace or backslash with it. */
 static void
 put_trail(struct rtf_rd *rd, uint8_t b)
 {
@@ -337,6 +339,8 @@ put_trail(struct rtf_rd *rd, uint8_t b)
 	if (put_conv(rd, rd->mb_cp, two, 2) == 0)
 		return;
 	put_cp(rd, RTF_REPLACEMENT);
+	if (b < 0x80)
+		put_cp(rd, b);
 }
 
 /* put_utf8 - byte b of UTF-8 text (code page 65001): written with the bytes before it once
@@ -373,8 +377,8 @@ put_byte(struct rtf_rd *rd, uint8_t b)
 {
 	uint32_t cp;
 
-	if (rd->hi || (rd->nmb > 0 && rd->mb_cp != RTF_CP_UTF8 && b < 0x40))
-		flush_pending(rd); /* no trail byte is below 0x40 in these code pages */
+	if (rd->hi)
+		flush_pending(rd);
 	if (rd->nmb > 0 && rd->mb_cp == RTF_CP_UTF8) {
 		put_utf8(rd, b);
 		return;

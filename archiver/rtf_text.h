@@ -39,7 +39,8 @@ int rtf_is_bytes(const uint8_t *p, size_t len);
  * of white space alone (the HTML's line ends). \'hh bytes are read in the code
  * page of the group's font (\fcharset, \cpg) or else the document's (\ansicpg, \ansi \mac \pc
  * \pca; 1252 when none), two bytes a character in the double-byte ones (932, 936, 949, 950,
- * 1361), and in 65001 the bytes of a UTF-8 character together (a sequence cut short or broken
+ * 1361: a lead byte that makes no character with the next byte is U+FFFD, an ASCII next byte
+ * kept), and in 65001 the bytes of a UTF-8 character together (a sequence cut short or broken
  * is one U+FFFD, the byte that broke it read afresh); \uN (surrogate pairs too) replaces the
  * \ucN characters after it. The text is valid UTF-8 without NUL bytes or other C0 controls but
  * \t and \n; a byte or \u value that is not a character becomes U+FFFD. Reading stops at the
