@@ -731,17 +731,18 @@ indexer_sweep(PGconn *conn, size_t *swept, char *err)
 
 enum vl_err
 indexer_run_batch(struct vault *v, PGconn *conn, size_t max, uint64_t max_raw, size_t *done,
-		  size_t *swept, char *err)
+		  size_t *swept, size_t *busy, char *err)
 {
 	char lim[24], raw[24];
 	const char *vals[] = {lim, raw};
 	struct row *rows = NULL;
 	PGresult *q = NULL;
-	size_t n = 0, bytes = 0, busy = 0;
+	size_t n = 0, bytes = 0;
 	enum vl_err rc, stop = VL_OK;
 	int nq;
 
 	*done = 0;
+	*busy = 0;
 	snprintf(lim, sizeof(lim), "%zu", max);
 	snprintf(raw, sizeof(raw), "%llu",
 		 (unsigned long long)(max_raw > INT64_MAX ? INT64_MAX : max_raw));
@@ -761,7 +762,7 @@ indexer_run_batch(struct vault *v, PGconn *conn, size_t max, uint64_t max_raw, s
 		stop = read_one(v, q, i, &rows[n], &bytes, err);
 		if (stop == VL_ERR_BUSY) {
 			log_warnx("index: %s", err);
-			busy++;
+			(*busy)++;
 			stop = VL_OK;
 			continue;
 		}
@@ -777,7 +778,7 @@ indexer_run_batch(struct vault *v, PGconn *conn, size_t max, uint64_t max_raw, s
 		goto out;
 	*done = n;
 	rc = stop != VL_OK ? stop
-	     : busy > 0 && n == 0 ? vl_err_set(err, VL_ERR_BUSY, "%zu messages left queued", busy)
+	     : *busy > 0 && n == 0 ? vl_err_set(err, VL_ERR_BUSY, "%zu messages left queued", *busy)
 				 : VL_OK;
 	goto out;
 fail:
@@ -902,7 +903,7 @@ indexer_main(void *arg)
 	uint64_t max_raw = w->no == 0 ? UINT64_MAX : INDEXER_HELPER_RAW_MAX;
 
 	while (!indexer_stopping(ix)) {
-		size_t done = 0, swept = 0;
+		size_t done = 0, swept = 0, busy = 0;
 		enum vl_err rc;
 
 		/* Started without the key (indexer_start): wait for it. */
@@ -912,7 +913,9 @@ indexer_main(void *arg)
 				break;
 			continue;
 		}
-		rc = indexer_run_batch(w->v, conn, INDEXER_BATCH, max_raw, &done, &swept, err);
+		/* busy: the batch's VL_ERR_BUSY is what matters here (the back-off below). */
+		rc = indexer_run_batch(w->v, conn, INDEXER_BATCH, max_raw, &done, &swept, &busy,
+				       err);
 
 		atomic_fetch_add(&ix->indexed, done);
 		if (rc == VL_ERR_NOKEY && !reopened) {

@@ -32,7 +32,8 @@
 /* indexer_run_batch - index up to max waiting messages of at most max_raw bytes (UINT64_MAX:
  * any), oldest id first, in one transaction
  * on conn (which must be idle), reading their exact bytes through v. *done counts the messages
- * marked indexed (0: nothing waiting that another indexer had not locked). Before it, in its
+ * marked indexed (0: nothing waiting that another indexer had not locked), *busy those stepped
+ * over because an attachment's reader could not run (below). Before it, in its
  * own transaction, the notes of index_requeue whose messages no one else holds are turned
  * into queued messages; *swept counts those (notes of held messages stay, for a later
  * batch: neither count then moves, so a caller stops rather than waits). A message whose
@@ -49,7 +50,7 @@
  * logged, to be tried by a later batch; VL_ERR_BUSY when the batch indexed nothing else (the
  * caller backs off). VL_ERR_DB when the database fails: the batch was rolled back. */
 enum vl_err indexer_run_batch(struct vault *v, PGconn *conn, size_t max, uint64_t max_raw,
-			      size_t *done, size_t *swept, char *err) VL_MUST_CHECK;
+			      size_t *done, size_t *swept, size_t *busy, char *err) VL_MUST_CHECK;
 
 /* The lag: messages queued (indexed_at IS NULL) plus those indexed but noted in index_requeue
  * (a receipt with a new address came while an indexer held them), each counted once. Cheap:

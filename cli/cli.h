@@ -11,7 +11,8 @@ struct cli {
 	const char *progname;
 };
 
-/* Each returns the process exit status: 0 success, 1 failure, 2 usage error. argv[0] is the
+/* Each returns the process exit status: 0 success, 1 failure, 2 usage error (cmd_index also
+ * 75, EX_TEMPFAIL: messages left queued for a reason of the moment). argv[0] is the
  * subcommand's own name. */
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_db(struct cli *c, int argc, char **argv);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +23,12 @@
 
 #define INDEX_JOBS_MAX 16
 #define INDEX_JOBS_DFLT 4 /* the default: one job per core, at most this many */
+/* Messages left queued because an attachment's reader could not run just now (no process, pipe
+ * or memory: indexer_run_batch's VL_ERR_BUSY) are tried again in up to INDEX_BUSY_TRIES rounds,
+ * the first after INDEX_BUSY_WAIT_MS, each next after twice the wait before it: 3.75 s in all,
+ * long enough for a burst of processes to end, short enough for a command someone waits for. */
+#define INDEX_BUSY_TRIES 4
+#define INDEX_BUSY_WAIT_MS 250u
 
 struct index_job {
 	const struct vl_config *cfg;
@@ -29,6 +36,7 @@ struct index_job {
 	struct vault *v;
 	pthread_t thread;
 	enum vl_err rc;
+	size_t busy; /* messages its last batch stepped over: their reader could not run */
 	char err[VL_ERRLEN];
 };
 
@@ -44,23 +52,24 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* index_job_main - batches until none is waiting; on VL_ERR_NOKEY the vault is opened again
+/* index_job_run - batches until none is waiting; on VL_ERR_NOKEY the vault is opened again
  * once (keys rotated or a dictionary trained meanwhile) before giving up. A batch that indexed
  * nothing but whose sweep queued notes again is progress too (another job or serve may have
  * taken those messages first: the next batch finds out). A note whose message another process
  * holds is neither swept nor indexed, so it cannot keep the loop going: it ends, and the note
- * is counted in "still waiting" for a later run or serve's indexer. */
-static void *
-index_job_main(void *arg)
+ * is counted in "still waiting" for a later run or serve's indexer. A batch that found only
+ * messages whose reader could not run (VL_ERR_BUSY, j->busy of them) ends it too: the batches
+ * before it stepped over them, and cmd_index tries them again after a wait. */
+static void
+index_job_run(struct index_job *j)
 {
-	struct index_job *j = arg;
 	PGconn *conn = db_conn(j->db);
 	int fresh = 1;
 	size_t done, swept;
 
 	for (;;) {
 		j->rc = indexer_run_batch(j->v, conn, INDEXER_BATCH, UINT64_MAX, &done, &swept,
-					  j->err);
+					  &j->busy, j->err);
 		atomic_fetch_add(&index_total, done);
 		if (done > 0)
 			fresh = 0;
@@ -75,6 +84,13 @@ index_job_main(void *arg)
 		if (j->rc != VL_OK || (done == 0 && swept == 0))
 			break;
 	}
+}
+
+/* index_job_main - a job's thread: index_job_run, then one job fewer running. */
+static void *
+index_job_main(void *arg)
+{
+	index_job_run(arg);
 	atomic_fetch_sub(&index_running, 1);
 	return NULL;
 }
@@ -89,8 +105,53 @@ index_progress(double t0, int final)
 		dt > 0 ? (double)n / dt : 0.0, final ? "\n" : "");
 }
 
-/* cmd_index - with --all, every message is queued again first (after an extractor change, or
- * once damaged segments are repaired). Prints what it did and the rate; exit 1 on a failure. */
+/* index_round - run jobs[0..n) side by side, each in its own thread, until all have ended,
+ * drawing the progress on a terminal meanwhile. The first job's failure, in err; a job's
+ * VL_ERR_BUSY (only messages whose reader could not run were left to it) only when no job
+ * failed otherwise. */
+static enum vl_err
+index_round(struct index_job *jobs, int n, double t0, int tty, char *err)
+{
+	enum vl_err rc = VL_OK;
+	int started;
+
+	atomic_store(&index_running, n);
+	for (started = 0; started < n; started++) {
+		if (pthread_create(&jobs[started].thread, NULL, index_job_main, &jobs[started]) !=
+		    0) {
+			atomic_fetch_sub(&index_running, n - started);
+			rc = vl_err_set(err, VL_ERR_INTERNAL, "cannot start job %d", started);
+			break;
+		}
+	}
+	while (atomic_load(&index_running) > 0) {
+		struct timespec tick = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
+
+		nanosleep(&tick, NULL);
+		if (tty)
+			index_progress(t0, 0);
+	}
+	for (int i = 0; i < started; i++) {
+		pthread_join(jobs[i].thread, NULL);
+		/* A failure wins over a VL_ERR_BUSY, which is only a wait. */
+		if (jobs[i].rc != VL_OK && (rc == VL_OK || rc == VL_ERR_BUSY)) {
+			rc = jobs[i].rc;
+			snprintf(err, VL_ERRLEN, "%s", jobs[i].err);
+		}
+	}
+	return rc;
+}
+
+/* index_busy_wait - the wait before round try (0, 1...) of the messages left queued. */
+static void
+index_busy_wait(int try)
+{
+	unsigned ms = INDEX_BUSY_WAIT_MS << try;
+	struct timespec wait = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&wait, NULL);
+}
+
 /* index_upkeep - what newly indexed mail needs next: every active legal hold swept over it,
  * and its retain-until computed from the site's policy set (when there is one). */
 static enum vl_err
@@ -117,6 +178,11 @@ index_upkeep(struct cli *c, PGconn *conn, char *err)
 	return rc;
 }
 
+/* cmd_index - with --all, every message is queued again first (after an extractor change, or
+ * once damaged segments are repaired). Prints what it did and the rate; exit 1 on a failure;
+ * exit 75 (EX_TEMPFAIL) when all else went well but messages are still left queued because an
+ * attachment's reader could not run just now, even after INDEX_BUSY_TRIES more rounds: a line
+ * says how many, and that a later `vellum index`, or serve, tries them again. */
 int
 cmd_index(struct cli *c, int argc, char **argv)
 {
@@ -124,8 +190,9 @@ cmd_index(struct cli *c, int argc, char **argv)
 	char err[VL_ERRLEN] = "";
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	int njobs = (int)(cores < 1 ? 1 : cores < INDEX_JOBS_DFLT ? cores : INDEX_JOBS_DFLT);
-	int all = 0, started = 0, status = 1, tty = isatty(STDERR_FILENO);
+	int all = 0, status = 1, tty = isatty(STDERR_FILENO);
 	int64_t waiting = 0, requeued = 0;
+	size_t left = 0; /* messages left queued: their reader could not run */
 	enum vl_err rc = VL_OK;
 	double t0, dt;
 
@@ -161,28 +228,17 @@ cmd_index(struct cli *c, int argc, char **argv)
 	fflush(stdout);
 	t0 = now_s();
 	atomic_store(&index_total, 0);
-	atomic_store(&index_running, njobs);
-	for (; started < njobs; started++) {
-		if (pthread_create(&jobs[started].thread, NULL, index_job_main, &jobs[started]) !=
-		    0) {
-			atomic_fetch_sub(&index_running, njobs - started);
-			rc = vl_err_set(err, VL_ERR_INTERNAL, "cannot start job %d", started);
-			break;
-		}
+	rc = index_round(jobs, njobs, t0, tty, err);
+	/* Messages left queued only because an attachment's reader could not run: again, after a
+	 * wait, by one job. What is left is those messages (up to INDEXER_BATCH of them), and one
+	 * batch of one job sees them all: its count is theirs. */
+	for (int try = 0; rc == VL_ERR_BUSY && try < INDEX_BUSY_TRIES; try++) {
+		index_busy_wait(try);
+		rc = index_round(jobs, 1, t0, tty, err);
 	}
-	while (atomic_load(&index_running) > 0) {
-		struct timespec tick = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
-
-		nanosleep(&tick, NULL);
-		if (tty)
-			index_progress(t0, 0);
-	}
-	for (int i = 0; i < started; i++) {
-		pthread_join(jobs[i].thread, NULL);
-		if (jobs[i].rc != VL_OK && rc == VL_OK) {
-			rc = jobs[i].rc;
-			snprintf(err, sizeof(err), "%s", jobs[i].err);
-		}
+	if (rc == VL_ERR_BUSY) {
+		left = jobs[0].busy;
+		rc = VL_OK;
 	}
 	dt = now_s() - t0;
 	if (tty)
@@ -193,15 +249,24 @@ cmd_index(struct cli *c, int argc, char **argv)
 	       (unsigned long long)atomic_load(&index_total), dt,
 	       dt > 0 ? (double)atomic_load(&index_total) / dt : 0.0);
 	/* Still waiting: locked by another indexer (vellum serve), or arrived meanwhile; or
-	 * noted in index_requeue while another process held the message. */
+	 * noted in index_requeue while another process held the message; or left queued
+	 * because an attachment's reader could not run. */
 	printf("still waiting %lld messages\n", (long long)waiting);
 	if ((rc = index_upkeep(c, conn, err)) != VL_OK)
 		goto out;
 	status = 0;
+	if (left > 0) {
+		fprintf(stderr,
+			"vellum index: %zu messages left queued: an attachment's reader could not"
+			" run (no process, pipe or memory) in %d more tries; a later `vellum index`"
+			" or `vellum serve` tries them again\n",
+			left, INDEX_BUSY_TRIES);
+		status = EX_TEMPFAIL;
+	}
 out:
-	if (status != 0 && rc == VL_ERR_NOKEY)
+	if (status == 1 && rc == VL_ERR_NOKEY)
 		fprintf(stderr, "vellum index: %s (the keyring lacks what the store used)\n", err);
-	else if (status != 0)
+	else if (status == 1)
 		fprintf(stderr, "vellum index: %s\n", err);
 	for (int i = 0; i < njobs; i++) {
 		vault_free(jobs[i].v);
