@@ -1,0 +1,139 @@
+#!/bin/sh
+# t86-index-busy - an attachment's reader that cannot start is no verdict on the file
+# (README, "Attachments' text"): `vellum index` runs in a pids cgroup whose pids.max leaves room
+# for its threads but not for pdftotext's process, so fork fails with EAGAIN as it would on a
+# machine out of processes. Why not an rlimit: RLIMIT_NPROC counts every process of vellum's
+# user, the private PostgreSQL's backends too, which come and go; RLIMIT_NOFILE would have to
+# match the descriptors vellum holds, and a miss fails a segment's open instead. On a message
+# with a PDF attachment and a plain one:
+#  1. the plain message is indexed and found; the PDF's is left queued, without an
+#     index_exceptions row or an index row; the run tries it again, finishes, says how many it
+#     left and that a later run retries them, and exits 75 (EX_TEMPFAIL);
+#  2. an unconstrained `vellum index` then indexes it and its PDF's words are found;
+#  3. a shortage that ends within the retries (pids.max raised after the first failed fork):
+#     `vellum index --all` indexes both and exits 0.
+# As root with a pids cgroup to make (v1 or v2); elsewhere the script says SKIPPED.
+. "$(dirname "$0")/lib.sh"
+
+it_begin
+
+# ---- a pids cgroup ------------------------------------------------------------------------------
+CG=
+for base in /sys/fs/cgroup/pids /sys/fs/cgroup; do
+	[ -f "$base/cgroup.procs" ] || continue
+	if mkdir "$base/vellum-$IT_NAME-$$" 2>>"$W/cgroup.err"; then
+		# v2 gives a child pids.max only when the parent enables the controller.
+		if [ -f "$base/vellum-$IT_NAME-$$/pids.max" ]; then
+			CG=$base/vellum-$IT_NAME-$$
+			break
+		fi
+		rmdir "$base/vellum-$IT_NAME-$$"
+	fi
+done
+if [ -z "$CG" ]; then
+	say "SKIPPED: cannot make a pids cgroup here ($(excerpt "$W/cgroup.err")); the test needs root and the pids controller"
+	exit 0
+fi
+# The cgroup goes on any exit (empty by then: each run in it has ended).
+trap '_x=$?; rmdir "$CG" 2>/dev/null; (exit $_x); it_cleanup' EXIT
+# in_cgroup MAX ARGS... - `vellum ARGS` alone in the cgroup with pids.max MAX (its threads count).
+in_cgroup() {
+	echo "$1" >"$CG/pids.max" && shift &&
+		sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" "$VELLUM" --data "$D" "$@"
+}
+# forks_refused - how many forks the cgroup has refused so far.
+forks_refused() { awk '$1 == "max" { print $2 }' "$CG/pids.events"; }
+pass "a pids cgroup at $CG"
+
+it_archive
+
+M=$W/mail
+mkdir -p "$M"
+python3 - "$M" "$IT_DIR" <<'PY'
+import sys
+from email.message import EmailMessage
+out = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+from docmaker import pdf
+
+def msg(name, body, attach=None):
+    m = EmailMessage()
+    m["From"] = "ops@x.example"
+    m["To"] = "legal@x.example"
+    m["Subject"] = name
+    m["Date"] = "Mon, 02 Feb 2026 10:00:00 +0000"
+    m["Message-ID"] = "<%s@t86>" % name
+    m.set_content(body)
+    if attach:
+        m.add_attachment(attach, maintype="application", subtype="pdf", filename="invoice.pdf")
+    open("%s/%s.eml" % (out, name), "wb").write(m.as_bytes())
+
+msg("pdf", "please see the attachment\n", pdf([["Invoice for the pangolin shipment"]]))
+msg("plain", "the wildebeest report, no attachment\n")
+PY
+verdict "write a message with a PDF attachment and a plain one" $?
+v store "$M/pdf.eml" "$M/plain.eml" >"$W/store.out" 2>&1
+verdict "store both" $? "$(excerpt "$W/store.out")"
+id_of() { awk -v f="$M/$1.eml" '$3 == f { print $1 }' "$W/store.out"; }
+PDF=$(id_of pdf)
+PLAIN=$(id_of plain)
+# hits WORD - the Message-IDs of WORD's hits, space-separated ($W/search.err: why not).
+hits() {
+	v search --json -- "$1" 2>"$W/search.err" |
+		python3 -c 'import json, sys; print(" ".join(h["message_id"] for h in json.load(sys.stdin)["hits"]))'
+}
+
+# ---- 1. no process for pdftotext ----------------------------------------------------------------
+# pids.max 2: the process and its one job's thread; pdftotext's fork is refused.
+in_cgroup 2 index --jobs 1 >"$W/busy.out" 2>"$W/busy.err"
+rc=$?
+[ "$rc" -eq 75 ]
+verdict "index with no process to spare exits 75 (EX_TEMPFAIL)" $? "exit $rc: $(excerpt "$W/busy.err")"
+[ "$(forks_refused)" -ge 5 ]
+verdict "the cgroup refused pdftotext's fork, in the first round and in each of the 4 more" $? \
+	"pids.events: $(excerpt "$CG/pids.events")"
+grep -q "^vellum index: 1 messages left queued: an attachment's reader could not run .*; a later \`vellum index\` or \`vellum serve\` tries them again$" "$W/busy.err"
+verdict "it says how many it left queued and that a later run retries them" $? "$(tail -n 1 "$W/busy.err")"
+grep -q "^indexed  *1 messages" "$W/busy.out" && grep -q "^still waiting 1 messages$" "$W/busy.out" &&
+	grep -q "^held " "$W/busy.out"
+verdict "it finishes the rest: 1 indexed, 1 still waiting, holds swept" $? "$(excerpt "$W/busy.out")"
+got=$(sql "SELECT id || ':' || (indexed_at IS NOT NULL) || ':' || parse_error FROM messages ORDER BY id" | tr '\n' ' ')
+[ "$got" = "$PDF:false:false $PLAIN:true:false " ]
+verdict "the plain message is indexed, the PDF's is still queued, neither has parse_error" $? "got [$got]"
+got=$(sql "SELECT count(*) FROM index_exceptions WHERE message_id = $PDF")/$(sql "SELECT count(*) FROM message_index WHERE message_id = $PDF")
+[ "$got" = "0/0" ]
+verdict "the PDF's message has no index_exceptions row and no index row" $? "exceptions/index rows: $got"
+got=$(hits wildebeest)
+[ "$got" = "<plain@t86>" ]
+verdict "the plain message is found" $? "got [$got] $(excerpt "$W/search.err")"
+
+# ---- 2. then with processes ----------------------------------------------------------------------
+v index >"$W/index.out" 2>&1 && grep -q "^still waiting 0 messages$" "$W/index.out"
+verdict "an unconstrained index exits 0 and leaves nothing waiting" $? "$(excerpt "$W/index.out")"
+got=$(hits pangolin)
+[ "$got" = "<pdf@t86>" ] && [ "$(sql "SELECT count(*) FROM index_exceptions")" = 0 ]
+verdict "the PDF's words are found, and no exception was recorded" $? "got [$got] $(excerpt "$W/search.err")"
+
+# ---- 3. a shortage that passes within the retries ------------------------------------------------
+before=$(forks_refused)
+in_cgroup 2 index --all --jobs 1 >"$W/again.out" 2>"$W/again.err" &
+pid=$!
+# Room again once the first fork was refused (the retries wait 0.25 s, then 0.5, 1 and 2 s).
+i=0
+while [ "$(forks_refused)" -eq "$before" ] && [ $i -lt 400 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+echo max >"$CG/pids.max"
+wait $pid
+rc=$?
+[ "$rc" -eq 0 ] && [ "$(forks_refused)" -gt "$before" ] && grep -q "^indexed  *2 messages" "$W/again.out" &&
+	! grep -q "messages left queued:" "$W/again.err"
+verdict "index --all through a shortage that ends within the retries: both indexed, exit 0" $? \
+	"exit $rc, refused $before -> $(forks_refused): $(excerpt "$W/again.out") $(excerpt "$W/again.err")"
+got=$(hits pangolin)
+[ "$got" = "<pdf@t86>" ] && [ "$(sql "SELECT count(*) FROM messages WHERE indexed_at IS NULL")" = 0 ] &&
+	[ "$(sql "SELECT count(*) FROM index_exceptions")" = 0 ]
+verdict "after it the PDF's words are found, nothing waits, no exception" $? "got [$got]"
+
+it_summary
