@@ -39,10 +39,19 @@ struct vault {
 	uint64_t cur_seg, cur_off;
 	uint8_t *slot_key; /* sodium_malloc'd, 32 bytes, wiped after each read */
 	char slot_err[VL_ERRLEN];
+	int slot_short; /* the slot file did not open for want of descriptors or memory */
 	char seg_dir[CONFIG_PATH_MAX], slot_dir[CONFIG_PATH_MAX];
 };
 
 static int vault_cached_fd(struct vault_fds *c, uint64_t id, const char *path, int flags);
+
+/* short_now - whether errno e of an open says only that descriptors or memory are short just
+ * now: no verdict on the file (VL_ERR_BUSY). */
+static int
+short_now(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOMEM;
+}
 
 /* vault_slot_key - the record's own key from its slot; NULL (the reason in slot_err) when the
  * slot is missing, damaged, or destroyed by disposal. */
@@ -57,6 +66,7 @@ vault_slot_key(struct vault *v, uint32_t key_id)
 	keyslot_path(path, sizeof(path), v->slot_dir, v->cur_seg);
 	fd = vault_cached_fd(&v->slots, v->cur_seg, path, O_RDONLY);
 	if (fd < 0) {
+		v->slot_short = short_now(errno);
 		snprintf(v->slot_err, sizeof(v->slot_err), "%s: %s", path, strerror(errno));
 		return NULL;
 	}
@@ -283,9 +293,12 @@ vault_open_record(struct vault *v, int fd, uint64_t segment_id, uint64_t offset,
 	v->cur_seg = segment_id;
 	v->cur_off = offset;
 	v->slot_err[0] = 0;
+	v->slot_short = 0;
 	rc = record_open(v->reader, fd, (off_t)offset, size, &v->keys, fn, arg, info, err);
 	sodium_memzero(v->slot_key, 32);
-	if (rc == VL_ERR_NOKEY && v->slot_err[0])
+	if (rc == VL_ERR_NOKEY && v->slot_short)
+		rc = VL_ERR_BUSY; /* the key is there; its file could not be opened just now */
+	if ((rc == VL_ERR_NOKEY || rc == VL_ERR_BUSY) && v->slot_err[0])
 		vl_err_set(err, rc, "segment %llu offset %llu: the record's key: %s",
 			   (unsigned long long)segment_id, (unsigned long long)offset, v->slot_err);
 	return rc;
@@ -324,6 +337,19 @@ vault_buf_fn(void *arg, const uint8_t *p, size_t n)
 	return VL_OK;
 }
 
+/* vault_open_failed - why a segment did not open (errno): gone (NOTFOUND), short of descriptors
+ * or memory just now (BUSY: no verdict on the segment; the indexer leaves its message queued),
+ * or else failed (IO). */
+static enum vl_err
+vault_open_failed(uint64_t segment_id, char *err)
+{
+	int e = errno;
+	enum vl_err rc = e == ENOENT ? VL_ERR_NOTFOUND : short_now(e) ? VL_ERR_BUSY : VL_ERR_IO;
+
+	return vl_err_set(err, rc, "segment %llu: %s", (unsigned long long)segment_id,
+			  strerror(e));
+}
+
 enum vl_err
 vault_read_buf(struct vault *v, uint64_t segment_id, uint64_t offset, struct buf *out,
 	       struct record_info *info, char *err)
@@ -334,8 +360,7 @@ vault_read_buf(struct vault *v, uint64_t segment_id, uint64_t offset, struct buf
 	int fd = vault_fd(v, segment_id, &size);
 
 	if (fd < 0)
-		return vl_err_set(err, errno == ENOENT ? VL_ERR_NOTFOUND : VL_ERR_IO,
-				  "segment %llu: %s", (unsigned long long)segment_id, strerror(errno));
+		return vault_open_failed(segment_id, err);
 	rc = vault_open_record(v, fd, segment_id, offset, size, vault_buf_fn, out, info, err);
 	if (rc != VL_OK)
 		out->len = start; /* no partial output */
@@ -364,8 +389,7 @@ vault_read(struct vault *v, uint64_t segment_id, uint64_t offset, const uint8_t 
 	int fd = vault_fd(v, segment_id, &size);
 
 	if (fd < 0)
-		return vl_err_set(err, errno == ENOENT ? VL_ERR_NOTFOUND : VL_ERR_IO,
-				  "segment %llu: %s", (unsigned long long)segment_id, strerror(errno));
+		return vault_open_failed(segment_id, err);
 	if ((rc = record_scan(v->reader, fd, (off_t)offset, size, &scan, err)) != VL_OK)
 		return rc;
 	if (scan.raw_len <= VAULT_MEM_READ_MAX) {

@@ -45,7 +45,10 @@ uint32_t vault_newest_dict(const struct vault *v);
 
 /* vault_read - verify and decode the record at (segment, offset). Nothing reaches fn unless
  * the whole record decrypted, authenticated, matched its length and, when want_sha256 is not
- * NULL, hashed to it (else VL_ERR_CORRUPT); info is filled. */
+ * NULL, hashed to it (else VL_ERR_CORRUPT); info is filled. VL_ERR_BUSY when its segment or
+ * key slot file could not be opened for want of descriptors or memory (EMFILE, ENFILE,
+ * ENOMEM): no verdict on the record, try again later; VL_ERR_NOTFOUND when the segment is
+ * gone. */
 enum vl_err vault_read(struct vault *v, uint64_t segment_id, uint64_t offset,
 		       const uint8_t *want_sha256, record_write_fn fn, void *arg,
 		       struct record_info *info, char *err) VL_MUST_CHECK;
