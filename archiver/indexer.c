@@ -31,7 +31,7 @@ static const char queue_sql[] =
 	"SELECT m.id, vellum_us(m.received_at), b.segment_id, b.record_offset,"
 	" encode(b.sha256, 'hex'), b.raw_size"
 	" FROM messages m JOIN blobs b ON b.address = m.address"
-	" WHERE m.indexed_at IS NULL AND b.raw_size <= $2::int8"
+	" WHERE m.indexed_at IS NULL AND b.raw_size <= $2::int8 AND m.id > $3::int8"
 	" ORDER BY m.id LIMIT $1::int8 FOR UPDATE OF m SKIP LOCKED";
 
 /* Messages the store found held by an indexer batch when a receipt with a new address came
@@ -347,7 +347,8 @@ arr_terms(struct pgarr *outer, struct pgarr *inner, const struct row *r)
 	terms_field(&t, 'b', &m->bcc);
 	for (size_t i = 0; i < r->nenv; i++)
 		terms_addr(&t, r->env[i].field, r->env[i].addr);
-	qsort(t.v, t.n, sizeof(*t.v), cmp_str);
+	if (t.n > 1) /* t.v is NULL without terms, and qsort's pointer must not be */
+		qsort(t.v, t.n, sizeof(*t.v), cmp_str);
 	pgarr_reset(inner);
 	for (size_t i = 0; i < t.n; i++)
 		if ((i == 0 || strcmp(t.v[i], t.v[i - 1]) != 0) && !redundant(t.v, t.n, i))
@@ -648,8 +649,8 @@ cut_body(struct mime_meta *m)
 }
 
 /* read_one - fill row r from the queue row i of q. VL_ERR_NOKEY (the vault is stale) and
- * VL_ERR_BUSY (mime_extract: no process or pipe for an attachment's reader just now) leave r
- * empty, and the message queued: on NOKEY the batch stops there, on BUSY it goes on past it
+ * VL_ERR_BUSY (no descriptor or memory to open the segment, or no process or pipe for an
+ * attachment's reader, just now) leave r empty, and the message queued: on NOKEY the batch stops there, on BUSY it goes on past it
  * (indexer_run_batch), and a later batch reads it again; every other failure is the message's
  * own and is recorded in r. */
 static enum vl_err
@@ -675,6 +676,11 @@ read_one(struct vault *v, PGresult *q, int i, struct row *r, size_t *bytes, char
 			strtoull(PQgetvalue(q, i, 3), NULL, 10), sha, raw_fn, &raw, &info, detail);
 	if (rc == VL_ERR_NOKEY) {
 		vl_err_set(err, rc, "message %lld: %s", (long long)r->id, detail);
+		goto out;
+	}
+	if (rc == VL_ERR_BUSY) {
+		/* No descriptor or memory to open its segment now: no verdict on the message. */
+		vl_err_set(err, rc, "message %lld left queued: %s", (long long)r->id, detail);
 		goto out;
 	}
 	if (rc != VL_OK)
@@ -730,44 +736,47 @@ indexer_sweep(PGconn *conn, size_t *swept, char *err)
 }
 
 enum vl_err
-indexer_run_batch(struct vault *v, PGconn *conn, size_t max, uint64_t max_raw, size_t *done,
-		  size_t *swept, size_t *busy, char *err)
+indexer_run_batch(struct vault *v, PGconn *conn, struct indexer_batch *b, char *err)
 {
-	char lim[24], raw[24];
-	const char *vals[] = {lim, raw};
+	char lim[24], raw[24], after[24];
+	const char *vals[] = {lim, raw, after};
 	struct row *rows = NULL;
 	PGresult *q = NULL;
-	size_t n = 0, bytes = 0;
+	size_t n = 0, busy = 0, bytes = 0;
+	int64_t last = b->after;
 	enum vl_err rc, stop = VL_OK;
 	int nq;
 
-	*done = 0;
-	*busy = 0;
-	snprintf(lim, sizeof(lim), "%zu", max);
+	b->done = b->swept = b->busy = 0;
+	b->last = b->after;
+	snprintf(lim, sizeof(lim), "%zu", b->max);
 	snprintf(raw, sizeof(raw), "%llu",
-		 (unsigned long long)(max_raw > INT64_MAX ? INT64_MAX : max_raw));
-	if ((rc = indexer_sweep(conn, swept, err)) != VL_OK)
+		 (unsigned long long)(b->max_raw > INT64_MAX ? INT64_MAX : b->max_raw));
+	snprintf(after, sizeof(after), "%lld", (long long)b->after);
+	if ((rc = indexer_sweep(conn, &b->swept, err)) != VL_OK)
 		return rc;
 	if ((rc = db_begin(conn, err)) != VL_OK)
 		return rc;
-	if ((rc = db_query(conn, queue_sql, 2, vals, &q, err)) != VL_OK)
+	if ((rc = db_query(conn, queue_sql, 3, vals, &q, err)) != VL_OK)
 		goto fail;
 	nq = PQntuples(q);
 	rows = xcalloc((size_t)nq + 1, sizeof(*rows));
 	/* Messages after a stop stay locked, unread, until the commit: still waiting. A message
 	 * whose reader could not run just now (BUSY) is stepped over, left waiting, so that a
 	 * lasting shortage (a process limit, a seccomp filter) does not stall the queue behind
-	 * it; the batch says BUSY only when it indexed nothing else, and the caller backs off. */
+	 * it. */
 	for (int i = 0; i < nq && bytes < INDEXER_BATCH_BYTES; i++) {
 		stop = read_one(v, q, i, &rows[n], &bytes, err);
 		if (stop == VL_ERR_BUSY) {
 			log_warnx("index: %s", err);
-			(*busy)++;
+			last = strtoll(PQgetvalue(q, i, 0), NULL, 10);
+			busy++;
 			stop = VL_OK;
 			continue;
 		}
 		if (stop != VL_OK)
 			break;
+		last = rows[n].id;
 		n++;
 	}
 	if (n > 0 && ((rc = load_envelopes(conn, rows, n, err)) != VL_OK ||
@@ -776,10 +785,10 @@ indexer_run_batch(struct vault *v, PGconn *conn, size_t max, uint64_t max_raw, s
 		goto fail;
 	if ((rc = db_commit(conn, err)) != VL_OK)
 		goto out;
-	*done = n;
-	rc = stop != VL_OK ? stop
-	     : *busy > 0 && n == 0 ? vl_err_set(err, VL_ERR_BUSY, "%zu messages left queued", *busy)
-				 : VL_OK;
+	b->done = n;
+	b->busy = busy;
+	b->last = last;
+	rc = stop;
 	goto out;
 fail:
 	db_rollback(conn, NULL);
@@ -789,6 +798,29 @@ out:
 	free(rows);
 	PQclear(q);
 	return rc;
+}
+
+int
+indexer_place_next(struct indexer_place *p, const struct indexer_batch *b, size_t *left)
+{
+	*left = 0;
+	p->pass_done += b->done + b->swept;
+	p->pass_busy += b->busy;
+	if (b->busy > 0) {
+		p->after = b->last; /* past them: the next batch reads the queue behind them */
+		return 1;
+	}
+	if (b->done > 0 || b->swept > 0)
+		return 1; /* more may wait */
+	/* Nothing waits past p->after. A pass that indexed something may have freed what the
+	 * messages stepped over lacked: try them again at once, from the start. */
+	if (p->after > 0 && p->pass_done > 0) {
+		*p = (struct indexer_place){0};
+		return 1;
+	}
+	*left = p->pass_busy;
+	*p = (struct indexer_place){0};
+	return 0;
 }
 
 enum vl_err
@@ -901,9 +933,11 @@ indexer_main(void *arg)
 	unsigned backoff = 0;
 	int reopened = 0; /* the vault was reopened for the VL_ERR_NOKEY just seen */
 	uint64_t max_raw = w->no == 0 ? UINT64_MAX : INDEXER_HELPER_RAW_MAX;
+	struct indexer_place place = {0};
 
 	while (!indexer_stopping(ix)) {
-		size_t done = 0, swept = 0, busy = 0;
+		struct indexer_batch b = {INDEXER_BATCH, max_raw, place.after, 0, 0, 0, 0};
+		size_t left = 0;
 		enum vl_err rc;
 
 		/* Started without the key (indexer_start): wait for it. */
@@ -913,11 +947,9 @@ indexer_main(void *arg)
 				break;
 			continue;
 		}
-		/* busy: the batch's VL_ERR_BUSY is what matters here (the back-off below). */
-		rc = indexer_run_batch(w->v, conn, INDEXER_BATCH, max_raw, &done, &swept, &busy,
-				       err);
+		rc = indexer_run_batch(w->v, conn, &b, err);
 
-		atomic_fetch_add(&ix->indexed, done);
+		atomic_fetch_add(&ix->indexed, b.done);
 		if (rc == VL_ERR_NOKEY && !reopened) {
 			struct vault *nv;
 
@@ -931,13 +963,21 @@ indexer_main(void *arg)
 			}
 		}
 		reopened = 0;
-		if (rc == VL_OK) {
+		if (rc == VL_OK && indexer_place_next(&place, &b, &left)) {
 			backoff = 0;
-			/* A sweep that queued notes again means more may wait: no sleep. */
-			if (done == 0 && swept == 0 && indexer_wait(w, INDEXER_IDLE_MS))
+			continue;
+		}
+		if (rc == VL_OK && left == 0) {
+			backoff = 0;
+			if (indexer_wait(w, INDEXER_IDLE_MS))
 				break;
 			continue;
 		}
+		/* A pass indexed nothing but messages whose reader could not run: back off as
+		 * from a failure, the shortage may last. */
+		if (rc == VL_OK)
+			rc = vl_err_set(err, VL_ERR_BUSY, "%zu messages left queued: an attachment's"
+					" reader could not run", left);
 		if (rc == VL_ERR_NOKEY)
 			log_errx("indexer: %s: the keyring lacks it; indexing waits", err);
 		else

@@ -29,28 +29,55 @@
 #define INDEXER_THREADS_MAX 4		   /* serve's indexer workers: one per two CPUs, up to this */
 #define INDEXER_HELPER_RAW_MAX (1u << 20)  /* workers but the first index messages up to this */
 
-/* indexer_run_batch - index up to max waiting messages of at most max_raw bytes (UINT64_MAX:
- * any), oldest id first, in one transaction
- * on conn (which must be idle), reading their exact bytes through v. *done counts the messages
- * marked indexed (0: nothing waiting that another indexer had not locked), *busy those stepped
- * over because an attachment's reader could not run (below). Before it, in its
- * own transaction, the notes of index_requeue whose messages no one else holds are turned
- * into queued messages; *swept counts those (notes of held messages stay, for a later
- * batch: neither count then moves, so a caller stops rather than waits). A message whose
- * bytes cannot be read (damaged, missing segment) or whose rows the database refuses is still
- * marked indexed, with parse_error set and the reason logged, so no message stalls the queue;
- * `vellum index --all` indexes it again later. A message over INDEXER_RAW_MAX is indexed from
- * its first INDEXER_RAW_MAX bytes, also with parse_error. Re-indexing a message replaces its
- * rows, so a crash anywhere is safe to repeat. VL_ERR_NOKEY when v lacks a key or dictionary
- * a message needs (keys rotated or a dictionary trained since v was opened): the messages
- * before it are committed and counted, that one is left waiting; reopen the vault and call
- * again (a vault just opened that still lacks it means the keyring is damaged: report it,
- * never mark evidence unreadable). A message whose attachment reader could not run just now
- * (no process, pipe or memory: mime_extract's VL_ERR_BUSY) is stepped over and left waiting,
- * logged, to be tried by a later batch; VL_ERR_BUSY when the batch indexed nothing else (the
- * caller backs off). VL_ERR_DB when the database fails: the batch was rolled back. */
-enum vl_err indexer_run_batch(struct vault *v, PGconn *conn, size_t max, uint64_t max_raw,
-			      size_t *done, size_t *swept, size_t *busy, char *err) VL_MUST_CHECK;
+/* indexer_batch - what one batch may take, and what it did (indexer_run_batch). */
+struct indexer_batch {
+	size_t max;	  /* messages at most */
+	uint64_t max_raw; /* bytes a message at most (UINT64_MAX: any) */
+	int64_t after;	  /* only messages with a greater id (0: from the start of the queue) */
+	size_t done;	  /* out: messages marked indexed (0: nothing waiting unlocked) */
+	size_t swept;	  /* out: notes of index_requeue turned into queued messages */
+	size_t busy;	  /* out: messages stepped over: their attachment's reader could not run */
+	int64_t last;	  /* out: the greatest id the batch read, committed (else: after) */
+};
+
+/* indexer_run_batch - index up to b->max waiting messages of at most b->max_raw bytes with
+ * ids above b->after, oldest id first, in one transaction on conn (which must be idle),
+ * reading their exact bytes through v; b's out fields say what it did. Before it, in its own
+ * transaction, the notes of index_requeue whose messages no one else holds are turned into
+ * queued messages (notes of held messages stay, for a later batch: neither count then moves,
+ * so a caller stops rather than waits). A message whose bytes cannot be read (damaged, missing
+ * segment) or whose rows the database refuses is still marked indexed, with parse_error set
+ * and the reason logged, so no message stalls the queue; `vellum index --all` indexes it again
+ * later. A message over INDEXER_RAW_MAX is indexed from its first INDEXER_RAW_MAX bytes, also
+ * with parse_error. Re-indexing a message replaces its rows, so a crash anywhere is safe to
+ * repeat. A message whose attachment reader could not run just now, or whose segment could not
+ * be opened for want of descriptors or memory (VL_ERR_BUSY from mime_extract or vault_read), is
+ * stepped over, left waiting and logged (b->busy): the batch goes on past it, and a caller
+ * walking the queue with an indexer_place gets past any number of them. VL_ERR_NOKEY when v
+ * lacks a key or dictionary a message needs (keys rotated or a dictionary trained since v was
+ * opened): the messages before it are committed and counted, that one is left waiting; reopen
+ * the vault and call again (a vault just opened that still lacks it means the keyring is
+ * damaged: report it, never mark evidence unreadable). VL_ERR_DB when the database fails: the
+ * batch was rolled back. */
+enum vl_err indexer_run_batch(struct vault *v, PGconn *conn, struct indexer_batch *b,
+			      char *err) VL_MUST_CHECK;
+
+/* indexer_place - a caller's walk through the queue in id order, in passes: each batch starts
+ * past the messages the ones before it stepped over, so that more of them than a batch holds
+ * cannot hide the messages behind them; at the end of the queue a pass that indexed anything
+ * begins again from the start, where the messages stepped over are tried again. */
+struct indexer_place {
+	int64_t after;	  /* where the next batch starts (indexer_batch.after) */
+	size_t pass_done; /* messages indexed and notes swept since the pass began */
+	size_t pass_busy; /* messages stepped over since the pass began */
+};
+
+/* indexer_place_next - move p past the batch b just ran (its rc VL_OK). 1: run the next batch
+ * at once (p->after says where). 0: a pass reached the end of the queue having indexed
+ * nothing more: the queue is empty, or holds only messages locked elsewhere or stepped over,
+ * *left of them stepped over in that pass; p starts a new pass, and the caller waits (serve)
+ * or stops (`vellum index`). */
+int indexer_place_next(struct indexer_place *p, const struct indexer_batch *b, size_t *left);
 
 /* The lag: messages queued (indexed_at IS NULL) plus those indexed but noted in index_requeue
  * (a receipt with a new address came while an indexer held them), each counted once. Cheap:

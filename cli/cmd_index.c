@@ -23,10 +23,11 @@
 
 #define INDEX_JOBS_MAX 16
 #define INDEX_JOBS_DFLT 4 /* the default: one job per core, at most this many */
-/* Messages left queued because an attachment's reader could not run just now (no process, pipe
- * or memory: indexer_run_batch's VL_ERR_BUSY) are tried again in up to INDEX_BUSY_TRIES rounds,
- * the first after INDEX_BUSY_WAIT_MS, each next after twice the wait before it: 3.75 s in all,
- * long enough for a burst of processes to end, short enough for a command someone waits for. */
+/* Messages left queued because an attachment's reader could not run or a segment could not be
+ * opened just now (no process, pipe, descriptor or memory: indexer_run_batch's b->busy) are
+ * tried again in up to INDEX_BUSY_TRIES rounds, the first after INDEX_BUSY_WAIT_MS, each next
+ * after twice the wait before it: 3.75 s in all, long enough for a burst of processes to end,
+ * short enough for a command someone waits for. */
 #define INDEX_BUSY_TRIES 4
 #define INDEX_BUSY_WAIT_MS 250u
 
@@ -36,7 +37,7 @@ struct index_job {
 	struct vault *v;
 	pthread_t thread;
 	enum vl_err rc;
-	size_t busy; /* messages its last batch stepped over: their reader could not run */
+	size_t busy; /* messages its last pass stepped over: their reader could not run */
 	char err[VL_ERRLEN];
 };
 
@@ -52,26 +53,28 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* index_job_run - batches until none is waiting; on VL_ERR_NOKEY the vault is opened again
- * once (keys rotated or a dictionary trained meanwhile) before giving up. A batch that indexed
- * nothing but whose sweep queued notes again is progress too (another job or serve may have
- * taken those messages first: the next batch finds out). A note whose message another process
- * holds is neither swept nor indexed, so it cannot keep the loop going: it ends, and the note
- * is counted in "still waiting" for a later run or serve's indexer. A batch that found only
- * messages whose reader could not run (VL_ERR_BUSY, j->busy of them) ends it too: the batches
- * before it stepped over them, and cmd_index tries them again after a wait. */
+/* index_job_run - batches until a pass through the queue (indexer_place) indexes nothing more;
+ * on VL_ERR_NOKEY the vault is opened again once (keys rotated or a dictionary trained
+ * meanwhile) before giving up. A batch that indexed nothing but whose sweep queued notes again
+ * is progress too (another job or serve may have taken those messages first: the next batch
+ * finds out). A note whose message another process holds is neither swept nor indexed, so it
+ * cannot keep the loop going: it ends, and the note is counted in "still waiting" for a later
+ * run or serve's indexer. Messages whose reader could not run are stepped over, however many;
+ * when the last pass left some (j->busy of them), the job ends with VL_ERR_BUSY and cmd_index
+ * tries them again after a wait. */
 static void
 index_job_run(struct index_job *j)
 {
 	PGconn *conn = db_conn(j->db);
+	struct indexer_place place = {0};
 	int fresh = 1;
-	size_t done, swept;
 
 	for (;;) {
-		j->rc = indexer_run_batch(j->v, conn, INDEXER_BATCH, UINT64_MAX, &done, &swept,
-					  &j->busy, j->err);
-		atomic_fetch_add(&index_total, done);
-		if (done > 0)
+		struct indexer_batch b = {INDEXER_BATCH, UINT64_MAX, place.after, 0, 0, 0, 0};
+
+		j->rc = indexer_run_batch(j->v, conn, &b, j->err);
+		atomic_fetch_add(&index_total, b.done);
+		if (b.done > 0)
 			fresh = 0;
 		if (j->rc == VL_ERR_NOKEY && !fresh) {
 			vault_free(j->v);
@@ -81,8 +84,13 @@ index_job_run(struct index_job *j)
 			fresh = 1;
 			continue;
 		}
-		if (j->rc != VL_OK || (done == 0 && swept == 0))
+		if (j->rc != VL_OK)
 			break;
+		if (indexer_place_next(&place, &b, &j->busy))
+			continue;
+		if (j->busy > 0)
+			j->rc = vl_err_set(j->err, VL_ERR_BUSY, "%zu messages left queued", j->busy);
+		break;
 	}
 }
 
@@ -230,8 +238,8 @@ cmd_index(struct cli *c, int argc, char **argv)
 	atomic_store(&index_total, 0);
 	rc = index_round(jobs, njobs, t0, tty, err);
 	/* Messages left queued only because an attachment's reader could not run: again, after a
-	 * wait, by one job. What is left is those messages (up to INDEXER_BATCH of them), and one
-	 * batch of one job sees them all: its count is theirs. */
+	 * wait, by one job, whose last pass sees them all: its count is theirs (jobs side by side
+	 * may each have counted the same ones). */
 	for (int try = 0; rc == VL_ERR_BUSY && try < INDEX_BUSY_TRIES; try++) {
 		index_busy_wait(try);
 		rc = index_round(jobs, 1, t0, tty, err);
@@ -258,8 +266,9 @@ cmd_index(struct cli *c, int argc, char **argv)
 	if (left > 0) {
 		fprintf(stderr,
 			"vellum index: %zu messages left queued: an attachment's reader could not"
-			" run (no process, pipe or memory) in %d more tries; a later `vellum index`"
-			" or `vellum serve` tries them again\n",
+			" run or a segment or key file could not be opened (no process, pipe,"
+			" descriptor or memory) in %d more tries; a later `vellum index` or"
+			" `vellum serve` tries them again\n",
 			left, INDEX_BUSY_TRIES);
 		status = EX_TEMPFAIL;
 	}

@@ -11,7 +11,9 @@
 #     left and that a later run retries them, and exits 75 (EX_TEMPFAIL);
 #  2. an unconstrained `vellum index` then indexes it and its PDF's words are found;
 #  3. a shortage that ends within the retries (pids.max raised after the first failed fork):
-#     `vellum index --all` indexes both and exits 0.
+#     `vellum index --all` indexes both and exits 0;
+#  4. more such messages than a batch holds (INDEXER_BATCH, 200) ahead of a plain one: the
+#     plain one is still reached, and the count of those left is not cut at a batch.
 # As root with a pids cgroup to make (v1 or v2); elsewhere the script says SKIPPED.
 . "$(dirname "$0")/lib.sh"
 
@@ -92,7 +94,7 @@ verdict "index with no process to spare exits 75 (EX_TEMPFAIL)" $? "exit $rc: $(
 [ "$(forks_refused)" -ge 5 ]
 verdict "the cgroup refused pdftotext's fork, in the first round and in each of the 4 more" $? \
 	"pids.events: $(excerpt "$CG/pids.events")"
-grep -q "^vellum index: 1 messages left queued: an attachment's reader could not run .*; a later \`vellum index\` or \`vellum serve\` tries them again$" "$W/busy.err"
+grep -q "^vellum index: 1 messages left queued: an attachment's reader could not run or a segment or key file could not be opened .*; a later \`vellum index\` or \`vellum serve\` tries them again$" "$W/busy.err"
 verdict "it says how many it left queued and that a later run retries them" $? "$(tail -n 1 "$W/busy.err")"
 grep -q "^indexed  *1 messages" "$W/busy.out" && grep -q "^still waiting 1 messages$" "$W/busy.out" &&
 	grep -q "^held " "$W/busy.out"
@@ -135,5 +137,81 @@ got=$(hits pangolin)
 [ "$got" = "<pdf@t86>" ] && [ "$(sql "SELECT count(*) FROM messages WHERE indexed_at IS NULL")" = 0 ] &&
 	[ "$(sql "SELECT count(*) FROM index_exceptions")" = 0 ]
 verdict "after it the PDF's words are found, nothing waits, no exception" $? "got [$got]"
+
+# ---- 4. more left queued than a batch holds --------------------------------------------------------
+# 201 PDF messages, then a plain one: every batch of 200 from the start of the queue would hold
+# only messages stepped over; the walk past them (indexer_place) reaches the plain one.
+B=$W/many
+mkdir -p "$B"
+python3 - "$B" "$IT_DIR" <<'PY'
+import sys
+from email.message import EmailMessage
+out = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+from docmaker import pdf
+
+def msg(name, body, attach=None):
+    m = EmailMessage()
+    m["From"] = "ops@x.example"
+    m["To"] = "legal@x.example"
+    m["Subject"] = name
+    m["Date"] = "Tue, 03 Feb 2026 10:00:00 +0000"
+    m["Message-ID"] = "<%s@t86>" % name
+    m.set_content(body)
+    if attach:
+        m.add_attachment(attach, maintype="application", subtype="pdf", filename="memo.pdf")
+    open("%s/%s.eml" % (out, name), "wb").write(m.as_bytes())
+
+for i in range(201):
+    msg("many%03d" % i, "copy %d\n" % i, pdf([["Memo %d about the okapi enclosure" % i]]))
+msg("behind", "the aardvark schedule, no attachment\n")
+PY
+verdict "write 201 messages with a PDF, then a plain one" $?
+# shellcheck disable=SC2046
+v store $(ls "$B"/many*.eml) "$B/behind.eml" >"$W/many.out" 2>&1
+verdict "store them, the plain one last" $? "$(excerpt "$W/many.out")"
+in_cgroup 2 index --jobs 1 >"$W/many-busy.out" 2>"$W/many-busy.err"
+rc=$?
+got=$(hits aardvark)
+[ "$rc" -eq 75 ] && [ "$got" = "<behind@t86>" ]
+verdict "behind 201 messages left queued, the plain one is indexed and found; exit 75" $? \
+	"exit $rc, got [$got]: $(excerpt "$W/many-busy.err")"
+grep -q "^vellum index: 201 messages left queued: " "$W/many-busy.err" &&
+	grep -q "^still waiting 201 messages$" "$W/many-busy.out"
+verdict "it counts all 201 it left, not a batch's 200" $? "$(tail -n 1 "$W/many-busy.err") $(excerpt "$W/many-busy.out")"
+v index >"$W/many-index.out" 2>&1 && grep -q "^still waiting 0 messages$" "$W/many-index.out"
+verdict "an unconstrained index then indexes all 201" $? "$(excerpt "$W/many-index.out")"
+got=$(v search --count -- okapi 2>"$W/search.err")
+[ "$got" = 201 ]
+verdict "the 201 PDFs' words are found" $? "got [$got] $(excerpt "$W/search.err")"
+
+# ---- 5. no descriptor for the segment -------------------------------------------------------------
+# A plain message queued, and `vellum index` under RLIMIT_NOFILE: the smallest limit at which it
+# starts (its connection, /dev/null, the keyring read and closed) leaves no descriptor for the
+# message's segment or its key slot file, EMFILE, which is no verdict on the message either
+# (before, a slot file's EMFILE read as a key missing from the keyring: exit 1). The limit is
+# found by trying from 4 up.
+printf 'From: ops@x.example\r\nTo: legal@x.example\r\nSubject: fd\r\nMessage-ID: <fd@t86>\r\n\r\nthe quokka census\r\n' >"$W/fd.eml"
+v store "$W/fd.eml" >"$W/fd.out" 2>&1
+verdict "store a plain message" $? "$(excerpt "$W/fd.out")"
+FD=$(awk '{ print $1; exit }' "$W/fd.out")
+n=4
+found=
+while [ $n -le 64 ] && [ -z "$found" ]; do
+	prlimit --nofile=$n:$n "$VELLUM" --data "$D" index --jobs 1 >"$W/fd-index.out" 2>"$W/fd-index.err"
+	rc=$?
+	if [ $rc -eq 75 ] || [ $rc -eq 0 ]; then
+		found=$n
+	fi
+	n=$((n + 1))
+done
+got=$(sql "SELECT (indexed_at IS NOT NULL) || ':' || parse_error FROM messages WHERE id = $FD")
+[ -n "$found" ] && [ "$rc" -eq 75 ] && [ "$got" = "false:false" ] &&
+	grep -q "^vellum index: 1 messages left queued: " "$W/fd-index.err" &&
+	grep -q "message $FD left queued: segment [0-9]* .*: Too many open files$" "$W/fd-index.err"
+verdict "no descriptor for its segment: the message stays queued without parse_error; exit 75" $? \
+	"limit ${found:-none} exit $rc, indexed:parse_error $got: $(excerpt "$W/fd-index.err")"
+v index >"$W/fd-after.out" 2>&1 && [ "$(hits quokka)" = "<fd@t86>" ]
+verdict "with descriptors it is indexed and found" $? "$(excerpt "$W/fd-after.out")"
 
 it_summary
