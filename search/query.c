@@ -105,6 +105,8 @@ ts_term(struct emit *e, const struct qnode *n, struct buf *out, bool *compound)
 		start = l.end[k];
 	}
 	*compound = l.n > 1;
+	if (l.n > 1 || n->prefix || *w)
+		e->out->rechecks = true;
 	buf_free(&l.text);
 	return VL_OK;
 }
@@ -204,6 +206,7 @@ ts_node(struct emit *e, const struct qnode *n, bool neg, struct buf *out, bool *
 		return ts_term(e, n, out, compound);
 	case QN_NEAR:
 		*compound = true;
+		e->out->rechecks = true;
 		return ts_near(e, n, neg, out);
 	case QN_NOT:
 		if ((rc = ts_node(e, n->kids[0], !neg, &kid, &c)) == VL_OK) {

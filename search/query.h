@@ -26,6 +26,8 @@ struct query_sql {
 	char **highlight; /* positive full-text terms as typed, lower-case (a prefix keeps its
 			   * trailing '*'), without duplicates, for snippets; owned */
 	int nhighlight;
+	bool rechecks; /* a phrase, NEAR, prefix or field weight (subject:, body:): the GIN index
+			* only finds candidates, and each one's tsvector is read to decide */
 };
 
 /* query_compile - compile query q into out. The placeholders are $first_param onwards, so the

@@ -20,6 +20,12 @@
 #define SEARCH_CURSOR_MAX 48	     /* bytes of a cursor, NUL included */
 #define SEARCH_WALK_MS 100	     /* a page's walk down the date index, before the page is
 				      * fetched by the full-text index and sorted (search.c) */
+#define SEARCH_BITMAP_ROWS 20000     /* a page whose query PostgreSQL expects to match at most
+				      * this many rows is fetched by its GIN bitmap first (~2.5 us
+				      * a row here: 50 ms), not by walking the date index */
+#define SEARCH_RECHECK_ROWS 5000     /* the same when each candidate's tsvector is read too
+				      * (~25 us a row here: 125 ms; a word outside the most
+				      * common ones is estimated at 0.5% of the rows) */
 #define SEARCH_SNIPPET_MAX 240	     /* bytes of a snippet's text around the first match */
 
 /* One hit. Strings are UTF-8, owned by the page; NULL when the message has no such header. */

@@ -399,6 +399,45 @@ test_good(void)
 	}
 }
 
+/* ---- which queries the GIN index cannot answer alone (query_sql.rechecks) ---- */
+
+static const struct {
+	const char *q;
+	bool rechecks;
+} rechecks[] = {
+	{"lunch", false},
+	{"lunch budget OR gas -power", false},
+	{"\xe5\xa5\x91\xe7\xb4\x84", false}, /* 契約: one bigram */
+	{"from:jeff@enron.com after:2001-01-01", false},
+	{"has:attachment larger:1M", false},
+	{"\"quarterly report\"", true},
+	{"houston.rr.com", true},		       /* a phrase of its parts */
+	{"\xe5\xa5\x91\xe7\xb4\x84\xe6\x9b\xb8", true}, /* 契約書: two bigrams, a phrase */
+	{"contract*", true},
+	{"subject:lunch", true},
+	{"body:gas", true},
+	{"filename:budget", true},
+	{"gas NEAR/3 power", true},
+	{"lunch OR \"quarterly report\"", true},
+	{"-\"quarterly report\" lunch", true},
+};
+
+static void
+test_rechecks(void)
+{
+	for (size_t i = 0; i < sizeof(rechecks) / sizeof(rechecks[0]); i++) {
+		char err[QUERY_ERR_MAX] = "";
+		struct query_sql s;
+		enum vl_err rc = query_compile(&s, rechecks[i].q, 1, err);
+
+		CHECK(rc == VL_OK, rechecks[i].q);
+		if (rc != VL_OK)
+			continue;
+		CHECK(s.rechecks == rechecks[i].rechecks, rechecks[i].q);
+		query_sql_free(&s);
+	}
+}
+
 /* ---- a caller without Bcc visibility (query_compile_for with hide_bcc) ---- */
 
 #define SHOWN "coalesce(mi.bcc_exposure, 2) < 2 AND "
@@ -960,6 +999,7 @@ test_scope(void)
 }
 
 UNIT_SUITE(query, {"well-formed queries: exact SQL and parameters", test_good},
+	   {"phrases, NEAR, prefixes and field weights need the rows rechecked", test_rechecks},
 	   {"equivalent spellings: identical SQL and parameters", test_same},
 	   {"without Bcc visibility: bcc: refused, Bcc fields and reports left out", test_hide_bcc},
 	   {"malformed queries: position and reason", test_bad},
