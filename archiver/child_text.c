@@ -185,8 +185,9 @@ plan_make(struct plan *pl, const struct child_job *job, char *err)
 	int argc = 0;
 
 	if (n == 0 || n >= sizeof(pl->prog) || job->prog[0] != '/')
-		return vl_err_set(err, VL_ERR_CONFIG, "%s path is not absolute: '%s'", job->name,
-				  job->prog ? job->prog : "");
+		return vl_err_set(err, VL_ERR_CONFIG,
+				  "%s path is not absolute: '%s': install %s, give its full path",
+				  job->name, job->prog ? job->prog : "", job->package);
 	memcpy(pl->prog, job->prog, n + 1);
 	pl->name = job->name;
 	pl->package = job->package;
