@@ -550,6 +550,17 @@ child_text_bounds(const struct child_job *job, const struct child_result *r, cha
 }
 
 int
+child_text_ended(const struct child_job *job, const struct child_result *r, struct child_end *e,
+		 enum vl_err *rc, char *err)
+{
+	e->sig = WIFSIGNALED(r->status) ? WTERMSIG(r->status) : 0;
+	e->code = WIFEXITED(r->status) ? WEXITSTATUS(r->status) : -1;
+	child_text_reason(r, e->why, sizeof(e->why));
+	*rc = child_text_bounds(job, r, err);
+	return *rc != VL_OK || r->cut;
+}
+
+int
 child_text_said(const struct child_result *r, const char *s)
 {
 	return r->diag.len > 0 && memmem(r->diag.data, r->diag.len, s, strlen(s)) != NULL;

@@ -2,7 +2,7 @@
  * stderr's last line kept. Why a child: a parser that crashes or hangs on a hostile file takes
  * only the child down, never the indexer (pdf_text, legacy_text).
  * Owns: fork and exec with a fixed argv and environment, the rlimits, the pipes, the wall-clock
- * bound, the reap, the bounds' verdicts, cleaning the text to valid UTF-8.
+ * bound, the reap, the bounds' verdicts and how a run ended, cleaning the text to valid UTF-8.
  * Not: what a converter's exit codes and messages mean (its caller's), MIME, words. */
 #ifndef VL_CHILD_TEXT_H
 #define VL_CHILD_TEXT_H
@@ -70,6 +70,21 @@ void child_result_free(struct child_result *r);
  * caller's). */
 enum vl_err child_text_bounds(const struct child_job *job, const struct child_result *r,
 			      char *err) VL_MUST_CHECK;
+
+/* child_end - how a finished run ended, for its converter's own verdict. */
+struct child_end {
+	int sig;		    /* the signal that ended it; 0 when it exited */
+	int code;		    /* its exit status; -1 when a signal ended it */
+	char why[CHILD_REASON_MAX]; /* child_text_reason */
+};
+
+/* child_text_ended - the start of a converter's verdict on a finished run: the bounds' first,
+ * then how it ended into e (filled whatever it returns). 1 when the bounds settle it: *rc is
+ * then child_text_bounds's VL_ERR_LIMIT (err says why), or VL_OK for a cut run (its text is
+ * good as far as it goes, and its status is our kill). 0 when the converter's codes and
+ * messages must say: *rc VL_OK. */
+int child_text_ended(const struct child_job *job, const struct child_result *r,
+		     struct child_end *e, enum vl_err *rc, char *err) VL_MUST_CHECK;
 
 /* child_text_said - whether the kept stderr holds s. */
 int child_text_said(const struct child_result *r, const char *s);

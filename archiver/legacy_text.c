@@ -1,9 +1,7 @@
 /* legacy_text - catdoc, xls2csv and catppt through child_text: their arguments, the OLE2
  * check, what their exit codes and messages mean. */
-#include <signal.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
 
 #include "child_text.h"
 #include "legacy_text.h"
@@ -85,25 +83,23 @@ legacy_check(const uint8_t *p, size_t len, char *err)
 static enum vl_err
 legacy_verdict(const struct child_job *job, const struct child_result *r, char *err)
 {
-	int sig = WIFSIGNALED(r->status) ? WTERMSIG(r->status) : 0;
-	int code = WIFEXITED(r->status) ? WEXITSTATUS(r->status) : -1;
-	char why[CHILD_REASON_MAX];
+	struct child_end e;
 	enum vl_err rc;
 
-	if ((rc = child_text_bounds(job, r, err)) != VL_OK || r->cut)
+	if (child_text_ended(job, r, &e, &rc, err))
 		return rc;
-	child_text_reason(r, why, sizeof(why));
-	if (sig != 0)
-		return vl_err_set(err, VL_ERR_PARSE, "%s died of signal %d: %s", job->name, sig, why);
+	if (e.sig != 0)
+		return vl_err_set(err, VL_ERR_PARSE, "%s died of signal %d: %s", job->name, e.sig,
+				  e.why);
 	/* catdoc 0.95: "[File is encrypted. Encryption key = ...]", and exit 0 (its 69 is lost);
 	 * xls2csv: "File is encrypted", exit 69. On stderr: a document's text cannot forge it. */
 	if (child_text_said(r, "File is encrypted"))
-		return vl_err_set(err, VL_ERR_CRYPTO, "the file needs a password: %s", why);
+		return vl_err_set(err, VL_ERR_CRYPTO, "the file needs a password: %s", e.why);
 	/* All three exit 0 on an OLE2 file they cannot open, saying only this. */
 	if (child_text_said(r, "is not OLE file") || child_text_said(r, "Broken OLE"))
-		return vl_err_set(err, VL_ERR_PARSE, "%s cannot read it: %s", job->name, why);
-	if (code != 0)
-		return vl_err_set(err, VL_ERR_PARSE, "%s exit %d: %s", job->name, code, why);
+		return vl_err_set(err, VL_ERR_PARSE, "%s cannot read it: %s", job->name, e.why);
+	if (e.code != 0)
+		return vl_err_set(err, VL_ERR_PARSE, "%s exit %d: %s", job->name, e.code, e.why);
 	return VL_OK;
 }
 

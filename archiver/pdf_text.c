@@ -3,7 +3,6 @@
 #include <signal.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
 
 #include "child_text.h"
 #include "file_label.h"
@@ -42,25 +41,23 @@ pdf_is_bytes(const char *content_type, const char *filename, const uint8_t *p, s
 static enum vl_err
 pdf_verdict(const struct child_job *job, const struct child_result *r, char *err)
 {
-	int sig = WIFSIGNALED(r->status) ? WTERMSIG(r->status) : 0;
-	int code = WIFEXITED(r->status) ? WEXITSTATUS(r->status) : -1;
-	char why[CHILD_REASON_MAX];
+	struct child_end e;
 	enum vl_err rc;
 
-	if ((rc = child_text_bounds(job, r, err)) != VL_OK || r->cut)
+	if (child_text_ended(job, r, &e, &rc, err))
 		return rc;
-	if (sig == SIGABRT && child_text_said(r, "bad_alloc"))
+	if (e.sig == SIGABRT && child_text_said(r, "bad_alloc"))
 		return vl_err_set(err, VL_ERR_LIMIT, "pdftotext ran out of its %zu MiB of memory",
 				  job->as_bytes >> 20);
-	child_text_reason(r, why, sizeof(why));
-	if (sig != 0)
-		return vl_err_set(err, VL_ERR_PARSE, "pdftotext died of signal %d: %s", sig, why);
-	if (code == 1 && child_text_said(r, "Incorrect password"))
-		return vl_err_set(err, VL_ERR_CRYPTO, "the PDF needs a password: %s", why);
-	if (code == 3)
-		return vl_err_set(err, VL_ERR_CRYPTO, "the PDF forbids copying its text: %s", why);
-	if (code != 0)
-		return vl_err_set(err, VL_ERR_PARSE, "pdftotext exit %d: %s", code, why);
+	if (e.sig != 0)
+		return vl_err_set(err, VL_ERR_PARSE, "pdftotext died of signal %d: %s", e.sig,
+				  e.why);
+	if (e.code == 1 && child_text_said(r, "Incorrect password"))
+		return vl_err_set(err, VL_ERR_CRYPTO, "the PDF needs a password: %s", e.why);
+	if (e.code == 3)
+		return vl_err_set(err, VL_ERR_CRYPTO, "the PDF forbids copying its text: %s", e.why);
+	if (e.code != 0)
+		return vl_err_set(err, VL_ERR_PARSE, "pdftotext exit %d: %s", e.code, e.why);
 	return VL_OK;
 }
 

@@ -603,6 +603,52 @@ test_threads(void)
 	CHECK(no_child() && fd_count() == fds, "threads");
 }
 
+/* test_ended - child_text_ended: the bounds settle a run that ran over wall_ms, died of
+ * SIGXCPU or a SIGKILL not ours (VL_ERR_LIMIT) or was cut (VL_OK); any other end is left to the
+ * converter. e holds the signal, exit status and stderr's last line either way. */
+static void
+test_ended(void)
+{
+	static const struct {
+		const char *body;
+		unsigned wall_ms;
+		size_t out_max;
+		int settled;
+		enum vl_err rc;
+		int sig, code;
+		const char *why, *err; /* e.why; in err when VL_ERR_LIMIT */
+	} cases[] = {
+		{"printf 'warning\\nfatal: x\\n' >&2; exit 3", WALL_MS, 4096, 0, VL_OK, 0, 3,
+		 "fatal: x", NULL},
+		{"exit 0", WALL_MS, 4096, 0, VL_OK, 0, 0, "no message", NULL},
+		{"echo crash >&2; kill -SEGV $$", WALL_MS, 4096, 0, VL_OK, SIGSEGV, -1, "crash", NULL},
+		{"exec yes", WALL_MS, 100, 1, VL_OK, SIGKILL, -1, "no message", NULL},
+		{"exec sleep 30", 200, 4096, 1, VL_ERR_LIMIT, SIGKILL, -1, "no message",
+		 "ran over 200 ms"},
+		{"kill -XCPU $$", WALL_MS, 4096, 1, VL_ERR_LIMIT, SIGXCPU, -1, "no message", "of CPU"},
+		{"kill -KILL $$", WALL_MS, 4096, 1, VL_ERR_LIMIT, SIGKILL, -1, "no message",
+		 "or no memory"},
+	};
+	struct child_result r = {0};
+	struct stand_in s;
+	char err[VL_ERRLEN];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *label = cases[i].body;
+		enum vl_err rc = VL_ERR_INTERNAL;
+		struct child_end e;
+
+		stand_in(&s, cases[i].body, 0, cases[i].wall_ms);
+		CHECK(run(&s.job, NULL, 0, cases[i].out_max, &r, err, VL_OK, label), label);
+		err[0] = '\0';
+		CHECK(child_text_ended(&s.job, &r, &e, &rc, err) == cases[i].settled, label);
+		CHECK(rc == cases[i].rc && e.sig == cases[i].sig && e.code == cases[i].code, label);
+		CHECK(strcmp(e.why, cases[i].why) == 0, label);
+		CHECK(cases[i].err ? strstr(err, cases[i].err) != NULL : err[0] == '\0', label);
+	}
+	child_result_free(&r);
+}
+
 /* test_clean - child_text_clean: valid UTF-8 kept, each invalid byte U+FFFD, form feeds
  * newlines, other controls but \n and \t spaces, appended, at most max bytes without splitting
  * a character, 1 when short. */
@@ -656,4 +702,5 @@ UNIT_SUITE(child_text, {"stdout exactly: raw bytes, a MiB, nothing", test_stdout
 	   {"CHILD_ARGS_MAX and CHILD_WORDS_MAX", test_args},
 	   {"a child that exits without reading: no SIGPIPE", test_early_exit},
 	   {"threads at once", test_threads},
+	   {"child_text_ended: the bounds first, then how it ended", test_ended},
 	   {"child_text_clean: UTF-8, controls, max", test_clean})
