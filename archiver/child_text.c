@@ -126,8 +126,8 @@ child_fail(int status_fd)
 }
 
 /* child_exec - in the forked child: the plan's pipes onto 0-3 (moved above 9 first, so that a
- * pipe already on 0-3 is not overwritten), every other descriptor closed, SIGPIPE default and
- * no signal blocked (exec keeps both, and serve ignores SIGPIPE), the rlimits, execve. Never
+ * pipe already on 0-3 is not overwritten), every other descriptor closed, every signal at its
+ * default and none blocked (exec keeps both), the rlimits, execve. Never
  * returns. fcntl, dup2, sigaction, sigprocmask, execve, write and _exit are async-signal-safe;
  * close_range and setrlimit are not on POSIX's list but are bare system calls in glibc. */
 static void
@@ -151,6 +151,11 @@ child_exec(const struct plan *pl)
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	sigemptyset(&empty);
+	/* An ignored signal stays ignored across exec: serve's SIGPIPE, and SIGINT or SIGQUIT
+	 * when a shell started Vellum in the background. SIGKILL and SIGSTOP refuse (EINVAL). */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &dfl, NULL);
 	if (sigaction(SIGPIPE, &dfl, NULL) != 0 || sigprocmask(SIG_SETMASK, &empty, NULL) != 0)
 		child_fail(3);
 	for (int i = 0; i < 4; i++)

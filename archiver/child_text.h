@@ -47,8 +47,9 @@ struct child_result {
 /* child_text_run - run job's program on the len bytes at p (borrowed) as its stdin, keeping
  * its stdout up to out_max bytes (the child is killed once it passes them: r->cut) and the
  * start of its stderr, and reap it. r is filled (and must be freed) whatever is returned.
- * The child gets PATH=/usr/bin:/bin and LANG=C.UTF-8 only, descriptors 0-2 only, SIGPIPE at
- * its default and no signal blocked, and the rlimits of job. Returns VL_OK when it ran and was
+ * The child gets PATH=/usr/bin:/bin and LANG=C.UTF-8 only, descriptors 0-2 only, every
+ * signal at its default (none ignored, SIGPIPE included) and none blocked, and the rlimits of
+ * job. Returns VL_OK when it ran and was
  * reaped (r->status then says how it ended: child_text_bounds, then the converter's own
  * codes); VL_ERR_CONFIG when prog is not an absolute path, or is not there or cannot be run
  * (err names the package to install); VL_ERR_IO when the run failed on this machine's side:

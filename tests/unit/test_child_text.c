@@ -358,8 +358,9 @@ test_rlimits(void)
 }
 
 /* test_environment - the child's environment is PATH and LANG, whatever the parent's; its
- * descriptors 0-2 only, one the parent leaks without close-on-exec included; SIGPIPE at its
- * default and no signal blocked, though the parent ignores one and blocks another. */
+ * descriptors 0-2 only, one the parent leaks without close-on-exec included; no signal
+ * ignored and none blocked, though the parent ignores SIGPIPE and SIGQUIT (as a background
+ * job's shell does SIGINT and SIGQUIT) and blocks SIGUSR1. */
 static void
 test_environment(void)
 {
@@ -368,7 +369,7 @@ test_environment(void)
 	static const char sigs[] = "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n";
 	struct child_job job = {.prog = "/usr/bin/env", .name = "env", .package = "coreutils",
 				.wall_ms = WALL_MS, .cpu_s = CPU_S, .as_bytes = AS_BYTES};
-	struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe, old_quit;
 	struct child_result r = {0};
 	sigset_t usr1, old_mask;
 	char err[VL_ERRLEN];
@@ -391,9 +392,11 @@ test_environment(void)
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	CHECK(sigaction(SIGPIPE, &ign, &old_pipe) == 0, "signals");
+	CHECK(sigaction(SIGQUIT, &ign, &old_quit) == 0, "signals");
 	CHECK(pthread_sigmask(SIG_BLOCK, &usr1, &old_mask) == 0, "signals");
 	CHECK(run(&job, NULL, 0, 4096, &r, err, VL_OK, "signals"), "signals");
 	CHECK(pthread_sigmask(SIG_SETMASK, &old_mask, NULL) == 0, "signals");
+	CHECK(sigaction(SIGQUIT, &old_quit, NULL) == 0, "signals");
 	CHECK(sigaction(SIGPIPE, &old_pipe, NULL) == 0, "signals");
 	CHECK(out_is(&r, sigs, strlen(sigs)), "signals");
 	child_result_free(&r);
