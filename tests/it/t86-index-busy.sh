@@ -49,30 +49,34 @@ pass "a pids cgroup at $CG"
 
 it_archive
 
-M=$W/mail
-mkdir -p "$M"
-python3 - "$M" "$IT_DIR" <<'PY'
+# mkmail DIR - a message DIR/NAME.eml for each line "NAME<TAB>BODY<TAB>PDF TEXT" on stdin (no
+# attachment when the PDF text is empty).
+mkmail() {
+	python3 -c '
 import sys
 from email.message import EmailMessage
 out = sys.argv[1]
 sys.path.insert(0, sys.argv[2])
 from docmaker import pdf
-
-def msg(name, body, attach=None):
+for line in sys.stdin:
+    name, body, text = line.rstrip("\n").split("\t")
     m = EmailMessage()
     m["From"] = "ops@x.example"
     m["To"] = "legal@x.example"
     m["Subject"] = name
     m["Date"] = "Mon, 02 Feb 2026 10:00:00 +0000"
     m["Message-ID"] = "<%s@t86>" % name
-    m.set_content(body)
-    if attach:
-        m.add_attachment(attach, maintype="application", subtype="pdf", filename="invoice.pdf")
+    m.set_content(body + "\n")
+    if text:
+        m.add_attachment(pdf([[text]]), maintype="application", subtype="pdf", filename="memo.pdf")
     open("%s/%s.eml" % (out, name), "wb").write(m.as_bytes())
+' "$1" "$IT_DIR"
+}
 
-msg("pdf", "please see the attachment\n", pdf([["Invoice for the pangolin shipment"]]))
-msg("plain", "the wildebeest report, no attachment\n")
-PY
+M=$W/mail
+mkdir -p "$M"
+printf 'pdf\tplease see the attachment\tInvoice for the pangolin shipment\nplain\tthe wildebeest report, no attachment\t\n' |
+	mkmail "$M"
 verdict "write a message with a PDF attachment and a plain one" $?
 v store "$M/pdf.eml" "$M/plain.eml" >"$W/store.out" 2>&1
 verdict "store both" $? "$(excerpt "$W/store.out")"
@@ -143,29 +147,14 @@ verdict "after it the PDF's words are found, nothing waits, no exception" $? "go
 # only messages stepped over; the walk past them (indexer_place) reaches the plain one.
 B=$W/many
 mkdir -p "$B"
-python3 - "$B" "$IT_DIR" <<'PY'
-import sys
-from email.message import EmailMessage
-out = sys.argv[1]
-sys.path.insert(0, sys.argv[2])
-from docmaker import pdf
-
-def msg(name, body, attach=None):
-    m = EmailMessage()
-    m["From"] = "ops@x.example"
-    m["To"] = "legal@x.example"
-    m["Subject"] = name
-    m["Date"] = "Tue, 03 Feb 2026 10:00:00 +0000"
-    m["Message-ID"] = "<%s@t86>" % name
-    m.set_content(body)
-    if attach:
-        m.add_attachment(attach, maintype="application", subtype="pdf", filename="memo.pdf")
-    open("%s/%s.eml" % (out, name), "wb").write(m.as_bytes())
-
-for i in range(201):
-    msg("many%03d" % i, "copy %d\n" % i, pdf([["Memo %d about the okapi enclosure" % i]]))
-msg("behind", "the aardvark schedule, no attachment\n")
-PY
+{
+	i=0
+	while [ $i -lt 201 ]; do
+		printf 'many%03d\tcopy %d\tMemo %d about the okapi enclosure\n' $i $i $i
+		i=$((i + 1))
+	done
+	printf 'behind\tthe aardvark schedule, no attachment\t\n'
+} | mkmail "$B"
 verdict "write 201 messages with a PDF, then a plain one" $?
 # shellcheck disable=SC2046
 v store $(ls "$B"/many*.eml) "$B/behind.eml" >"$W/many.out" 2>&1
