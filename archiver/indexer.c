@@ -650,9 +650,9 @@ cut_body(struct mime_meta *m)
 
 /* read_one - fill row r from the queue row i of q. VL_ERR_NOKEY (the vault is stale) and
  * VL_ERR_BUSY (no descriptor or memory to open the segment, or no process or pipe for an
- * attachment's reader, just now) leave r empty, and the message queued: on NOKEY the batch stops there, on BUSY it goes on past it
- * (indexer_run_batch), and a later batch reads it again; every other failure is the message's
- * own and is recorded in r. */
+ * attachment's reader, just now) leave r empty, and the message queued: on NOKEY the batch
+ * stops there, on BUSY it goes on past it (indexer_run_batch), and a later batch reads it
+ * again; every other failure is the message's own and is recorded in r. */
 static enum vl_err
 read_one(struct vault *v, PGresult *q, int i, struct row *r, size_t *bytes, char *err)
 {
@@ -762,9 +762,8 @@ indexer_run_batch(struct vault *v, PGconn *conn, struct indexer_batch *b, char *
 	nq = PQntuples(q);
 	rows = xcalloc((size_t)nq + 1, sizeof(*rows));
 	/* Messages after a stop stay locked, unread, until the commit: still waiting. A message
-	 * whose reader could not run just now (BUSY) is stepped over, left waiting, so that a
-	 * lasting shortage (a process limit, a seccomp filter) does not stall the queue behind
-	 * it. */
+	 * not readable just now (BUSY) is stepped over, left waiting, so that a lasting shortage
+	 * (a process limit, a seccomp filter) does not stall the queue behind it. */
 	for (int i = 0; i < nq && bytes < INDEXER_BATCH_BYTES; i++) {
 		stop = read_one(v, q, i, &rows[n], &bytes, err);
 		if (stop == VL_ERR_BUSY) {
@@ -804,7 +803,6 @@ int
 indexer_place_next(struct indexer_place *p, const struct indexer_batch *b, size_t *left)
 {
 	*left = 0;
-	p->pass_done += b->done + b->swept;
 	p->pass_busy += b->busy;
 	if (b->busy > 0) {
 		p->after = b->last; /* past them: the next batch reads the queue behind them */
@@ -812,14 +810,9 @@ indexer_place_next(struct indexer_place *p, const struct indexer_batch *b, size_
 	}
 	if (b->done > 0 || b->swept > 0)
 		return 1; /* more may wait */
-	/* Nothing waits past p->after. A pass that indexed something may have freed what the
-	 * messages stepped over lacked: try them again at once, from the start. */
-	if (p->after > 0 && p->pass_done > 0) {
-		*p = (struct indexer_place){0};
-		return 1;
-	}
+	/* Nothing waits past p->after: the pass is over. */
 	*left = p->pass_busy;
-	*p = (struct indexer_place){0};
+	p->pass_busy = 0;
 	return 0;
 }
 
@@ -923,6 +916,42 @@ indexer_stopping(struct indexer *ix)
 	return stop;
 }
 
+/* indexer_park - the messages a worker's passes left queued (their attachment's reader, their
+ * segment or key file could not be opened just now). The worker reads on past them as mail
+ * comes, and tries them again from the start of the queue once the back-off has passed: 1 s,
+ * doubling up to INDEXER_BACKOFF_MAX_MS while they stay, so a lasting shortage costs a pass
+ * over them every 30 s, not every batch. */
+struct indexer_park {
+	unsigned backoff; /* ms; 0: nothing parked */
+	struct timespec due;
+};
+
+/* park_due - whether the parked messages are to be tried again now. */
+static int
+park_due(const struct indexer_park *k)
+{
+	struct timespec now;
+
+	if (k->backoff == 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > k->due.tv_sec ||
+	       (now.tv_sec == k->due.tv_sec && now.tv_nsec >= k->due.tv_nsec);
+}
+
+/* park_more - a pass left n messages queued: back off further, and say so. */
+static void
+park_more(struct indexer_park *k, size_t n)
+{
+	k->backoff = k->backoff ? k->backoff * 2 : 1000;
+	if (k->backoff > INDEXER_BACKOFF_MAX_MS)
+		k->backoff = INDEXER_BACKOFF_MAX_MS;
+	clock_gettime(CLOCK_MONOTONIC, &k->due);
+	k->due.tv_sec += k->backoff / 1000;
+	log_warnx("indexer: %zu messages left queued: an attachment's reader, a segment or a key"
+		  " file could not be opened just now; tried again in %u s", n, k->backoff / 1000);
+}
+
 static void *
 indexer_main(void *arg)
 {
@@ -930,13 +959,16 @@ indexer_main(void *arg)
 	struct indexer *ix = w->ix;
 	PGconn *conn = db_conn(w->db);
 	char err[VL_ERRLEN];
-	unsigned backoff = 0;
-	int reopened = 0; /* the vault was reopened for the VL_ERR_NOKEY just seen */
+	unsigned backoff = 0; /* after a failure */
+	int reopened = 0;     /* the vault was reopened for the VL_ERR_NOKEY just seen */
 	uint64_t max_raw = w->no == 0 ? UINT64_MAX : INDEXER_HELPER_RAW_MAX;
 	struct indexer_place place = {0};
+	struct indexer_park park = {0};
+	int new_pass = 1;   /* the next batch begins a pass */
+	int from_start = 1; /* the pass under way began at the start of the queue */
 
 	while (!indexer_stopping(ix)) {
-		struct indexer_batch b = {INDEXER_BATCH, max_raw, place.after, 0, 0, 0, 0};
+		struct indexer_batch b = {.max = INDEXER_BATCH, .max_raw = max_raw};
 		size_t left = 0;
 		enum vl_err rc;
 
@@ -947,6 +979,13 @@ indexer_main(void *arg)
 				break;
 			continue;
 		}
+		if (new_pass) {
+			if (park_due(&park))
+				place.after = 0;
+			from_start = place.after == 0;
+			new_pass = 0;
+		}
+		b.after = place.after;
 		rc = indexer_run_batch(w->v, conn, &b, err);
 
 		atomic_fetch_add(&ix->indexed, b.done);
@@ -963,21 +1002,19 @@ indexer_main(void *arg)
 			}
 		}
 		reopened = 0;
-		if (rc == VL_OK && indexer_place_next(&place, &b, &left)) {
+		if (rc == VL_OK) {
 			backoff = 0;
-			continue;
-		}
-		if (rc == VL_OK && left == 0) {
-			backoff = 0;
+			if (indexer_place_next(&place, &b, &left))
+				continue;
+			new_pass = 1;
+			if (left > 0)
+				park_more(&park, left);
+			else if (from_start)
+				park = (struct indexer_park){0}; /* none left anywhere */
 			if (indexer_wait(w, INDEXER_IDLE_MS))
 				break;
 			continue;
 		}
-		/* A pass indexed nothing but messages whose reader could not run: back off as
-		 * from a failure, the shortage may last. */
-		if (rc == VL_OK)
-			rc = vl_err_set(err, VL_ERR_BUSY, "%zu messages left queued: an attachment's"
-					" reader could not run", left);
 		if (rc == VL_ERR_NOKEY)
 			log_errx("indexer: %s: the keyring lacks it; indexing waits", err);
 		else

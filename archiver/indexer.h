@@ -36,7 +36,7 @@ struct indexer_batch {
 	int64_t after;	  /* only messages with a greater id (0: from the start of the queue) */
 	size_t done;	  /* out: messages marked indexed (0: nothing waiting unlocked) */
 	size_t swept;	  /* out: notes of index_requeue turned into queued messages */
-	size_t busy;	  /* out: messages stepped over: their attachment's reader could not run */
+	size_t busy;	  /* out: messages stepped over: not readable just now (below) */
 	int64_t last;	  /* out: the greatest id the batch read, committed (else: after) */
 };
 
@@ -64,19 +64,18 @@ enum vl_err indexer_run_batch(struct vault *v, PGconn *conn, struct indexer_batc
 
 /* indexer_place - a caller's walk through the queue in id order, in passes: each batch starts
  * past the messages the ones before it stepped over, so that more of them than a batch holds
- * cannot hide the messages behind them; at the end of the queue a pass that indexed anything
- * begins again from the start, where the messages stepped over are tried again. */
+ * cannot hide the messages behind them. Where the next pass starts is the caller's: from the
+ * start (after = 0) to try the messages stepped over again, or on from where the last pass
+ * ended to read only what arrived since. */
 struct indexer_place {
 	int64_t after;	  /* where the next batch starts (indexer_batch.after) */
-	size_t pass_done; /* messages indexed and notes swept since the pass began */
 	size_t pass_busy; /* messages stepped over since the pass began */
 };
 
 /* indexer_place_next - move p past the batch b just ran (its rc VL_OK). 1: run the next batch
- * at once (p->after says where). 0: a pass reached the end of the queue having indexed
- * nothing more: the queue is empty, or holds only messages locked elsewhere or stepped over,
- * *left of them stepped over in that pass; p starts a new pass, and the caller waits (serve)
- * or stops (`vellum index`). */
+ * at once (p->after says where). 0: the pass reached the end of the queue; *left of its
+ * messages were stepped over (the queue may still hold messages locked elsewhere), and p->after
+ * is where it ended. */
 int indexer_place_next(struct indexer_place *p, const struct indexer_batch *b, size_t *left);
 
 /* The lag: messages queued (indexed_at IS NULL) plus those indexed but noted in index_requeue

@@ -37,7 +37,8 @@ struct index_job {
 	struct vault *v;
 	pthread_t thread;
 	enum vl_err rc;
-	size_t busy; /* messages its last pass stepped over: their reader could not run */
+	size_t busy; /* messages its last pass stepped over: not readable just now */
+	int fresh;   /* v was opened since the last batch: a VL_ERR_NOKEY now is the keyring's */
 	char err[VL_ERRLEN];
 };
 
@@ -59,7 +60,7 @@ now_s(void)
  * is progress too (another job or serve may have taken those messages first: the next batch
  * finds out). A note whose message another process holds is neither swept nor indexed, so it
  * cannot keep the loop going: it ends, and the note is counted in "still waiting" for a later
- * run or serve's indexer. Messages whose reader could not run are stepped over, however many;
+ * run or serve's indexer. Messages not readable just now are stepped over, however many;
  * when the last pass left some (j->busy of them), the job ends with VL_ERR_BUSY and cmd_index
  * tries them again after a wait. */
 static void
@@ -67,23 +68,22 @@ index_job_run(struct index_job *j)
 {
 	PGconn *conn = db_conn(j->db);
 	struct indexer_place place = {0};
-	int fresh = 1;
 
 	for (;;) {
-		struct indexer_batch b = {INDEXER_BATCH, UINT64_MAX, place.after, 0, 0, 0, 0};
+		struct indexer_batch b = {
+			.max = INDEXER_BATCH, .max_raw = UINT64_MAX, .after = place.after};
 
 		j->rc = indexer_run_batch(j->v, conn, &b, j->err);
 		atomic_fetch_add(&index_total, b.done);
-		if (b.done > 0)
-			fresh = 0;
-		if (j->rc == VL_ERR_NOKEY && !fresh) {
+		if (j->rc == VL_ERR_NOKEY && !j->fresh) {
 			vault_free(j->v);
 			j->v = NULL;
 			if ((j->rc = vault_open(&j->v, j->cfg, conn, j->err)) != VL_OK)
 				break;
-			fresh = 1;
+			j->fresh = 1;
 			continue;
 		}
+		j->fresh = 0;
 		if (j->rc != VL_OK)
 			break;
 		if (indexer_place_next(&place, &b, &j->busy))
@@ -115,7 +115,7 @@ index_progress(double t0, int final)
 
 /* index_round - run jobs[0..n) side by side, each in its own thread, until all have ended,
  * drawing the progress on a terminal meanwhile. The first job's failure, in err; a job's
- * VL_ERR_BUSY (only messages whose reader could not run were left to it) only when no job
+ * VL_ERR_BUSY (only messages not readable just now were left to it) only when no job
  * failed otherwise. */
 static enum vl_err
 index_round(struct index_job *jobs, int n, double t0, int tty, char *err)
@@ -188,8 +188,8 @@ index_upkeep(struct cli *c, PGconn *conn, char *err)
 
 /* cmd_index - with --all, every message is queued again first (after an extractor change, or
  * once damaged segments are repaired). Prints what it did and the rate; exit 1 on a failure;
- * exit 75 (EX_TEMPFAIL) when all else went well but messages are still left queued because an
- * attachment's reader could not run just now, even after INDEX_BUSY_TRIES more rounds: a line
+ * exit 75 (EX_TEMPFAIL) when all else went well but messages are still left queued because
+ * they were not readable just now, even after INDEX_BUSY_TRIES more rounds: a line
  * says how many, and that a later `vellum index`, or serve, tries them again. */
 int
 cmd_index(struct cli *c, int argc, char **argv)
@@ -200,7 +200,7 @@ cmd_index(struct cli *c, int argc, char **argv)
 	int njobs = (int)(cores < 1 ? 1 : cores < INDEX_JOBS_DFLT ? cores : INDEX_JOBS_DFLT);
 	int all = 0, status = 1, tty = isatty(STDERR_FILENO);
 	int64_t waiting = 0, requeued = 0;
-	size_t left = 0; /* messages left queued: their reader could not run */
+	size_t left = 0; /* messages left queued: not readable just now */
 	enum vl_err rc = VL_OK;
 	double t0, dt;
 
@@ -223,6 +223,7 @@ cmd_index(struct cli *c, int argc, char **argv)
 		if ((rc = db_connect(&c->cfg, &jobs[i].db, err)) != VL_OK ||
 		    (rc = vault_open(&jobs[i].v, &c->cfg, db_conn(jobs[i].db), err)) != VL_OK)
 			goto out;
+		jobs[i].fresh = 1;
 	}
 	PGconn *conn = db_conn(jobs[0].db);
 	if (all) {
@@ -237,7 +238,7 @@ cmd_index(struct cli *c, int argc, char **argv)
 	t0 = now_s();
 	atomic_store(&index_total, 0);
 	rc = index_round(jobs, njobs, t0, tty, err);
-	/* Messages left queued only because an attachment's reader could not run: again, after a
+	/* Messages left queued only because they were not readable just now: again, after a
 	 * wait, by one job, whose last pass sees them all: its count is theirs (jobs side by side
 	 * may each have counted the same ones). */
 	for (int try = 0; rc == VL_ERR_BUSY && try < INDEX_BUSY_TRIES; try++) {
@@ -258,7 +259,7 @@ cmd_index(struct cli *c, int argc, char **argv)
 	       dt > 0 ? (double)atomic_load(&index_total) / dt : 0.0);
 	/* Still waiting: locked by another indexer (vellum serve), or arrived meanwhile; or
 	 * noted in index_requeue while another process held the message; or left queued
-	 * because an attachment's reader could not run. */
+	 * because they were not readable just now. */
 	printf("still waiting %lld messages\n", (long long)waiting);
 	if ((rc = index_upkeep(c, conn, err)) != VL_OK)
 		goto out;

@@ -13,7 +13,9 @@
 #  3. a shortage that ends within the retries (pids.max raised after the first failed fork):
 #     `vellum index --all` indexes both and exits 0;
 #  4. more such messages than a batch holds (INDEXER_BATCH, 200) ahead of a plain one: the
-#     plain one is still reached, and the count of those left is not cut at a batch.
+#     plain one is still reached, and the count of those left is not cut at a batch;
+#  5. no descriptor for the segment or key file (RLIMIT_NOFILE): left queued, exit 75;
+#  6. serve: left queued, a back-off that doubles, later mail indexed meanwhile.
 # As root with a pids cgroup to make (v1 or v2); elsewhere the script says SKIPPED.
 . "$(dirname "$0")/lib.sh"
 
@@ -187,7 +189,9 @@ FD=$(awk '{ print $1; exit }' "$W/fd.out")
 n=4
 found=
 while [ $n -le 64 ] && [ -z "$found" ]; do
-	prlimit --nofile=$n:$n "$VELLUM" --data "$D" index --jobs 1 >"$W/fd-index.out" 2>"$W/fd-index.err"
+	# ulimit in a shell of its own, not prlimit: the shell is everywhere.
+	sh -c 'ulimit -n "$0" && exec "$@"' $n "$VELLUM" --data "$D" index --jobs 1 \
+		>"$W/fd-index.out" 2>"$W/fd-index.err"
 	rc=$?
 	if [ $rc -eq 75 ] || [ $rc -eq 0 ]; then
 		found=$n
@@ -197,10 +201,58 @@ done
 got=$(sql "SELECT (indexed_at IS NOT NULL) || ':' || parse_error FROM messages WHERE id = $FD")
 [ -n "$found" ] && [ "$rc" -eq 75 ] && [ "$got" = "false:false" ] &&
 	grep -q "^vellum index: 1 messages left queued: " "$W/fd-index.err" &&
-	grep -q "message $FD left queued: segment [0-9]* .*: Too many open files$" "$W/fd-index.err"
+	grep -q "message $FD left queued: segment [0-9]*[: ].*Too many open files$" "$W/fd-index.err"
 verdict "no descriptor for its segment: the message stays queued without parse_error; exit 75" $? \
 	"limit ${found:-none} exit $rc, indexed:parse_error $got: $(excerpt "$W/fd-index.err")"
 v index >"$W/fd-after.out" 2>&1 && [ "$(hits quokka)" = "<fd@t86>" ]
 verdict "with descriptors it is indexed and found" $? "$(excerpt "$W/fd-after.out")"
+
+# ---- 6. serve: read past, tried again after a growing back-off ------------------------------------
+# serve alone in the cgroup, its pids.max then held at what it has running: the indexer's fork
+# for pdftotext is refused. The message stays queued, serve says so with a back-off that doubles
+# (1, 2, 4 s), a plain message stored meanwhile is indexed at once (read past, not waiting for
+# the back-off), and once processes are there again the PDF's message is indexed too.
+. "$IT_DIR/serve.sh"
+serve_ports
+echo max >"$CG/pids.max"
+sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" "$VELLUM" --data "$D" serve 2>>"$W/serve.log" &
+SERVE_PID=$!
+sc wait --port "$SMTP_PORT" --seconds 60 2>>"$W/serve.log"
+verdict "serve starts in the cgroup" $? "$(excerpt "$W/serve.log")"
+sleep 1
+cat "$CG/pids.current" >"$CG/pids.max"
+printf 'serve6\tthe serve copy\tMemo about the tapir paddock\nserve7\tthe numbat ledger, no attachment\t\n' |
+	mkmail "$W"
+sc send --port "$SMTP_PORT" --from ops@x.example --rcpt legal@x.example "$W/serve6.eml" \
+	--log "$W/s6.out" 2>>"$W/s6.out"
+verdict "send serve a PDF message over SMTP" $? "$(excerpt "$W/s6.out")"
+# wait_log TEXT SECONDS - until serve.log has TEXT.
+wait_log() {
+	_k=0
+	while ! grep -q "$1" "$W/serve.log" && [ $_k -lt $(($2 * 10)) ]; do
+		sleep 0.1
+		_k=$((_k + 1))
+	done
+	grep -q "$1" "$W/serve.log"
+}
+wait_log "messages left queued: .*tried again in 4 s" 20 &&
+	grep -o "tried again in [0-9]* s" "$W/serve.log" | head -n 3 | tr '\n' ' ' | grep -qx "tried again in 1 s tried again in 2 s tried again in 4 s "
+verdict "serve leaves it queued and backs off 1, 2, 4 s" $? "$(grep -o 'indexer: .*' "$W/serve.log" | tail -n 4 | tr '\n' '|')"
+sc send --port "$SMTP_PORT" --from ops@x.example --rcpt legal@x.example "$W/serve7.eml" \
+	--log "$W/s7.out" 2>>"$W/s7.out"
+t0=$(date +%s)
+k=0
+while [ "$(hits numbat)" != "<serve7@t86>" ] && [ $k -lt 50 ]; do
+	sleep 0.1
+	k=$((k + 1))
+done
+[ "$(hits numbat)" = "<serve7@t86>" ] && [ $(($(date +%s) - t0)) -le 5 ]
+verdict "a plain message stored meanwhile is indexed within 5 s, past the one left queued" $? \
+	"$(excerpt "$W/s7.out")"
+echo max >"$CG/pids.max"
+wait_indexed
+[ "$(hits tapir)" = "<serve6@t86>" ]
+verdict "with processes again serve indexes the PDF's message" $? "$(grep -o 'indexer: .*' "$W/serve.log" | tail -n 3 | tr '\n' '|')"
+serve_stop_check "serve exits cleanly"
 
 it_summary
