@@ -203,8 +203,14 @@ handle_message(struct handler_ctx *ctx)
 		reply_internal(ctx->resp, rc, "audit", err);
 		goto out;
 	}
-	/* Verification: the record decrypts, authenticates and hashes to the evidence SHA-256. */
+	/* Verification: the record decrypts, authenticates and hashes to the evidence SHA-256.
+	 * A record that could not be opened just now is no verdict: 503, not "damaged". */
 	rc = read_record(ctx, &loc, discard_fn, NULL, &info, err);
+	if (rc == VL_ERR_BUSY) {
+		json_decref(o);
+		reply_internal(ctx->resp, rc, "verification", err);
+		goto out;
+	}
 	json_object_set_new(o, "verification",
 			    json_pack("{s:s,s:b,s:b}", "record",
 				      rc == VL_OK		? "ok"

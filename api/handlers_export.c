@@ -251,7 +251,9 @@ handle_export_create(struct handler_ctx *ctx)
 	if (rc == VL_ERR_CONFIG)
 		reply_error(ctx->resp, 400, "bad_field", "%s", why);
 	else
-		reply_row(ctx, rc == VL_OK ? 201 : 500, id);
+		/* 503 for what passes (a record not readable just now, the database, the
+		 * keyring), 500 for the rest: the export row says why either way. */
+		reply_row(ctx, rc == VL_OK ? 201 : vl_err_http(rc) == 503 ? 503 : 500, id);
 out:
 	json_decref(in);
 }

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "db.h"
 #include "fsutil.h"
+#include "log.h"
 #include "pgarray.h"
 #include "query.h"
 #include "retention.h"
@@ -214,24 +215,31 @@ head_fn(void *arg, const uint8_t *p, size_t n)
 }
 
 /* facts_own_headers - add the message's own header fields (row i's record) to f, read and
- * parsed with GMime as `vellum retention test` reads a file. A message that cannot be read
- * keeps the stored headers only (logged in err, not fatal: the others still get retention). */
-static void
-facts_own_headers(struct facts *f, struct hdr_reader *h, PGresult *r, int i)
+ * parsed with GMime as `vellum retention test` reads a file. A message whose record is damaged
+ * keeps the stored headers only (logged, not fatal: the others still get retention). VL_ERR_BUSY
+ * (err says why) when the record could not be opened just now: no decision may rest on that. */
+static enum vl_err
+facts_own_headers(struct facts *f, struct hdr_reader *h, PGresult *r, int i, char *err)
 {
 	uint8_t sha[32];
 	struct record_info info;
-	char err[VL_ERRLEN];
 	GMimeStream *st;
 	GMimeParser *p;
 	GMimeHeaderList *hl;
+	enum vl_err rc;
 
 	h->head.len = 0;
-	if (h->vault == NULL || hex_decode(sha, 32, PQgetvalue(r, i, 16)) != 0 ||
-	    vault_read(h->vault, strtoull(PQgetvalue(r, i, 14), NULL, 10),
-		       strtoull(PQgetvalue(r, i, 15), NULL, 10), sha, head_fn, &h->head, &info,
-		       err) != VL_OK)
-		return;
+	if (h->vault == NULL || hex_decode(sha, 32, PQgetvalue(r, i, 16)) != 0)
+		return VL_OK;
+	rc = vault_read(h->vault, strtoull(PQgetvalue(r, i, 14), NULL, 10),
+			strtoull(PQgetvalue(r, i, 15), NULL, 10), sha, head_fn, &h->head, &info, err);
+	if (rc == VL_ERR_BUSY)
+		return rc;
+	if (rc != VL_OK) {
+		log_warnx("retention: message %s: its own headers unread, the stored ones decide: %s",
+			  PQgetvalue(r, i, 0), err);
+		return VL_OK;
+	}
 	(*h->reads)++;
 	st = g_mime_stream_mem_new_with_buffer((const char *)h->head.data, h->head.len);
 	p = g_mime_parser_new_with_stream(st);
@@ -239,7 +247,7 @@ facts_own_headers(struct facts *f, struct hdr_reader *h, PGresult *r, int i)
 	g_object_unref(p);
 	g_object_unref(st);
 	if (f->own == NULL)
-		return;
+		return VL_OK;
 	hl = g_mime_object_get_header_list(GMIME_OBJECT(f->own));
 	for (int k = 0; k < g_mime_header_list_get_count(hl) && k < RETENTION_HEADERS_MAX; k++) {
 		GMimeHeader *gh = g_mime_header_list_get_header_at(hl, k);
@@ -247,6 +255,7 @@ facts_own_headers(struct facts *f, struct hdr_reader *h, PGresult *r, int i)
 		f->hdr[f->m.nheaders].name = g_mime_header_get_name(gh);
 		f->hdr[f->m.nheaders++].value = g_mime_header_get_value(gh);
 	}
+	return VL_OK;
 }
 
 static void
@@ -257,8 +266,10 @@ facts_clear(struct facts *f)
 	f->own = NULL;
 }
 
-static void
-facts_row(struct facts *f, struct hdr_reader *h, PGresult *r, int i)
+/* facts_row - row i of facts_sql into f, with the message's own headers when the set needs
+ * them; VL_ERR_BUSY as facts_own_headers. */
+static enum vl_err
+facts_row(struct facts *f, struct hdr_reader *h, PGresult *r, int i, char *err)
 {
 	facts_clear(f);
 	memset(&f->m, 0, sizeof(f->m));
@@ -279,7 +290,8 @@ facts_row(struct facts *f, struct hdr_reader *h, PGresult *r, int i)
 	f->m.headers = f->hdr;
 	f->m.nheaders = STORED_HEADERS;
 	if (h && h->vault)
-		facts_own_headers(f, h, r, i);
+		return facts_own_headers(f, h, r, i, err);
+	return VL_OK;
 }
 
 /* hdr_reader_open - a vault when the set matches on a header the database does not keep. */
@@ -358,7 +370,12 @@ apply_batch(PGconn *c, const struct policy_set *s, const struct retention_opts *
 		struct policy_result pr;
 
 		*last = q->current = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-		facts_row(f, h, r, i);
+		if (facts_row(f, h, r, i, err) == VL_ERR_BUSY) {
+			/* Its retain-until stays empty: the next run decides it. */
+			log_warnx("retention: message %lld left for the next run: %s",
+				  (long long)*last, err);
+			continue;
+		}
 		policy_eval(s, &f->m, qhit, q, &pr);
 		res->examined++;
 		if (!decide(s, &pr, strtoll(PQgetvalue(r, i, 12), NULL, 10), PQgetvalue(r, i, 13),
@@ -454,8 +471,8 @@ retention_explain(const struct vl_config *cfg, PGconn *c, const struct policy_se
 		rc = hdr_reader_open(&h, c, s, &ho, &reads, err);
 	if (rc == VL_OK) {
 		q.current = strtoll(id, NULL, 10);
-		facts_row(f, &h, r, 0);
-		policy_eval(s, &f->m, qhit, &q, out);
+		if ((rc = facts_row(f, &h, r, 0, err)) == VL_OK)
+			policy_eval(s, &f->m, qhit, &q, out);
 		hdr_reader_close(&h);
 	}
 	facts_clear(f);
