@@ -331,7 +331,8 @@ child_reap_by(pid_t pid, const char *name, int64_t deadline, int *ws, int *late,
 static enum vl_err
 child_spawn(struct child *c, struct plan *pl, int in_fd, char *err)
 {
-	int p[4][2], ws;
+	int p[4][2], ws, e;
+	sigset_t all, old;
 	enum vl_err rc;
 	pid_t pid;
 
@@ -339,13 +340,20 @@ child_spawn(struct child *c, struct plan *pl, int in_fd, char *err)
 		return rc;
 	for (int i = 0; i < 4; i++)
 		pl->fds[i] = p[i][i == 0 ? 0 : 1];
-	if ((pid = fork()) < 0) {
-		rc = vl_err_set(err, VL_ERR_IO, "fork: %s", strerror(errno));
+	/* Every signal blocked across fork, as posix_spawn does: a handler of the parent's must
+	 * not run in the child before child_exec has set every signal to its default. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	e = errno;
+	if (pid == 0)
+		child_exec(pl);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		rc = vl_err_set(err, VL_ERR_IO, "fork: %s", strerror(e));
 		pipes_close(p, 4);
 		return rc;
 	}
-	if (pid == 0)
-		child_exec(pl);
 	for (int i = 0; i < 4; i++)
 		fd_close(&p[i][i == 0 ? 0 : 1]);
 	rc = exec_status(p[3][0], pl, err);
