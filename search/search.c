@@ -302,10 +302,9 @@ page_rows(PGconn *c, const struct query_sql *s, const char **vals, int n, PGresu
 	int64_t est;
 	enum vl_err rc;
 
-	rc = plan_rows(c, est_sql, vals, n, &est, err);
+	if (plan_rows(c, est_sql, vals, n, &est, err) != VL_OK)
+		est = INT64_MAX; /* no estimate: the walk first, as before there was a choice */
 	free(est_sql);
-	if (rc != VL_OK)
-		goto out;
 	if (est <= (s->rechecks ? SEARCH_RECHECK_ROWS : SEARCH_BITMAP_ROWS)) {
 		snprintf(bitmap, sizeof(bitmap), bitmap_bounded_setting, SEARCH_WALK_MS);
 		rc = page_try(c, sql, bitmap, vals, n, r, &canceled, err);
