@@ -17,7 +17,6 @@
  * XXX: each call opens its own iconv descriptors, so a document's first non-ASCII byte in a
  * code page loads that gconv module (and the last close may unload it). mime_extract keeps its
  * modules pinned for that reason; RTF bodies are rarer than mail text, so not here yet. */
-#include <assert.h>
 #include <errno.h>
 #include <iconv.h>
 #include <stdio.h>
@@ -37,7 +36,6 @@
 #define RTF_MB_MAX 4	  /* bytes of one character gathered: UTF-8's longest; a lead and its
 			   * trail in the double-byte code pages */
 
-static_assert(RTF_MB_MAX >= 4, "put_utf8 gathers up to 4 bytes, UTF-8's longest sequence");
 /* What a group's text is. */
 enum dest {
 	DEST_TEXT,    /* document text */
@@ -352,7 +350,7 @@ static void
 put_utf8(struct rtf_rd *rd, uint8_t b)
 {
 	uint32_t c;
-	int k;
+	int k, broke;
 
 	rd->mb[rd->nmb++] = b;
 	rd->mb_cp = RTF_CP_UTF8;
@@ -365,9 +363,9 @@ put_utf8(struct rtf_rd *rd, uint8_t b)
 		return;
 	}
 	put_cp(rd, RTF_REPLACEMENT);
-	k = rd->nmb > 1; /* b broke a sequence begun before it: b starts afresh */
+	broke = rd->nmb > 1; /* b broke a sequence begun before it: b starts afresh */
 	rd->nmb = 0;
-	if (k)
+	if (broke)
 		put_utf8(rd, b);
 }
 
