@@ -485,13 +485,26 @@ rebuild_segment(struct rebuild *rb, uint64_t id, int pass, char *err)
 			if ((int)info.kind == REBUILD_RECORD_ABANDON) {
 				struct buf b = {0};
 				struct record_info bi;
+				enum vl_err nrc = vault_read_buf(rb->vault, id, (uint64_t)off, &b,
+								 &bi, detail);
 
-				if (vault_read_buf(rb->vault, id, (uint64_t)off, &b, &bi, detail) ==
-					    VL_OK && b.len == 48) {
+				if (nrc == VL_OK && b.len == 48) {
 					rb->abandoned = xrealloc(rb->abandoned, (rb->nabandoned + 1) *
 										 sizeof(*rb->abandoned));
 					rb->abandoned[rb->nabandoned].id = get_u64le(b.data);
 					rb->abandoned[rb->nabandoned++].end = get_u64le(b.data + 8);
+				} else if (nrc == VL_ERR_BUSY) {
+					/* Rebuilt without it, abandoned records would come back. */
+					rc = vl_err_set(err, nrc, "segment=%llu offset %lld: abandon"
+							" note: %s", (unsigned long long)id,
+							(long long)off, detail);
+					buf_free(&b);
+					goto out;
+				} else {
+					log_errx("segment=%llu offset %lld: abandon note unreadable, the"
+						 " records it abandoned are rebuilt as live: %s",
+						 (unsigned long long)id, (long long)off,
+						 nrc == VL_OK ? "not 48 bytes" : detail);
 				}
 				buf_free(&b);
 			}
