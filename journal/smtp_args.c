@@ -1,6 +1,8 @@
 /* smtp_args - the grammar of SMTP command arguments, free of session state: reverse and
- * forward paths (RFC 5321 §4.1.2), ESMTP parameter lists, decimal numbers, and the ORCPT
- * parameter's xtext and utf-8 address forms (RFC 3461, RFC 6533). smtp_session applies them. */
+ * forward paths (RFC 5321 §4.1.2), ESMTP parameter lists, decimal numbers, the ORCPT
+ * parameter's xtext and utf-8 address forms (RFC 3461, RFC 6533), and the base64 of SASL
+ * responses (RFC 4954 §4). smtp_session applies them. */
+#include <sodium.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
@@ -200,4 +202,26 @@ smtp_decode_orcpt(const char *v, size_t len)
 bad:
 	buf_free(&b);
 	return NULL;
+}
+
+/* smtp_decode_sasl - a SASL response (RFC 4954 §4: base64, "=" for an empty one) as newly
+ * allocated bytes, *len of them, NUL-terminated past *len; NULL when it is not base64. The
+ * bytes may be a password: the caller wipes them (sodium_memzero, *len + 1) before free. */
+uint8_t *
+smtp_decode_sasl(const char *b64, size_t *len)
+{
+	size_t blen = strcmp(b64, "=") == 0 ? 0 : strlen(b64);
+	size_t dcap = blen / 4 * 3 + 3;
+	uint8_t *d = xmalloc(dcap);
+
+	*len = 0;
+	if (sodium_base642bin(d, dcap - 1, b64, blen, NULL, len, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) != 0) {
+		sodium_memzero(d, dcap); /* a part may have been decoded */
+		free(d);
+		*len = 0;
+		return NULL;
+	}
+	d[*len] = '\0';
+	return d;
 }

@@ -1,6 +1,7 @@
 /* smtp_args - the grammar of SMTP command arguments, free of session state: reverse and
- * forward paths (RFC 5321 §4.1.2), ESMTP parameter lists, decimal numbers, and the ORCPT
- * parameter's xtext and utf-8 address forms (RFC 3461, RFC 6533). smtp_session applies them. */
+ * forward paths (RFC 5321 §4.1.2), ESMTP parameter lists, decimal numbers, the ORCPT
+ * parameter's xtext and utf-8 address forms (RFC 3461, RFC 6533), and the base64 of SASL
+ * responses (RFC 4954 §4). smtp_session applies them. */
 #ifndef VL_SMTP_ARGS_H
 #define VL_SMTP_ARGS_H
 
@@ -30,5 +31,10 @@ int smtp_next_param(const char **pp, const char **key, size_t *klen, const char 
  * are xtext, "utf-8" values carry "\x{HEX}" escapes, other types are kept as sent. NULL when
  * the value is malformed or would contain a NUL. */
 char *smtp_decode_orcpt(const char *v, size_t len);
+
+/* smtp_decode_sasl - a SASL response (RFC 4954 §4: base64, "=" for an empty one) as newly
+ * allocated bytes, *len of them, NUL-terminated past *len; NULL when it is not base64. The
+ * bytes may be a password: the caller wipes them (sodium_memzero, *len + 1) before free. */
+uint8_t *smtp_decode_sasl(const char *b64, size_t *len);
 
 #endif

@@ -1,5 +1,5 @@
-/* test_smtp_args - journal/smtp_args.{c,h}: paths, parameter lists, numbers and ORCPT values,
- * each accepted form with what it yields and each malformed one refused. */
+/* test_smtp_args - journal/smtp_args.{c,h}: paths, parameter lists, numbers, ORCPT values and
+ * SASL responses, each accepted form with what it yields and each malformed one refused. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,5 +143,43 @@ test_smtp_args_orcpt(void)
 	}
 }
 
+/* A SASL response: want its bytes, want_len of them (want NULL: refused). */
+static const struct {
+	const char *in, *want;
+	size_t want_len;
+} sasl_rows[] = {
+	{"dXNlcg==", "user", 4},
+	{"AHVzZXIAc2VjcmV0", "\0user\0secret", 12},
+	{"=", "", 0},	     /* RFC 4954 §4: an empty initial response */
+	{"", "", 0},	     /* an empty line after a 334 */
+	{"YQ==", "a", 1},
+	{"YQ", NULL, 0},     /* padding is required */
+	{"YQ===", NULL, 0},
+	{"dXNl cg==", NULL, 0},
+	{"dXNlcg==\r", NULL, 0},
+	{"!!!!", NULL, 0},
+	{"*", NULL, 0},
+};
+
+static void
+test_smtp_args_sasl(void)
+{
+	char what[120];
+
+	for (size_t i = 0; i < sizeof(sasl_rows) / sizeof(sasl_rows[0]); i++) {
+		const char *want = sasl_rows[i].want;
+		size_t len = 99;
+		uint8_t *got = smtp_decode_sasl(sasl_rows[i].in, &len);
+
+		snprintf(what, sizeof(what), "SASL %zu: %s", i, sasl_rows[i].in);
+		CHECK(want ? got && len == sasl_rows[i].want_len && memcmp(got, want, len) == 0 &&
+				     got[len] == '\0'
+			   : got == NULL && len == 0,
+		      what);
+		free(got);
+	}
+}
+
 UNIT_SUITE(smtp_args, {"paths", test_smtp_args_path}, {"parameter lists", test_smtp_args_params},
-	   {"numbers", test_smtp_args_u64}, {"ORCPT values", test_smtp_args_orcpt});
+	   {"numbers", test_smtp_args_u64}, {"ORCPT values", test_smtp_args_orcpt},
+	   {"SASL responses", test_smtp_args_sasl});
