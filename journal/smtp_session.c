@@ -28,7 +28,9 @@ enum smtp_state {
 	SMTP_STATE_BDAT,	 /* a BDAT chunk (not LAST) was accepted; more chunks expected */
 	SMTP_STATE_DATA_BODY,	 /* reading the DATA payload up to "." */
 	SMTP_STATE_BDAT_BODY,	 /* reading the octets of one BDAT chunk */
-	SMTP_STATE_AUTH_INPUT,	 /* 334 sent; the SASL response line is expected */
+	SMTP_STATE_AUTH_INPUT,	 /* PLAIN: 334 sent; the SASL response line is expected */
+	SMTP_STATE_AUTH_USER,	 /* LOGIN: 334 "Username:" sent; the user name line is expected */
+	SMTP_STATE_AUTH_PASS,	 /* LOGIN: 334 "Password:" sent; the password line is expected */
 	SMTP_STATE_WAIT_MESSAGE, /* paused: the caller stores the message */
 	SMTP_STATE_WAIT_TLS,	 /* paused: the caller does the TLS handshake */
 	SMTP_STATE_WAIT_AUTH,	 /* paused: the caller checks the credentials */
@@ -44,6 +46,8 @@ static const char *const smtp_state_names[] = {
 	[SMTP_STATE_DATA_BODY] = "data-body",
 	[SMTP_STATE_BDAT_BODY] = "bdat-body",
 	[SMTP_STATE_AUTH_INPUT] = "auth-input",
+	[SMTP_STATE_AUTH_USER] = "auth-user",
+	[SMTP_STATE_AUTH_PASS] = "auth-pass",
 	[SMTP_STATE_WAIT_MESSAGE] = "wait-message",
 	[SMTP_STATE_WAIT_TLS] = "wait-tls",
 	[SMTP_STATE_WAIT_AUTH] = "wait-auth",
@@ -324,7 +328,7 @@ smtp_proceed_ehlo(struct smtp_session *s, const char *args)
 	if (s->p.tls_available && s->tls == NULL)
 		kw[n++] = "STARTTLS";
 	if (s->p.auth_available && s->tls != NULL)
-		kw[n++] = "AUTH PLAIN";
+		kw[n++] = "AUTH PLAIN LOGIN";
 	if (s->p.xforward_available)
 		kw[n++] = XFORWARD_EHLO;
 	for (size_t i = 0; i < n; i++)
@@ -699,34 +703,41 @@ smtp_auth_clear(struct smtp_session *s)
 	s->auth_user = NULL;
 }
 
+/* smtp_auth_refuse - end a SASL exchange without a verdict (cancelled, undecodable, malformed):
+ * forget what it carried, return to no transaction and count the refusal. */
+static void
+smtp_auth_refuse(struct smtp_session *s, const char *reply)
+{
+	smtp_auth_clear(s);
+	smtp_enter_state(s, SMTP_STATE_HELO);
+	smtp_error(s, "%s", reply);
+}
+
+#define SMTP_R_AUTH_DECODE "501 5.5.2 Error: cannot decode response"
+
 /* smtp_auth_plain - decode a SASL PLAIN response (RFC 4616: [authzid] NUL authcid NUL passwd)
  * and hand it to the caller. */
 static void
 smtp_auth_plain(struct smtp_session *s, const char *b64)
 {
-	size_t blen = strcmp(b64, "=") == 0 ? 0 : strlen(b64); /* "=": empty (RFC 4954 §4) */
-	size_t dcap = blen / 4 * 3 + 3, dlen = 0;
-	uint8_t *d = xmalloc(dcap);
+	size_t dlen;
+	uint8_t *d = smtp_decode_sasl(b64, &dlen);
 	const uint8_t *z1, *z2;
 
-	if (sodium_base642bin(d, dcap, b64, blen, NULL, &dlen, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0) {
-		smtp_enter_state(s, SMTP_STATE_HELO);
-		smtp_error(s, "501 5.5.2 Error: cannot decode response");
-		goto out;
+	if (d == NULL) {
+		smtp_auth_refuse(s, SMTP_R_AUTH_DECODE);
+		return;
 	}
 	z1 = memchr(d, 0, dlen);
 	z2 = z1 ? memchr(z1 + 1, 0, dlen - (size_t)(z1 + 1 - d)) : NULL;
 	if (z2 == NULL || z2 == z1 + 1 || memchr(z2 + 1, 0, dlen - (size_t)(z2 + 1 - d))) {
-		smtp_enter_state(s, SMTP_STATE_HELO);
-		smtp_error(s, "501 5.5.2 Error: malformed PLAIN response");
+		smtp_auth_refuse(s, "501 5.5.2 Error: malformed PLAIN response");
 		goto out;
 	}
 	/* Acting as someone else (an authzid other than the user) is not offered. */
 	if (z1 != d && ((size_t)(z1 - d) != (size_t)(z2 - z1 - 1) ||
 			memcmp(d, z1 + 1, (size_t)(z1 - d)) != 0)) {
-		smtp_enter_state(s, SMTP_STATE_HELO);
-		smtp_error(s, "535 5.7.8 Error: authentication credentials invalid");
+		smtp_auth_refuse(s, "535 5.7.8 Error: authentication credentials invalid");
 		goto out;
 	}
 	smtp_auth_clear(s);
@@ -736,8 +747,81 @@ smtp_auth_plain(struct smtp_session *s, const char *b64)
 	smtp_enter_state(s, SMTP_STATE_WAIT_AUTH);
 	s->event = SMTP_EV_AUTH;
 out:
-	sodium_memzero(d, dcap);
+	sodium_memzero(d, dlen + 1);
 	free(d);
+}
+
+/* smtp_auth_login_decode - one LOGIN response (draft-murchison-sasl-login), newly allocated and
+ * NUL-terminated, or NULL (refused with 501) when it is not base64 or holds a NUL, which no
+ * user name or password can; an empty user name is refused too, as PLAIN refuses one. */
+static char *
+smtp_auth_login_decode(struct smtp_session *s, const char *b64, size_t *len, int empty_ok)
+{
+	uint8_t *d = smtp_decode_sasl(b64, len);
+
+	if (d == NULL) {
+		smtp_auth_refuse(s, SMTP_R_AUTH_DECODE);
+		return NULL;
+	}
+	if (memchr(d, 0, *len) || (*len == 0 && !empty_ok)) {
+		sodium_memzero(d, *len + 1);
+		free(d);
+		smtp_auth_refuse(s, "501 5.5.2 Error: malformed LOGIN response");
+		return NULL;
+	}
+	return (char *)d;
+}
+
+/* smtp_auth_login_user - the LOGIN user name, from the initial response or the line after
+ * 334 "Username:"; then 334 "Password:". */
+static void
+smtp_auth_login_user(struct smtp_session *s, const char *b64)
+{
+	size_t len;
+	char *user = smtp_auth_login_decode(s, b64, &len, 0);
+
+	if (user == NULL)
+		return;
+	smtp_auth_clear(s);
+	s->auth_user = user;
+	smtp_enter_state(s, SMTP_STATE_AUTH_PASS);
+	smtp_reply(s, "334 UGFzc3dvcmQ6");
+}
+
+/* smtp_auth_login_pass - the LOGIN password, the line after 334 "Password:": with the user
+ * name, hand it to the caller. An empty password is the caller's to refuse, as in PLAIN. */
+static void
+smtp_auth_login_pass(struct smtp_session *s, const char *b64)
+{
+	size_t len;
+	char *pass = smtp_auth_login_decode(s, b64, &len, 1);
+
+	if (pass == NULL)
+		return;
+	s->auth_pass = pass;
+	s->auth_pass_len = len;
+	smtp_enter_state(s, SMTP_STATE_WAIT_AUTH);
+	s->event = SMTP_EV_AUTH;
+}
+
+/* The SASL mechanisms offered, with the 334 that asks for the first response when AUTH
+ * carries none, the state that waits for it, and what takes it. */
+static const struct smtp_sasl_mech {
+	const char *name;
+	const char *prompt;
+	enum smtp_state wait;
+	void (*first)(struct smtp_session *, const char *b64);
+} smtp_sasl_mechs[] = {
+	{"PLAIN", "334 ", SMTP_STATE_AUTH_INPUT, smtp_auth_plain},
+	{"LOGIN", "334 VXNlcm5hbWU6", SMTP_STATE_AUTH_USER, smtp_auth_login_user}, /* "Username:" */
+};
+
+/* smtp_in_sasl - 1 while a SASL response line is expected (after a 334). */
+static int
+smtp_in_sasl(const struct smtp_session *s)
+{
+	return s->state == SMTP_STATE_AUTH_INPUT || s->state == SMTP_STATE_AUTH_USER ||
+	       s->state == SMTP_STATE_AUTH_PASS;
 }
 
 static int
@@ -771,29 +855,35 @@ smtp_proceed_auth(struct smtp_session *s, const char *args)
 {
 	const char *sp = strchr(args, ' ');
 	size_t mlen = sp ? (size_t)(sp - args) : strlen(args);
+	const struct smtp_sasl_mech *m = NULL;
 
-	if (!smtp_word_eq(args, mlen, "PLAIN")) {
+	for (size_t i = 0; i < sizeof(smtp_sasl_mechs) / sizeof(smtp_sasl_mechs[0]); i++)
+		if (smtp_word_eq(args, mlen, smtp_sasl_mechs[i].name))
+			m = &smtp_sasl_mechs[i];
+	if (m == NULL) {
 		smtp_error(s, "504 5.5.4 Error: unrecognized authentication type");
 		return;
 	}
 	if (sp == NULL) {
-		smtp_enter_state(s, SMTP_STATE_AUTH_INPUT);
-		smtp_reply(s, "334 ");
+		smtp_enter_state(s, m->wait);
+		smtp_reply(s, "%s", m->prompt);
 		return;
 	}
-	smtp_auth_plain(s, sp + 1);
+	m->first(s, sp + 1);
 }
 
-/* smtp_auth_input - the line after "334 ". */
+/* smtp_auth_input - the line after a 334: "*" cancels the exchange (RFC 4954 §4). */
 static void
 smtp_auth_input(struct smtp_session *s, const char *line)
 {
-	if (strcmp(line, "*") == 0) {
-		smtp_enter_state(s, SMTP_STATE_HELO);
-		smtp_error(s, "501 5.0.0 Authentication aborted");
-		return;
-	}
-	smtp_auth_plain(s, line);
+	if (strcmp(line, "*") == 0)
+		smtp_auth_refuse(s, "501 5.0.0 Authentication aborted");
+	else if (s->state == SMTP_STATE_AUTH_USER)
+		smtp_auth_login_user(s, line);
+	else if (s->state == SMTP_STATE_AUTH_PASS)
+		smtp_auth_login_pass(s, line);
+	else
+		smtp_auth_plain(s, line);
 }
 
 /* XFORWARD (Postfix) sets attributes of the next transaction, so it is taken where MAIL is. */
@@ -883,7 +973,7 @@ smtp_command(struct smtp_session *s, char *line, size_t len)
 static size_t
 smtp_line_consume(struct smtp_session *s, const uint8_t *p, size_t n)
 {
-	int auth = s->state == SMTP_STATE_AUTH_INPUT;
+	int auth = smtp_in_sasl(s);
 	size_t max = auth ? SMTP_AUTHLINE_MAX : SMTP_CMDLINE_MAX;
 	const uint8_t *lf = memchr(p, '\n', n);
 	size_t take = lf ? (size_t)(lf - p) + 1 : n;
@@ -903,12 +993,11 @@ smtp_line_consume(struct smtp_session *s, const uint8_t *p, size_t n)
 		return take;
 	if (s->line_toolong) {
 		s->line_toolong = 0;
-		if (auth) {
-			smtp_enter_state(s, SMTP_STATE_HELO);
-			smtp_error(s, "500 5.5.6 Error: authentication exchange line too long");
-		} else {
+		if (auth)
+			smtp_auth_refuse(s, "500 5.5.6 Error: authentication exchange line "
+					    "too long");
+		else
 			smtp_error(s, "500 5.5.2 Error: line too long");
-		}
 		return take;
 	}
 	line = (char *)s->line.data;

@@ -28,7 +28,7 @@ struct smtp_params {
 	size_t max_rcpts;	/* more -> 452 4.5.3; 0: SMTP_RCPTS_DEFAULT */
 	int tls_available;	/* advertise STARTTLS (not once TLS is on) */
 	int tls_required;	/* refuse MAIL before STARTTLS with 530 5.7.0 */
-	int auth_available;	/* advertise and accept AUTH PLAIN, only under TLS */
+	int auth_available;	/* advertise and accept AUTH PLAIN and LOGIN, only under TLS */
 	int auth_required;	/* refuse MAIL before a successful AUTH with 530 5.7.0 */
 	int xforward_available; /* advertise and accept XFORWARD (xforward.h); else 550 5.7.0 */
 	const char *spool_dir;	/* where large messages spill (NULL: SPOOL_DIR_DEFAULT) */

@@ -1,8 +1,9 @@
 /* test_smtp_session - journal/smtp_session.{c,h} driven by scripts: client bytes in, the exact
- * replies, events, envelopes and message bytes out. Every script that does not involve
- * STARTTLS is also replayed one byte at a time and split in two at every byte boundary: the
- * engine must give the same answer however the network cuts the input. */
+ * replies, events, envelopes and message bytes out. Every script is also replayed one byte at
+ * a time and split in two at every byte boundary (with STARTTLS, only what follows the
+ * handshake is cut): the engine must give the same answer however the network cuts the input. */
 #include <CUnit/CUnit.h>
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@
 #define F_TLSREQ 0x04	/* tls_required */
 #define F_AUTH 0x08	/* auth_available */
 #define F_AUTHREQ 0x10	/* auth_required */
-#define F_NOSPLIT 0x20	/* feed in and in2 as they are (STARTTLS discards the rest of a read) */
+#define F_NOSPLIT 0x20	/* feed in and in2 as they are, uncut */
 #define F_FEWSPLIT 0x40 /* whole and byte by byte only (the case logs a warning per run) */
 
 /* One scripted session. Expected strings that are NULL mean "nothing". */
@@ -35,7 +36,8 @@ struct sc {
 	enum smtp_auth_verdict auth_ok; /* given to every auth_result */
 	const char *in;
 	size_t in_len;
-	const char *in2; /* sent after the TLS handshake (F_NOSPLIT only) */
+	const char *in2; /* sent after the TLS handshake; in is then one read, since STARTTLS
+			  * discards the rest of its read */
 	size_t in2_len;
 	const char *want;   /* every reply, greeting included */
 	const char *events; /* M message, T starttls, A auth, Q quit, C close, ! stall */
@@ -264,37 +266,38 @@ run_mode(const struct sc *c, const struct chunk *ch, size_t nch, const char *mod
 }
 
 /* run_case - the script whole, then (unless F_NOSPLIT) byte by byte and cut in two at every
- * position. Stops at the first failing mode so one bug gives one report. */
+ * position: all of in, or with in2 all of in2 after in as one read. Stops at the first failing
+ * mode so one bug gives one report. */
 static void
 run_case(const struct sc *c)
 {
-	const uint8_t *in = (const uint8_t *)c->in;
-	struct chunk ch[2] = {{in, c->in_len}, {(const uint8_t *)c->in2, c->in2_len}};
+	size_t tls = c->in2 != NULL; /* chunks before the part that is cut */
+	const uint8_t *in = (const uint8_t *)(tls ? c->in2 : c->in);
+	size_t len = tls ? c->in2_len : c->in_len;
+	struct chunk ch[3] = {{(const uint8_t *)c->in, c->in_len},
+			      {(const uint8_t *)c->in2, c->in2_len}};
 	struct chunk *bytes;
 	char mode[64];
 
-	if (c->flags & F_NOSPLIT) {
-		run_mode(c, ch, c->in2 ? 2 : 1, "as scripted");
+	if (!run_mode(c, ch, tls + 1, c->flags & F_NOSPLIT ? "as scripted" : "whole") ||
+	    (c->flags & F_NOSPLIT))
 		return;
-	}
-	CHECK(c->in2 == NULL, c->name);
-	if (!run_mode(c, ch, 1, "whole"))
-		return;
-	bytes = calloc(c->in_len + 1, sizeof(*bytes));
-	for (size_t i = 0; i < c->in_len; i++)
-		bytes[i] = (struct chunk){in + i, 1};
-	if (!run_mode(c, bytes, c->in_len, "one byte at a time")) {
+	bytes = calloc(tls + len + 1, sizeof(*bytes));
+	bytes[0] = ch[0];
+	for (size_t i = 0; i < len; i++)
+		bytes[tls + i] = (struct chunk){in + i, 1};
+	if (!run_mode(c, bytes, tls + len, "one byte at a time")) {
 		free(bytes);
 		return;
 	}
 	free(bytes);
 	if (c->flags & F_FEWSPLIT)
 		return;
-	for (size_t k = 1; k < c->in_len; k++) {
-		struct chunk two[2] = {{in, k}, {in + k, c->in_len - k}};
-
+	for (size_t k = 1; k < len; k++) {
+		ch[tls] = (struct chunk){in, k};
+		ch[tls + 1] = (struct chunk){in + k, len - k};
 		snprintf(mode, sizeof(mode), "split at byte %zu", k);
-		if (!run_mode(c, two, 2, mode))
+		if (!run_mode(c, ch, tls + 2, mode))
 			return;
 	}
 }
@@ -317,7 +320,7 @@ run_cases(const struct sc *cases, size_t n)
 	"250-ENHANCEDSTATUSCODES\r\n250-CHUNKING\r\n250-BINARYMIME\r\n"
 #define EHLO_R EHLO_KW "250 DSN\r\n"
 #define EHLO_R_TLS EHLO_KW "250-DSN\r\n250 STARTTLS\r\n"
-#define EHLO_R_AUTH EHLO_KW "250-DSN\r\n250 AUTH PLAIN\r\n"
+#define EHLO_R_AUTH EHLO_KW "250-DSN\r\n250 AUTH PLAIN LOGIN\r\n"
 #define R_HELO "250 mx.test\r\n"
 #define R_NOOP "250 2.0.0 Ok\r\n"
 #define R_MAIL "250 2.1.0 Ok\r\n"
@@ -354,7 +357,8 @@ static const struct sc hello_cases[] = {
 	 .want = GREET EHLO_R_TLS},
 	{.name = "ehlo: no AUTH before TLS", .flags = F_TLS | F_AUTH, IN("EHLO c.test\r\n"),
 	 .want = GREET EHLO_R_TLS},
-	{.name = "ehlo: AUTH PLAIN and no STARTTLS under TLS", .flags = F_TLS | F_AUTH | F_NOSPLIT,
+	{.name = "ehlo: AUTH PLAIN LOGIN and no STARTTLS under TLS",
+	 .flags = F_TLS | F_AUTH | F_NOSPLIT,
 	 IN("EHLO c.test\r\nSTARTTLS\r\n"), IN2("EHLO c.test\r\n"),
 	 .want = GREET EHLO_R_TLS R_TLS EHLO_R_AUTH, .events = "T"},
 	{.name = "ehlo under TLS without auth", .flags = F_TLS | F_NOSPLIT,
@@ -756,24 +760,24 @@ static const struct sc auth_cases[] = {
 	 IN("EHLO c\r\nAUTH PLAIN AHVzZXIAc2VjcmV0\r\n"),
 	 .want = GREET EHLO_R_TLS "538 5.7.11 Encryption required for requested authentication "
 				  "mechanism\r\n"},
-	{.name = "AUTH not enabled", .flags = F_TLS | F_NOSPLIT, IN(TLS_EHLO_IN),
+	{.name = "AUTH not enabled", .flags = F_TLS, IN(TLS_EHLO_IN),
 	 IN2("EHLO c\r\nAUTH PLAIN AHVzZXIAc2VjcmV0\r\n"),
 	 .want = TLS_EHLO_R EHLO_R "502 5.5.1 Error: authentication not enabled\r\n",
 	 .events = "T"},
-	{.name = "AUTH PLAIN with initial response", .flags = F_TLS | F_AUTH | F_NOSPLIT,
+	{.name = "AUTH PLAIN with initial response", .flags = F_TLS | F_AUTH,
 	 .auth_ok = 1, IN(TLS_EHLO_IN),
 	 IN2("EHLO c\r\nAUTH PLAIN AHVzZXIAc2VjcmV0\r\nAUTH PLAIN AHVzZXIAc2VjcmV0\r\n"
 	     "MAIL FROM:<a@x>\r\n"),
 	 .want = TLS_EHLO_R EHLO_R_AUTH "235 2.7.0 Authentication successful\r\n"
 					"503 5.5.1 Error: already authenticated\r\n" R_MAIL,
 	 .events = "TA", .auth = "user/secret\n"},
-	{.name = "AUTH PLAIN after 334, refused", .flags = F_TLS | F_AUTH | F_NOSPLIT, .auth_ok = 0,
+	{.name = "AUTH PLAIN after 334, refused", .flags = F_TLS | F_AUTH, .auth_ok = 0,
 	 IN(TLS_EHLO_IN), IN2("EHLO c\r\nauth plain\r\ndXNlcgB1c2VyAHNlY3JldA==\r\nNOOP\r\n"),
 	 .want = TLS_EHLO_R EHLO_R_AUTH "334 \r\n535 5.7.8 Error: authentication credentials "
 					"invalid\r\n" R_NOOP,
 	 .events = "TA", .auth = "user/secret\n"},
-	{.name = "AUTH errors", .flags = F_TLS | F_AUTH | F_NOSPLIT, IN(TLS_EHLO_IN),
-	 IN2("AUTH PLAIN AHVzZXIAc2VjcmV0\r\nEHLO c\r\nAUTH LOGIN\r\nAUTH PLAIN !!!!\r\n"
+	{.name = "AUTH errors", .flags = F_TLS | F_AUTH, IN(TLS_EHLO_IN),
+	 IN2("AUTH PLAIN AHVzZXIAc2VjcmV0\r\nEHLO c\r\nAUTH CRAM-MD5\r\nAUTH PLAIN !!!!\r\n"
 	     "AUTH PLAIN\r\n*\r\nAUTH PLAIN AHVzZXI=\r\nAUTH PLAIN YWRtaW4AdXNlcgBzZWNyZXQ=\r\n"
 	     "AUTH PLAIN =\r\nMAIL FROM:<a@x>\r\nAUTH PLAIN AHVzZXIAc2VjcmV0\r\n"),
 	 .want = TLS_EHLO_R "503 5.5.1 Error: send EHLO first\r\n" EHLO_R_AUTH
@@ -785,14 +789,14 @@ static const struct sc auth_cases[] = {
 			    "501 5.5.2 Error: malformed PLAIN response\r\n" R_MAIL
 			    "503 5.5.1 Error: AUTH not allowed in a transaction\r\n",
 	 .events = "T"},
-	{.name = "AUTH locked out: 421 and nothing more is read", .flags = F_TLS | F_AUTH | F_NOSPLIT,
+	{.name = "AUTH locked out: 421 and nothing more is read", .flags = F_TLS | F_AUTH,
 	 .auth_ok = SMTP_AUTH_LOCKED, IN(TLS_EHLO_IN),
 	 IN2("EHLO c\r\nAUTH PLAIN AHVzZXIAc2VjcmV0\r\nNOOP\r\n"),
 	 .want = TLS_EHLO_R EHLO_R_AUTH "421 4.7.0 mx.test Error: too many failed authentications, "
 					"try again later, closing connection\r\n",
 	 .events = "TAC", .auth = "user/secret\n"},
 	{.name = "auth_required refuses MAIL until AUTH",
-	 .flags = F_TLS | F_AUTH | F_AUTHREQ | F_NOSPLIT, .auth_ok = 1, IN(TLS_EHLO_IN),
+	 .flags = F_TLS | F_AUTH | F_AUTHREQ, .auth_ok = 1, IN(TLS_EHLO_IN),
 	 IN2("EHLO c\r\nMAIL FROM:<a@x>\r\nAUTH PLAIN AHVzZXIAc2VjcmV0\r\nMAIL FROM:<a@x>\r\n"),
 	 .want = TLS_EHLO_R EHLO_R_AUTH "530 5.7.0 Authentication required\r\n"
 					"235 2.7.0 Authentication successful\r\n" R_MAIL,
@@ -803,6 +807,77 @@ static void
 test_auth(void)
 {
 	RUN(auth_cases);
+}
+
+/* AUTH LOGIN (draft-murchison-sasl-login): 334 "Username:" (VXNlcm5hbWU6), the user name,
+ * 334 "Password:" (UGFzc3dvcmQ6), the password, each a base64 line of its own. "user" is
+ * dXNlcg==, "secret" c2VjcmV0, "wrong" d3Jvbmc=. Each case is also cut at every byte after the
+ * handshake, so the response lines are taken alike pipelined and one by one. */
+#define R_USER "334 VXNlcm5hbWU6\r\n"
+#define R_PASS "334 UGFzc3dvcmQ6\r\n"
+#define R_AUTH_OK "235 2.7.0 Authentication successful\r\n"
+#define R_AUTH_BAD "535 5.7.8 Error: authentication credentials invalid\r\n"
+#define R_AUTH_DECODE "501 5.5.2 Error: cannot decode response\r\n"
+#define R_AUTH_MALFORMED "501 5.5.2 Error: malformed LOGIN response\r\n"
+#define R_AUTH_ABORTED "501 5.0.0 Authentication aborted\r\n"
+#define R_AUTH_LONG "500 5.5.6 Error: authentication exchange line too long\r\n"
+
+/* 12286 octets + CRLF = SMTP_AUTHLINE_MAX: the longest response line; one more is too long. */
+#define X12286                                                                                     \
+	X1100 X1100 X1100 X1100 X1100 X1100 X1100 X1100 X1100 X1100 X1100 X100 X10 X10 X10 X10 X10 \
+	X10 X10 X10 "xxxxxx"
+static_assert(sizeof(X12286) - 1 + 2 == SMTP_AUTHLINE_MAX, "X12286 + CRLF is the bound");
+
+static const struct sc login_cases[] = {
+	{.name = "AUTH LOGIN without TLS: 538, no prompt", .flags = F_TLS | F_AUTH,
+	 IN("EHLO c\r\nAUTH LOGIN\r\nAUTH LOGIN dXNlcg==\r\n"),
+	 .want = GREET EHLO_R_TLS "538 5.7.11 Encryption required for requested authentication "
+				  "mechanism\r\n"
+				  "538 5.7.11 Encryption required for requested authentication "
+				  "mechanism\r\n"},
+	{.name = "AUTH LOGIN after both prompts; a second AUTH gets 503",
+	 .flags = F_TLS | F_AUTH, .auth_ok = 1, IN(TLS_EHLO_IN),
+	 IN2("EHLO c\r\nAUTH LOGIN\r\ndXNlcg==\r\nc2VjcmV0\r\nAUTH LOGIN\r\nMAIL FROM:<a@x>\r\n"),
+	 .want = TLS_EHLO_R EHLO_R_AUTH R_USER R_PASS R_AUTH_OK
+		 "503 5.5.1 Error: already authenticated\r\n" R_MAIL,
+	 .events = "TA", .auth = "user/secret\n"},
+	{.name = "AUTH LOGIN with the user name as initial response, under auth_required",
+	 .flags = F_TLS | F_AUTH | F_AUTHREQ, .auth_ok = 1, IN(TLS_EHLO_IN),
+	 IN2("EHLO c\r\nMAIL FROM:<a@x>\r\nauth login dXNlcg==\r\nc2VjcmV0\r\nMAIL FROM:<a@x>\r\n"),
+	 .want = TLS_EHLO_R EHLO_R_AUTH "530 5.7.0 Authentication required\r\n" R_PASS R_AUTH_OK
+		 R_MAIL,
+	 .events = "TA", .auth = "user/secret\n"},
+	{.name = "AUTH LOGIN with a wrong password: 535, then again", .flags = F_TLS | F_AUTH,
+	 .auth_ok = SMTP_AUTH_FAILED, IN(TLS_EHLO_IN),
+	 IN2("EHLO c\r\nAUTH LOGIN dXNlcg==\r\nd3Jvbmc=\r\nNOOP\r\nAUTH LOGIN\r\ndXNlcg==\r\n"
+	     "=\r\n"),
+	 .want = TLS_EHLO_R EHLO_R_AUTH R_PASS R_AUTH_BAD R_NOOP R_USER R_PASS R_AUTH_BAD,
+	 .events = "TAA", .auth = "user/wrong\nuser/\n"},
+	{.name = "AUTH LOGIN cancelled, undecodable, malformed, in a transaction",
+	 .flags = F_TLS | F_AUTH, IN(TLS_EHLO_IN),
+	 IN2("EHLO c\r\nAUTH LOGIN\r\n*\r\nAUTH LOGIN dXNlcg==\r\n*\r\nAUTH LOGIN !!!!\r\n"
+	     "AUTH LOGIN\r\n!!!!\r\nAUTH LOGIN dXNlcg==\r\nc2VjcmV0!\r\nAUTH LOGIN =\r\n"
+	     "AUTH LOGIN\r\n\r\nAUTH LOGIN dQB4\r\nAUTH LOGIN dXNlcg==\r\nYQBi\r\nNOOP\r\n"
+	     "MAIL FROM:<a@x>\r\nAUTH LOGIN\r\n"),
+	 .want = TLS_EHLO_R EHLO_R_AUTH R_USER R_AUTH_ABORTED R_PASS R_AUTH_ABORTED R_AUTH_DECODE
+		 R_USER R_AUTH_DECODE R_PASS R_AUTH_DECODE R_AUTH_MALFORMED R_USER
+		 R_AUTH_MALFORMED R_AUTH_MALFORMED R_PASS R_AUTH_MALFORMED R_NOOP R_MAIL
+		 "503 5.5.1 Error: AUTH not allowed in a transaction\r\n",
+	 .events = "T"},
+	{.name = "AUTH LOGIN response lines at and past SMTP_AUTHLINE_MAX",
+	 .flags = F_TLS | F_AUTH | F_FEWSPLIT, .auth_ok = 1, IN(TLS_EHLO_IN),
+	 IN2("EHLO c\r\nAUTH LOGIN\r\n" X12286 "\r\nAUTH LOGIN dXNlcg==\r\n" X12286 "\r\n"
+	     "AUTH LOGIN\r\n" X12286 "x\r\nAUTH LOGIN dXNlcg==\r\n" X12286 "x\r\nNOOP\r\n"
+	     "AUTH LOGIN dXNlcg==\r\nc2VjcmV0\r\n"),
+	 .want = TLS_EHLO_R EHLO_R_AUTH R_USER R_AUTH_DECODE R_PASS R_AUTH_DECODE R_USER
+		 R_AUTH_LONG R_PASS R_AUTH_LONG R_NOOP R_PASS R_AUTH_OK,
+	 .events = "TA", .auth = "user/secret\n"},
+};
+
+static void
+test_auth_login(void)
+{
+	RUN(login_cases);
 }
 
 /* ---- failures of storage ---- */
@@ -1001,12 +1076,39 @@ test_xforward(void)
 	buf_free(&out);
 }
 
+/* A LOGIN exchange ended without a verdict forgets the user name it was given. */
+static void
+test_auth_login_forgets(void)
+{
+	static const char *const ends[] = {"*\r\n", "!!!!\r\n", "YQBi\r\n", X12286 "x\r\n"};
+	struct smtp_params p = {.hostname = "mx.test", .tls_available = 1, .auth_available = 1};
+	struct buf out = {0};
+
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		struct smtp_session *s = smtp_session_new(&p);
+
+		CHECK(feed_all(s, TLS_EHLO_IN, &out) == SMTP_EV_STARTTLS, "STARTTLS");
+		smtp_session_tls_started(s, NULL);
+		feed_all(s, "EHLO c\r\nAUTH LOGIN dXNlcg==\r\n", &out);
+		CHECK(smtp_session_auth_user(s) && strcmp(smtp_session_auth_user(s), "user") == 0 &&
+			      smtp_session_auth_pass(s) == NULL,
+		      "the user name is held while the password is asked for");
+		CHECK(feed_all(s, ends[i], &out) == SMTP_EV_NONE, "no AUTH event");
+		CHECK(smtp_session_auth_user(s) == NULL && !smtp_session_authenticated(s),
+		      "cancelled, undecodable, malformed or too long: the user name is gone");
+		smtp_session_free(s);
+	}
+	buf_free(&out);
+}
+
 UNIT_SUITE(smtp_session, {"greeting, EHLO, HELO, LHLO", test_hello},
 	   {"DATA bodies byte for byte", test_data}, {"LMTP per-recipient replies", test_lmtp},
 	   {"BDAT chunks", test_bdat}, {"limits", test_limits},
 	   {"sequence, RSET, NOOP, VRFY, QUIT, error limit", test_sequence},
 	   {"addresses and ORCPT", test_addresses}, {"STARTTLS", test_tls},
 	   {"STARTTLS consumed count", test_starttls_consumed}, {"AUTH PLAIN", test_auth},
+	   {"AUTH LOGIN", test_auth_login},
+	   {"AUTH LOGIN unfinished forgets the user", test_auth_login_forgets},
 	   {"storage failures", test_failures}, {"paused and closed", test_closed_and_paused},
 	   {"backpressure", test_backpressure}, {"phase for timers and batching", test_phase},
 	   {"XFORWARD", test_xforward})
