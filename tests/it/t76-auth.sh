@@ -1,13 +1,13 @@
 #!/bin/sh
 # t76-auth - SMTP AUTH: who may connect is client_networks and/or users of `vellum smtp-user`.
 # With smtp_auth = 1 and loopback outside client_networks, a loopback client is admitted but
-# gets 530 on MAIL until it authenticates; AUTH PLAIN is offered only after STARTTLS (538
-# before); swaks and Python smtplib authenticate with a generated secret and their receipts
-# name the user (also after rebuild-index); a wrong secret gets 535; users added and removed
-# while serve runs take effect without a restart; failures past smtp_auth_fail_max get 421;
-# Unix-socket LMTP needs no AUTH; the secret is in no file, log or audit row; every change is
-# audited, and /metrics counts AUTHs. Then, loopback back in client_networks: mail without AUTH
-# is accepted, with no user.
+# gets 530 on MAIL until it authenticates; AUTH PLAIN and LOGIN are offered only after STARTTLS
+# (538 before); swaks and Python smtplib authenticate (PLAIN, LOGIN) with a generated secret and
+# their receipts name the user (also after rebuild-index); a wrong secret gets 535 (for LOGIN
+# from 127.0.0.2, a count of its own); users added and removed while serve runs take effect
+# without a restart; failures past smtp_auth_fail_max get 421; Unix-socket LMTP needs no AUTH;
+# the secret is in no file, log or audit row; every change is audited, and /metrics counts AUTHs.
+# Then, loopback back in client_networks: mail without AUTH is accepted, with no user.
 . "$(dirname "$0")/lib.sh"
 
 . "$IT_DIR/serve.sh"
@@ -108,6 +108,43 @@ verdict "swaks: STARTTLS, AUTH PLAIN with the secret: 235, then 250 after the do
 [ "$(receipt_auth swaks-auth@x.test)" = "127.0.0.1|relay1" ]
 verdict "the receipt names the authenticated user" $? "$(receipt_auth swaks-auth@x.test)"
 
+# AUTH LOGIN (Exchange connectors, older MTAs): swaks answers 334 Username: and 334 Password:,
+# smtplib sends the user name as the initial response.
+swaks --server "127.0.0.1:$SMTP_PORT" -tls --auth LOGIN --auth-user relay1 --auth-password "$S1" \
+	--from swaks-login@x.test --to a@x.test >"$W/swaks-login.out" 2>&1
+rc=$?
+grep -q '<~  250.AUTH PLAIN LOGIN' "$W/swaks-login.out" && grep -q '^<~  334 VXNlcm5hbWU6' "$W/swaks-login.out" &&
+	grep -q '^<~  334 UGFzc3dvcmQ6' "$W/swaks-login.out" && grep -q '^<~  235 2\.7\.0' "$W/swaks-login.out" &&
+	grep -q '^<~  250 2\.0\.0' "$W/swaks-login.out" && [ "$rc" -eq 0 ]
+verdict "swaks: AUTH PLAIN LOGIN offered; AUTH LOGIN, both prompts answered: 235, then 250 after the dot" $? "exit $rc: $(tail -n 8 "$W/swaks-login.out" | tr '\n' '|')"
+[ "$(receipt_auth swaks-login@x.test)" = "127.0.0.1|relay1" ]
+verdict "the message sent after AUTH LOGIN is archived, its receipt naming the user" $? "$(receipt_auth swaks-login@x.test)"
+python3 - "$SMTP_PORT" "$S1" >"$W/login-ir.out" 2>&1 <<'EOF'
+import smtplib, ssl, sys
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as s:
+    s.starttls(context=ctx)
+    s.ehlo()
+    s.user, s.password = "relay1", sys.argv[2]
+    print(s.auth("LOGIN", s.auth_login)[0])
+    s.sendmail("smtplib-login@x.test", ["b@x.test"], b"Subject: t76 LOGIN\r\n\r\nlogin\r\n")
+    print("sent")
+EOF
+[ "$(tr '\n' ' ' <"$W/login-ir.out")" = "235 sent " ] && [ "$(receipt_auth smtplib-login@x.test)" = "127.0.0.1|relay1" ]
+verdict "Python smtplib: AUTH LOGIN with the user name as initial response authenticates, the message is archived" $? "$(excerpt "$W/login-ir.out")"
+# From 127.0.0.2: a failure of its own address, so 127.0.0.1's count below is unchanged.
+WRONG_LOGIN="vsm_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+swaks --server "127.0.0.1:$SMTP_PORT" -li 127.0.0.2 -tls --auth LOGIN --auth-user relay1 \
+	--auth-password "$WRONG_LOGIN" --from swaks-login-bad@x.test --to a@x.test >"$W/swaks-login-bad.out" 2>&1
+rc=$?
+grep -q '^<~  334 UGFzc3dvcmQ6' "$W/swaks-login-bad.out" && grep -q '^<~\* 535 5\.7\.8' "$W/swaks-login-bad.out" &&
+	[ "$rc" -ne 0 ] && [ "$(sql "select count(*) from receipts where mail_from = 'swaks-login-bad@x.test'")" -eq 0 ]
+verdict "swaks: AUTH LOGIN with a wrong password gets 535 5.7.8 and nothing is archived" $? "exit $rc: $(tail -n 6 "$W/swaks-login-bad.out" | tr '\n' '|')"
+grep -q 'client=127\.0\.0\.2 AUTH failed user=relay1 failures=1' "$W/serve.log"
+verdict "serve logs the failed AUTH LOGIN as it logs PLAIN's" $? "$(grep 'AUTH' "$W/serve.log" | tail -n 3 | tr '\n' '|')"
+
 python3 - "$SMTP_PORT" "$S1" >"$W/login.out" 2>&1 <<'EOF'
 import smtplib, ssl, sys
 ctx = ssl.create_default_context()
@@ -159,6 +196,9 @@ verdict "a Unix-socket LMTP client delivers without AUTH (receipt: no user)" $? 
 # ---- no secret anywhere, every change audited --------------------------------------------------------
 ! grep -q -e "$S1" -e "$S2" -e "${S1#vsm_}" "$W/serve.log"
 verdict "serve's log holds no secret" $?
+! grep -q -F -e "$WRONG_LOGIN" -e "${WRONG_LOGIN#vsm_}" -e "$(printf %s "$S1" | base64 -w0)" \
+	-e "$(printf %s "$WRONG_LOGIN" | base64 -w0)" "$W/serve.log"
+verdict "serve's log holds neither a LOGIN password nor its base64 line" $?
 grep -q 'authenticated user=relay1' "$W/serve.log" && grep -q 'AUTH failed user=relay1' "$W/serve.log"
 verdict "serve logs who authenticated and who failed" $?
 sql "select action || ':' || target from audit where action like 'smtp_user.%' order by seq" >"$W/audit.out"
@@ -169,8 +209,8 @@ HP=$(sed -n 's/^http_listen *= *127\.0\.0\.1://p' "$D/vellum.conf")
 curl -s --max-time 30 "http://127.0.0.1:$HP/metrics" >"$W/metrics.out"
 ok=$(sed -n 's/^vellum_ingest_auth_ok_total //p' "$W/metrics.out")
 bad=$(sed -n 's/^vellum_ingest_auth_failed_total //p' "$W/metrics.out")
-[ "$ok" = 3 ] && [ "$bad" = 4 ]
-verdict "/metrics counts 3 AUTHs that succeeded and 4 refused (3 wrong, 1 locked out)" $? "ok=$ok failed=$bad"
+[ "$ok" = 5 ] && [ "$bad" = 5 ]
+verdict "/metrics counts 5 AUTHs that succeeded and 5 refused (4 wrong, 1 locked out)" $? "ok=$ok failed=$bad"
 serve_stop_check "serve stops cleanly (no sanitizer report)"
 
 # ---- the user survives rebuild-index (it is in the sealed receipt) -----------------------------------
