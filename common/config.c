@@ -61,9 +61,9 @@ static const struct config_key {
 	    "(empty: none). Others get 554 5.7.1 and are disconnected, unless smtp_auth is 1.\n"
 	    "Unix-socket clients are always allowed."),
 	INT(smtp_auth, "0", 0, 1,
-	    "1: offer AUTH PLAIN after STARTTLS to the users of `vellum smtp-user` (DATA/smtp-users,\n"
-	    "read again when it changes); clients outside client_networks may then connect but\n"
-	    "get 530 5.7.0 until they authenticate. 0: no AUTH."),
+	    "1: offer AUTH PLAIN and LOGIN after STARTTLS to the users of `vellum smtp-user`\n"
+	    "(DATA/smtp-users, read again when it changes); clients outside client_networks may\n"
+	    "then connect but get 530 5.7.0 until they authenticate. 0: no AUTH."),
 	INT(smtp_auth_fail_max, "5", 1, 100000,
 	    "Failed SMTP AUTHs allowed per client address per window; then 421 4.7.0 and close."),
 	INT(smtp_auth_fail_window_s, "300", 1, 86400, "The window of smtp_auth_fail_max."),
