@@ -72,6 +72,28 @@ except smtplib.SMTPException as e:
     print("error", e)
 EOF
 }
+# smtplib_send HOW MAIL_FROM -> smtplib over STARTTLS as relay1 with $S1, then one message: HOW
+# "login" lets login() choose (PLAIN), "LOGIN" forces AUTH LOGIN (the user name as initial
+# response). Prints the AUTH code, then "sent".
+smtplib_send() {
+	python3 - "$SMTP_PORT" "$S1" "$@" <<'EOF'
+import smtplib, ssl, sys
+port, secret, how, sender = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+    s.starttls(context=ctx)
+    if how == "LOGIN":
+        s.ehlo()
+        s.user, s.password = "relay1", secret
+        print(s.auth("LOGIN", s.auth_login)[0])
+    else:
+        print(s.login("relay1", secret)[0])
+    s.sendmail(sender, ["b@x.test"], b"Subject: t76 smtplib " + how.encode() + b"\r\n\r\nsent\r\n")
+    print("sent")
+EOF
+}
 # receipt_auth MAIL_FROM - "client_addr|auth_user" of the receipts with that MAIL FROM.
 receipt_auth() {
 	sql "select client_addr || '|' || coalesce(auth_user, '<null>') from receipts where mail_from = '$1'"
@@ -119,19 +141,7 @@ grep -q '<~  250.AUTH PLAIN LOGIN' "$W/swaks-login.out" && grep -q '^<~  334 VXN
 verdict "swaks: AUTH PLAIN LOGIN offered; AUTH LOGIN, both prompts answered: 235, then 250 after the dot" $? "exit $rc: $(tail -n 8 "$W/swaks-login.out" | tr '\n' '|')"
 [ "$(receipt_auth swaks-login@x.test)" = "127.0.0.1|relay1" ]
 verdict "the message sent after AUTH LOGIN is archived, its receipt naming the user" $? "$(receipt_auth swaks-login@x.test)"
-python3 - "$SMTP_PORT" "$S1" >"$W/login-ir.out" 2>&1 <<'EOF'
-import smtplib, ssl, sys
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as s:
-    s.starttls(context=ctx)
-    s.ehlo()
-    s.user, s.password = "relay1", sys.argv[2]
-    print(s.auth("LOGIN", s.auth_login)[0])
-    s.sendmail("smtplib-login@x.test", ["b@x.test"], b"Subject: t76 LOGIN\r\n\r\nlogin\r\n")
-    print("sent")
-EOF
+smtplib_send LOGIN smtplib-login@x.test >"$W/login-ir.out" 2>&1
 [ "$(tr '\n' ' ' <"$W/login-ir.out")" = "235 sent " ] && [ "$(receipt_auth smtplib-login@x.test)" = "127.0.0.1|relay1" ]
 verdict "Python smtplib: AUTH LOGIN with the user name as initial response authenticates, the message is archived" $? "$(excerpt "$W/login-ir.out")"
 # From 127.0.0.2: a failure of its own address, so 127.0.0.1's count below is unchanged.
@@ -145,17 +155,7 @@ verdict "swaks: AUTH LOGIN with a wrong password gets 535 5.7.8 and nothing is a
 grep -q 'client=127\.0\.0\.2 AUTH failed user=relay1 failures=1' "$W/serve.log"
 verdict "serve logs the failed AUTH LOGIN as it logs PLAIN's" $? "$(grep 'AUTH' "$W/serve.log" | tail -n 3 | tr '\n' '|')"
 
-python3 - "$SMTP_PORT" "$S1" >"$W/login.out" 2>&1 <<'EOF'
-import smtplib, ssl, sys
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as s:
-    s.starttls(context=ctx)
-    print(s.login("relay1", sys.argv[2])[0])
-    s.sendmail("smtplib-auth@x.test", ["b@x.test"], b"Subject: t76 smtplib\r\n\r\nlogin\r\n")
-    print("sent")
-EOF
+smtplib_send login smtplib-auth@x.test >"$W/login.out" 2>&1
 [ "$(tr '\n' ' ' <"$W/login.out")" = "235 sent " ] && [ "$(receipt_auth smtplib-auth@x.test)" = "127.0.0.1|relay1" ]
 verdict "Python smtplib: starttls() and login() authenticate, the message is archived with its user" $? "$(excerpt "$W/login.out")"
 
