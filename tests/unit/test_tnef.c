@@ -359,38 +359,6 @@ test_in_mime(void)
 
 /* ---- Streams built here ---- */
 
-static void
-put_attr(struct buf *b, uint8_t level, uint32_t id, const void *data, size_t n)
-{
-	uint16_t sum = 0;
-
-	buf_append(b, &level, 1);
-	buf_append_u32le(b, id);
-	buf_append_u32le(b, (uint32_t)n);
-	buf_append(b, data, n);
-	for (size_t i = 0; i < n; i++)
-		sum = (uint16_t)(sum + ((const uint8_t *)data)[i]);
-	buf_append(b, (uint8_t[]){(uint8_t)sum, (uint8_t)(sum >> 8)}, 2);
-}
-
-static void
-put_head(struct buf *b)
-{
-	buf_append_u32le(b, 0x223E9F78u);
-	buf_append(b, "\x01\x00", 2);
-}
-
-/* put_prop_var - one single-valued variable-size MAPI property: tag, count 1, size, data. */
-static void
-put_prop_var(struct buf *l, uint32_t tag, const void *data, size_t n)
-{
-	buf_append_u32le(l, tag);
-	buf_append_u32le(l, 1);
-	buf_append_u32le(l, (uint32_t)n);
-	buf_append(l, data, n);
-	buf_append(l, "\0\0\0", (4 - n % 4) % 4);
-}
-
 #define ATT_MAPI_PROPS 0x00069003u
 #define ATT_ATTACHMENT 0x00069005u
 #define ATT_REND_DATA 0x00069002u
@@ -410,21 +378,21 @@ test_strings(void)
 	char err[VL_ERRLEN];
 	int k;
 
-	put_head(&s);
+	unit_tnef_head(&s);
 	buf_append_u32le(&l, 3);
-	put_prop_var(&l, 0x0037001Fu, subj16, sizeof(subj16)); /* PR_SUBJECT, PT_UNICODE */
-	put_prop_var(&l, 0x1000001Eu, body1251, sizeof(body1251)); /* PR_BODY, PT_STRING8 */
-	buf_append_u32le(&l, 0x3FDE0003u);			    /* PR_INTERNET_CPID */
+	unit_tnef_prop_var(&l, 0x0037001Fu, subj16, sizeof(subj16)); /* PR_SUBJECT, PT_UNICODE */
+	unit_tnef_prop_var(&l, 0x1000001Eu, body1251, sizeof(body1251)); /* PR_BODY, PT_STRING8 */
+	buf_append_u32le(&l, 0x3FDE0003u); /* PR_INTERNET_CPID */
 	buf_append_u32le(&l, 1251);
-	put_attr(&s, 1, ATT_MAPI_PROPS, l.data, l.len);
-	put_attr(&s, 2, ATT_REND_DATA, "\x01\x00\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00",
-		 14);
-	put_attr(&s, 2, ATT_ATTACH_TITLE, "REPORT~1.PDF", 13);
-	put_attr(&s, 2, ATT_ATTACH_DATA, "%PDF-1.4", 8);
+	unit_tnef_attr(&s, 1, ATT_MAPI_PROPS, l.data, l.len);
+	unit_tnef_attr(&s, 2, ATT_REND_DATA,
+		       "\x01\x00\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00", 14);
+	unit_tnef_attr(&s, 2, ATT_ATTACH_TITLE, "REPORT~1.PDF", 13);
+	unit_tnef_attr(&s, 2, ATT_ATTACH_DATA, "%PDF-1.4", 8);
 	buf_append_u32le(&a, 2);
-	put_prop_var(&a, 0x3707001Fu, "r\0\x4d\x04.\0p\0d\0f\0\0\0", 14); /* "rэ.pdf" */
-	put_prop_var(&a, 0x370E001Eu, "application/pdf", 16);
-	put_attr(&s, 2, ATT_ATTACHMENT, a.data, a.len);
+	unit_tnef_prop_var(&a, 0x3707001Fu, "r\0\x4d\x04.\0p\0d\0f\0\0\0", 14); /* "rэ.pdf" */
+	unit_tnef_prop_var(&a, 0x370E001Eu, "application/pdf", 16);
+	unit_tnef_attr(&s, 2, ATT_ATTACHMENT, a.data, a.len);
 
 	CHECK(tnef_parts(s.data, s.len, collect, &g, err) == VL_OK, err);
 	k = part_of(&g, TNEF_SUBJECT, NULL);
@@ -440,8 +408,8 @@ test_strings(void)
 
 	/* No code page: Windows-1252, its unassigned 0x81 as U+0081. */
 	buf_reset(&s);
-	put_head(&s);
-	put_attr(&s, 1, 0x00018004u, "caf\xe9 \x80\x81", 7);
+	unit_tnef_head(&s);
+	unit_tnef_attr(&s, 1, 0x00018004u, "caf\xe9 \x80\x81", 7);
 	CHECK(tnef_parts(s.data, s.len, collect, &g, err) == VL_OK, err);
 	CHECK(g.n == 1 && !strcmp((char *)g.p[0].data.data, "café €\xC2\x81"), "CP1252");
 	got_free(&g);
@@ -460,17 +428,17 @@ test_embedded(void)
 	char err[VL_ERRLEN];
 	int k;
 
-	put_head(&in);
-	put_attr(&in, 1, 0x00018004u, "inner", 6);
+	unit_tnef_head(&in);
+	unit_tnef_attr(&in, 1, 0x00018004u, "inner", 6);
 	buf_append(&obj, "0123456789abcdef", IID_LEN);
 	buf_append(&obj, in.data, in.len);
-	put_head(&s);
-	put_attr(&s, 2, ATT_REND_DATA, "\0\0", 2);
+	unit_tnef_head(&s);
+	unit_tnef_attr(&s, 2, ATT_REND_DATA, "\0\0", 2);
 	buf_append_u32le(&a, 2);
 	buf_append_u32le(&a, 0x37050003u); /* PR_ATTACH_METHOD 5 */
 	buf_append_u32le(&a, 5);
-	put_prop_var(&a, 0x3701000Du, obj.data, obj.len); /* PR_ATTACH_DATA_OBJ */
-	put_attr(&s, 2, ATT_ATTACHMENT, a.data, a.len);
+	unit_tnef_prop_var(&a, 0x3701000Du, obj.data, obj.len); /* PR_ATTACH_DATA_OBJ */
+	unit_tnef_attr(&s, 2, ATT_ATTACHMENT, a.data, a.len);
 	CHECK(tnef_parts(s.data, s.len, collect, &g, err) == VL_OK, err);
 	k = part_of(&g, TNEF_ATTACHMENT, NULL);
 	CHECK(k >= 0 && (g.p[k].flags & TNEF_PART_EMBEDDED) && g.p[k].data.len == in.len,
@@ -497,7 +465,7 @@ put_rtf(struct buf *l, uint32_t raw, uint32_t type, const void *data, size_t n)
 	buf_append_u32le(&v, type);
 	buf_append_u32le(&v, 0);
 	buf_append(&v, data, n);
-	put_prop_var(l, 0x10090102u, v.data, v.len);
+	unit_tnef_prop_var(l, 0x10090102u, v.data, v.len);
 	buf_free(&v);
 }
 
@@ -510,32 +478,32 @@ test_bounds(void)
 	struct got g = {0};
 	char err[VL_ERRLEN];
 
-	put_head(&s);
-	put_attr(&s, 1, 0x00018004u, "x", 2);
+	unit_tnef_head(&s);
+	unit_tnef_attr(&s, 1, 0x00018004u, "x", 2);
 	for (int i = 0; i <= TNEF_ATTACH_MAX; i++)
-		put_attr(&s, 2, ATT_REND_DATA, "\0\0", 2);
+		unit_tnef_attr(&s, 2, ATT_REND_DATA, "\0\0", 2);
 	CHECK(tnef_parts(s.data, s.len, collect, &g, err) == VL_ERR_LIMIT && g.n == 0,
 	      "TNEF_ATTACH_MAX");
 	buf_reset(&s);
-	put_head(&s);
+	unit_tnef_head(&s);
 	buf_append_u32le(&l, TNEF_PROPS_MAX + 1);
-	put_attr(&s, 1, ATT_MAPI_PROPS, l.data, l.len);
+	unit_tnef_attr(&s, 1, ATT_MAPI_PROPS, l.data, l.len);
 	CHECK(tnef_parts(s.data, s.len, collect, &g, err) == VL_ERR_LIMIT, "TNEF_PROPS_MAX");
 	buf_reset(&s);
 	buf_reset(&l);
-	put_head(&s);
+	unit_tnef_head(&s);
 	buf_append_u32le(&l, 1);
 	put_rtf(&l, TNEF_BYTES_MAX + 1u, 0x75465A4Cu, "\0{\\rtf1 x}", 10);
-	put_attr(&s, 1, ATT_MAPI_PROPS, l.data, l.len);
+	unit_tnef_attr(&s, 1, ATT_MAPI_PROPS, l.data, l.len);
 	CHECK(tnef_parts(s.data, s.len, collect, &g, err) == VL_ERR_LIMIT && g.n == 0,
 	      "RTF raw size past TNEF_BYTES_MAX");
 	/* The same at a small raw size: the RTF (8 literals) and no more than raw. */
 	buf_reset(&s);
 	buf_reset(&l);
-	put_head(&s);
+	unit_tnef_head(&s);
 	buf_append_u32le(&l, 1);
 	put_rtf(&l, 6, 0x75465A4Cu, "\0{\\rtf1 x}", 10);
-	put_attr(&s, 1, ATT_MAPI_PROPS, l.data, l.len);
+	unit_tnef_attr(&s, 1, ATT_MAPI_PROPS, l.data, l.len);
 	CHECK(tnef_parts(s.data, s.len, collect, &g, err) == VL_OK && g.n == 1 &&
 		      g.p[0].data.len == 6 && !memcmp(g.p[0].data.data, "{\\rtf1", 6),
 	      "RTF cut at raw size");
@@ -543,10 +511,10 @@ test_bounds(void)
 	/* Uncompressed ("MELA") RTF declaring more than it holds: only what it holds. */
 	buf_reset(&s);
 	buf_reset(&l);
-	put_head(&s);
+	unit_tnef_head(&s);
 	buf_append_u32le(&l, 1);
 	put_rtf(&l, 1000, 0x414C454Du, "{\\rtf1}", 7);
-	put_attr(&s, 1, ATT_MAPI_PROPS, l.data, l.len);
+	unit_tnef_attr(&s, 1, ATT_MAPI_PROPS, l.data, l.len);
 	CHECK(tnef_parts(s.data, s.len, collect, &g, err) == VL_OK && g.n == 1 &&
 		      g.p[0].data.len == 7,
 	      "MELA bounded by its bytes");
@@ -554,10 +522,10 @@ test_bounds(void)
 	/* A damaged stream is held to the bound too: its RTF would be decompressed all the same. */
 	buf_reset(&s);
 	buf_reset(&l);
-	put_head(&s);
+	unit_tnef_head(&s);
 	buf_append_u32le(&l, 1);
 	put_rtf(&l, 0xFFFFFFF0u, 0x75465A4Cu, "\0{\\rtf1 x}", 10);
-	put_attr(&s, 1, ATT_MAPI_PROPS, l.data, l.len);
+	unit_tnef_attr(&s, 1, ATT_MAPI_PROPS, l.data, l.len);
 	buf_append(&s, "\x01", 1); /* a truncated attribute after it */
 	CHECK(tnef_parts(s.data, s.len, collect, &g, err) == VL_ERR_LIMIT && g.n == 0,
 	      "a damaged stream's RTF raw size past TNEF_BYTES_MAX");
@@ -588,10 +556,10 @@ test_rtf_dict(void)
 	char err[VL_ERRLEN];
 	int clean = 1;
 
-	put_head(&s);
+	unit_tnef_head(&s);
 	buf_append_u32le(&l, 1);
 	put_rtf(&l, 24, 0x75465A4Cu, data, sizeof(data));
-	put_attr(&s, 1, ATT_MAPI_PROPS, l.data, l.len);
+	unit_tnef_attr(&s, 1, ATT_MAPI_PROPS, l.data, l.len);
 	dirty_stack();
 	CHECK(tnef_parts(s.data, s.len, collect, &g, err) == VL_OK && g.n == 1 &&
 		      g.p[0].data.len == 24 && !memcmp(g.p[0].data.data, "{\\rtf1 ", 7),

@@ -44,6 +44,16 @@ int unit_tmpdir_free(const char *dir);
 /* unit_slurp - the whole file at path into b (reset first); 0, or -1 when it cannot be read. */
 int unit_slurp(const char *path, struct buf *b);
 
+/* TNEF streams built by the tests (unit_tnef.c, [MS-OXTNEF]): unit_tnef_head appends the
+ * signature and key; unit_tnef_attr one attribute of level (1 message, 2 attachment) with its
+ * checksum; unit_tnef_prop_var one single-valued variable-size MAPI property (tag, count 1,
+ * size, data, padding) to a property list; unit_tnef_file a file attached by value: its
+ * attRendData, its 8.3 title and its n bytes. */
+void unit_tnef_head(struct buf *b);
+void unit_tnef_attr(struct buf *b, uint8_t level, uint32_t id, const void *data, size_t n);
+void unit_tnef_prop_var(struct buf *l, uint32_t tag, const void *data, size_t n);
+void unit_tnef_file(struct buf *b, const char *title, const void *data, size_t n);
+
 #define UNIT_SUITE(sname, ...)                                                                     \
 	static const struct unit_case sname##_cases[] = {__VA_ARGS__, {0, 0}};                     \
 	static struct unit_suite sname##_suite = {#sname, sname##_cases, 0};                       \
