@@ -20,6 +20,9 @@
 #define FILE_HTML_STAGE_MAX (16u << 20) /* bytes of an HTML file converted to UTF-8 before its
 					 * tags go: as mime_extract's MIME_HTML_MAX */
 #define FILE_SNIFF_MAX 1024		/* bytes looked at for an ISO-2022-JP escape */
+#define FILE_PLACE_MAX 32		/* bytes of a file's place in a TNEF stream ("2.1"), NUL
+					 * included: FILE_TNEF_DEPTH numbers of at most
+					 * TNEF_ATTACH_MAX */
 
 /* ---- which reader ---- */
 
@@ -113,17 +116,19 @@ file_kind_of(const char *content_type, const char *filename, int untyped)
 
 /* ---- reading ---- */
 
-/* One file_text call: where the text goes, what the TNEF streams inside it may still do, and
- * the first verdict on a file inside one. */
+/* One file_text call: where the text goes, what the TNEF streams inside it may still do, who
+ * hears of the files inside them not read, and whether one could not be read just now. */
 struct job {
 	struct sink s;
 	unsigned flags;
-	int depth;	     /* TNEF streams entered */
-	int readers;	     /* Office, PDF, legacy and RTF files inside them still to read */
-	int cut;	     /* a reader had more text than its room */
-	int stop;	     /* VL_ERR_IO or VL_ERR_NOMEM: no use reading on */
-	enum vl_err inner;   /* the first verdict on a file inside a TNEF stream */
-	char inner_why[VL_ERRLEN];
+	int depth;		    /* TNEF streams entered */
+	int readers;		    /* Office, PDF, legacy and RTF files inside them left to read */
+	int cut;		    /* a reader had more text than its room */
+	file_unread_fn unread;	    /* may be NULL */
+	void *unread_arg;
+	char place[FILE_PLACE_MAX]; /* the place of the file inside them being read ("2.1") */
+	enum vl_err again;	    /* VL_ERR_IO or VL_ERR_NOMEM inside them: no use reading on */
+	char again_why[VL_ERRLEN];
 };
 
 static enum vl_err read_file(struct job *j, const struct file_ref *f, char *why);
@@ -180,29 +185,55 @@ read_plain(struct job *j, const struct file_ref *f)
 	buf_free(&u);
 }
 
-/* The state of one TNEF stream being read: its first body taken, the others not. */
+/* The state of one TNEF stream being read: its first body taken, the others not; the files
+ * met; the verdict on its RTF body. */
 struct tnef_walk {
 	struct job *j;
 	int body;
+	unsigned files;
+	enum vl_err body_rc;
+	char body_why[VL_ERRLEN];
 };
 
-/* inner_verdict - note the first verdict on a file inside a TNEF stream, naming it. */
-static void
-inner_verdict(struct job *j, const char *name, enum vl_err rc, const char *why)
+/* inner_again - whether rc, a reader's verdict on something inside a TNEF stream, is
+ * VL_ERR_IO or VL_ERR_NOMEM: then the first such is kept and the walk stops. It is no verdict
+ * and wins over every verdict: the file is read again later, when they are made anew. */
+static int
+inner_again(struct job *j, enum vl_err rc, const char *why)
 {
-	int again = rc == VL_ERR_IO || rc == VL_ERR_NOMEM;
+	if (rc != VL_ERR_IO && rc != VL_ERR_NOMEM)
+		return 0;
+	if (j->again == VL_OK) {
+		j->again = rc;
+		/* Logged, not recorded: no file name in logs. */
+		snprintf(j->again_why, sizeof(j->again_why), "inside it: %.300s", why);
+	}
+	return 1;
+}
 
-	/* A temporary failure wins over every verdict and is never replaced: the message is read
-	 * again later, when the verdicts are made anew. */
-	if (j->stop || (j->inner != VL_OK && !again))
-		return;
-	j->stop = again;
-	j->inner = rc;
-	if (again) /* logged, not recorded: no file name in logs */
-		snprintf(j->inner_why, sizeof(j->inner_why), "inside it: %.300s", why);
-	else
-		snprintf(j->inner_why, sizeof(j->inner_why), "inside it, %.100s: %.300s",
-			 name ? name : "a file with no name", why);
+/* inner_unread - tell the caller (j->unread) of file t inside a TNEF stream (of type type, ""
+ * for none), not read for the verdict rc (VL_OK: it has no reader), its reader saying why;
+ * VL_ERR_IO and VL_ERR_NOMEM are not told (inner_again). */
+static void
+inner_unread(struct job *j, const struct tnef_part *t, const char *type, enum vl_err rc,
+	     const char *why)
+{
+	struct file_unread u = {.place = j->place, .filename = t->filename,
+				.content_type = type[0] ? type : NULL, .rc = rc, .why = why};
+
+	if (!inner_again(j, rc, why) && j->unread)
+		j->unread(j->unread_arg, &u);
+}
+
+/* place_enter - make the place of the file being read the n-th of the stream it is in;
+ * returns the length of the place to restore when it is read. */
+static size_t
+place_enter(struct job *j, unsigned n)
+{
+	size_t len = strlen(j->place);
+
+	snprintf(j->place + len, sizeof(j->place) - len, "%s%u", len ? "." : "", n);
+	return len;
 }
 
 /* type_of - a TNEF attachment's MIME tag as file_kind_of reads types: lower-case, without
@@ -236,41 +267,57 @@ looks_text(const uint8_t *p, size_t len)
 	return 1;
 }
 
-/* tnef_file - a file inside a TNEF stream: its name, then its text when it has a reader. */
-static void
-tnef_file(struct job *j, const struct tnef_part *t)
+/* tnef_file_kind - the reader of file t inside a TNEF stream, of type type ("" for none). */
+static enum file_kind
+tnef_file_kind(const struct tnef_part *t, const char *type)
 {
+	enum file_kind k;
+
+	if (t->flags & TNEF_PART_OLE)
+		return FILE_NONE; /* an OLE compound file: no reader */
+	if (t->flags & TNEF_PART_EMBEDDED)
+		return FILE_TNEF;
+	k = file_kind_of(type, t->filename, type[0] == '\0');
+	if (k == FILE_NONE && !kind_named(t->filename) &&
+	    (type[0] == '\0' || text_conv_label_in(type, generic_types, NELEM(generic_types))) &&
+	    looks_text(t->data, t->len))
+		k = FILE_PLAIN;
+	return k;
+}
+
+/* tnef_file - a file inside a TNEF stream: its name, then its text when it has a reader;
+ * the caller hears of it when it is not read (inner_unread). */
+static void
+tnef_file(struct tnef_walk *w, const struct tnef_part *t)
+{
+	struct job *j = w->j;
 	char type[FILE_TYPE_MAX], why[VL_ERRLEN] = "";
 	struct file_ref f = {.filename = t->filename, .p = t->data, .len = t->len};
+	size_t outer = place_enter(j, ++w->files);
 	enum vl_err rc;
 
 	if (t->filename) {
 		sink_sep(&j->s);
 		sink_put(&j->s, (const uint8_t *)t->filename, strlen(t->filename));
 	}
-	if (t->flags & TNEF_PART_OLE)
-		return; /* an OLE compound file: no reader */
 	type_of(t->content_type, type, sizeof(type));
 	f.content_type = type;
-	f.kind = (t->flags & TNEF_PART_EMBEDDED) ? FILE_TNEF
-						 : file_kind_of(type, t->filename, type[0] == '\0');
-	if (f.kind == FILE_NONE && !kind_named(t->filename) &&
-	    (type[0] == '\0' || text_conv_label_in(type, generic_types, NELEM(generic_types))) &&
-	    looks_text(t->data, t->len))
-		f.kind = FILE_PLAIN;
-	if (f.kind == FILE_NONE ||
-	    (file_kind_runs_process(f.kind) && (j->flags & FILE_NO_PROCESS)))
-		return;
-	if ((f.kind == FILE_OFFICE || f.kind == FILE_PDF || f.kind == FILE_LEGACY ||
-	     f.kind == FILE_RTF) &&
-	    j->readers-- <= 0) {
-		inner_verdict(j, t->filename, VL_ERR_LIMIT,
-			      "more files to read than the readers a message may run: not read");
-		return;
+	f.kind = tnef_file_kind(t, type);
+	if (f.kind == FILE_NONE) {
+		inner_unread(j, t, type, VL_OK, "");
+	} else if (file_kind_runs_process(f.kind) && (j->flags & FILE_NO_PROCESS)) {
+		/* not for this caller: no verdict either */
+	} else if ((f.kind == FILE_OFFICE || f.kind == FILE_PDF || f.kind == FILE_LEGACY ||
+		    f.kind == FILE_RTF) &&
+		   j->readers-- <= 0) {
+		inner_unread(j, t, type, VL_ERR_LIMIT,
+			     "more files to read than the readers a message may run: not read");
+	} else {
+		sink_sep(&j->s);
+		if ((rc = read_file(j, &f, why)) != VL_OK)
+			inner_unread(j, t, type, rc, why);
 	}
-	sink_sep(&j->s);
-	if ((rc = read_file(j, &f, why)) != VL_OK)
-		inner_verdict(j, t->filename, rc, why);
+	j->place[outer] = '\0';
 }
 
 /* tnef_body - a TNEF stream's first body: plain text as it is (UTF-8 already), else HTML
@@ -279,7 +326,6 @@ static void
 tnef_body(struct tnef_walk *w, const struct tnef_part *t)
 {
 	struct file_ref f = {.kind = FILE_RTF, .p = t->data, .len = t->len};
-	char why[VL_ERRLEN] = "";
 	enum vl_err rc;
 
 	if (w->body)
@@ -290,8 +336,9 @@ tnef_body(struct tnef_walk *w, const struct tnef_part *t)
 		sink_put(&w->j->s, t->data, t->len);
 	else if (t->kind == TNEF_BODY_HTML)
 		html_text_write(&w->j->s, t->data, t->len);
-	else if ((rc = read_reader(w->j, &f, why)) != VL_OK)
-		inner_verdict(w->j, "its RTF body", rc, why);
+	else if ((rc = read_reader(w->j, &f, w->body_why)) != VL_OK &&
+		 !inner_again(w->j, rc, w->body_why))
+		w->body_rc = rc; /* the stream's own verdict (read_tnef) */
 }
 
 static int
@@ -303,14 +350,15 @@ on_tnef_part(void *arg, const struct tnef_part *t)
 		sink_sep(&w->j->s);
 		sink_put(&w->j->s, t->data, t->len);
 	} else if (t->kind == TNEF_ATTACHMENT) {
-		tnef_file(w->j, t);
+		tnef_file(w, t);
 	} else {
 		tnef_body(w, t);
 	}
-	return w->j->stop || w->j->s.full;
+	return w->j->again != VL_OK || w->j->s.full;
 }
 
-/* read_tnef - a TNEF stream: its parts into the text, to FILE_TNEF_DEPTH streams deep. */
+/* read_tnef - a TNEF stream: its parts into the text, to FILE_TNEF_DEPTH streams deep. Its
+ * verdict: the walk's (damage), else its RTF body's. */
 static enum vl_err
 read_tnef(struct job *j, const struct file_ref *f, char *why)
 {
@@ -323,6 +371,8 @@ read_tnef(struct job *j, const struct file_ref *f, char *why)
 	j->depth++;
 	rc = tnef_parts(f->p, f->len, on_tnef_part, &w, why);
 	j->depth--;
+	if (rc == VL_OK && w.body_rc != VL_OK)
+		rc = vl_err_set(why, w.body_rc, "its RTF body: %s", w.body_why);
 	return rc;
 }
 
@@ -348,11 +398,12 @@ read_file(struct job *j, const struct file_ref *f, char *why)
 }
 
 enum vl_err
-file_text(const struct file_ref *f, unsigned flags, int *readers, struct buf *out, size_t max,
-	  int *truncated, char *err)
+file_text(const struct file_ref *f, unsigned flags, int *readers, file_unread_fn unread,
+	  void *arg, struct buf *out, size_t max, int *truncated, char *err)
 {
 	struct job j = {.s = {.b = out, .cap = out->len + max}, .flags = flags,
-			.readers = readers ? *readers : FILE_TNEF_READERS_MAX};
+			.readers = readers ? *readers : FILE_TNEF_READERS_MAX, .unread = unread,
+			.unread_arg = arg};
 	char why[VL_ERRLEN] = "";
 	enum vl_err rc = VL_OK;
 
@@ -362,11 +413,9 @@ file_text(const struct file_ref *f, unsigned flags, int *readers, struct buf *ou
 	*truncated = j.cut || j.s.full;
 	if (readers)
 		*readers = j.readers > 0 ? j.readers : 0;
-	if (j.stop) /* no process, pipe or memory just now: before any verdict on the file */
-		return vl_err_set(err, j.inner, "%s", j.inner_why);
+	if (j.again != VL_OK) /* no process, pipe or memory just now: before any verdict */
+		return vl_err_set(err, j.again, "%s", j.again_why);
 	if (rc != VL_OK)
 		return vl_err_set(err, rc, "%s", why);
-	if (j.inner != VL_OK)
-		return vl_err_set(err, j.inner, "%s", j.inner_why);
 	return VL_OK;
 }

@@ -59,6 +59,21 @@ struct file_ref {
 	size_t len;
 };
 
+/* One file inside a TNEF stream whose text file_text did not read (all borrowed: valid only
+ * during the call). */
+struct file_unread {
+	const char *place;	  /* which file of the stream, from 1 in stream order: "2"; "2.1"
+				   * is the first file of the message embedded as the second */
+	const char *filename;	  /* UTF-8, or NULL when it has none */
+	const char *content_type; /* its MIME tag, lower-case, no parameters; NULL when none */
+	enum vl_err rc;		  /* its reader's verdict, as file_text's below; VL_OK: it has no
+				   * reader (an image, an archive, an OLE object) */
+	const char *why;	  /* what the reader said; "" for VL_OK */
+};
+
+/* file_unread_fn - gets each file inside a TNEF stream that was not read, in stream order. */
+typedef void (*file_unread_fn)(void *arg, const struct file_unread *u);
+
 /* file_text - append to out the text of file f (FILE_PLAIN and FILE_HTML read as UTF-8 where
  * valid, else Windows-1252), at most max bytes of it, ending on a whole character; *truncated
  * set when more was there. A TNEF stream gives its subject, its first body (plain text, else
@@ -69,11 +84,17 @@ struct file_ref {
  * reader's verdict otherwise, with err (VL_ERRLEN) saying why and the text read before it kept
  * in out: VL_ERR_CRYPTO (password-protected), VL_ERR_PARSE (damaged; not of its kind),
  * VL_ERR_LIMIT (a reader's bound), VL_ERR_CONFIG (the reader is not installed), VL_ERR_IO or
- * VL_ERR_NOMEM (no process, pipe or memory just now: read it again later). Inside a TNEF
- * stream a file's verdict does not stop the others: the first one is returned, naming that
- * file; VL_ERR_IO and VL_ERR_NOMEM stop at once and win over any other verdict, the stream's
- * own included. A file inside it that has no reader gives its name only. */
-enum vl_err file_text(const struct file_ref *f, unsigned flags, int *readers, struct buf *out,
-		      size_t max, int *truncated, char *err) VL_MUST_CHECK;
+ * VL_ERR_NOMEM (no process, pipe or memory just now: read it again later). A TNEF stream's
+ * verdict is its own (damaged, its RTF body unreadable, embedded past FILE_TNEF_DEPTH): each
+ * file inside it that has no reader (its name only is in the text), or whose reader gave a
+ * verdict, or that no reader was left for (VL_ERR_LIMIT), is handed to unread with arg
+ * instead (unread may be NULL: not told), and the others are read on. VL_ERR_IO and
+ * VL_ERR_NOMEM inside it are no verdict on a file: they stop the walk at once and are
+ * returned, winning over the stream's own verdict, and the caller drops what unread was told
+ * (it reads the file again later). With FILE_NO_PROCESS a PDF or legacy file inside it is
+ * passed over untold. */
+enum vl_err file_text(const struct file_ref *f, unsigned flags, int *readers,
+		      file_unread_fn unread, void *arg, struct buf *out, size_t max,
+		      int *truncated, char *err) VL_MUST_CHECK;
 
 #endif

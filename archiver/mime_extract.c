@@ -392,20 +392,37 @@ collect_fn(void *arg, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* verdict_reason - the exception reason of a reader's verdict rc on a file (VL_OK: it has no
+ * reader). A missing pdftotext (VL_ERR_CONFIG) lasts until someone installs it, so it is an
+ * exception, unsupported_type, whose detail says so (verdict_words). */
+static enum index_exc_reason
+verdict_reason(enum vl_err rc)
+{
+	return rc == VL_OK	       ? INDEX_EXC_UNSUPPORTED_TYPE
+	       : rc == VL_ERR_CRYPTO ? INDEX_EXC_ENCRYPTED
+	       : rc == VL_ERR_CONFIG ? INDEX_EXC_UNSUPPORTED_TYPE
+	       : rc == VL_ERR_LIMIT  ? INDEX_EXC_TRUNCATED
+				     : INDEX_EXC_DECODE_ERROR;
+}
+
+/* verdict_words - how an exception's detail says what verdict rc (verdict_reason) means. */
+static const char *
+verdict_words(enum vl_err rc)
+{
+	return rc == VL_OK	       ? "its text is not extracted"
+	       : rc == VL_ERR_CRYPTO ? "password-protected"
+	       : rc == VL_ERR_CONFIG ? "not read"
+				     : "cannot be read";
+}
+
 /* attach_failed - the exception of attachment a whose reader failed with rc (detail why).
  * VL_ERR_IO and VL_ERR_NOMEM are none: this machine had no process, pipe or memory for the
  * reader just now (pdf_text.h), which says nothing of the file, and an exception would say
  * it for good. They are kept in w->again instead, and mime_extract returns VL_ERR_BUSY: the
- * message is read again later. A missing pdftotext (VL_ERR_CONFIG) lasts until someone
- * installs it, so it is an exception, unsupported_type, whose detail says so. */
+ * message is read again later. */
 static void
 attach_failed(struct walk *w, const struct mime_attachment *a, enum vl_err rc, const char *why)
 {
-	enum index_exc_reason r = rc == VL_ERR_CRYPTO	? INDEX_EXC_ENCRYPTED
-				  : rc == VL_ERR_CONFIG ? INDEX_EXC_UNSUPPORTED_TYPE
-				  : rc == VL_ERR_LIMIT	? INDEX_EXC_TRUNCATED
-							: INDEX_EXC_DECODE_ERROR;
-
 	if (rc == VL_ERR_IO || rc == VL_ERR_NOMEM) {
 		if (w->again[0] == '\0')
 			/* Logged by the indexer: the part and its type, never its file name. */
@@ -413,11 +430,27 @@ attach_failed(struct walk *w, const struct mime_attachment *a, enum vl_err rc, c
 				 walk_part(w), a->content_type, why);
 		return;
 	}
-	index_exc_add(&w->m->exc, r, walk_part(w), a->filename, a->content_type, "%s: %s",
-		      rc == VL_ERR_CRYPTO	? "password-protected"
-		      : rc == VL_ERR_CONFIG ? "not read"
-					    : "cannot be read",
-		      why);
+	index_exc_add(&w->m->exc, verdict_reason(rc), walk_part(w), a->filename, a->content_type,
+		      "%s: %s", verdict_words(rc), why);
+}
+
+/* on_tnef_unread - the exception of file u inside the TNEF attachment (winmail.dat) being
+ * walked that was not read (file_text): the winmail.dat's own part number, u's own name
+ * (cleaned as an attachment's) and type (application/octet-stream when the stream names
+ * none), and a detail that starts "inside the TNEF attachment, file N" (N its place in the
+ * stream, "2.1" inside a message embedded in it). That is how a reviewer tells it from a row
+ * of the winmail.dat itself, which has the same part: by the name and that detail. */
+static void
+on_tnef_unread(void *arg, const struct file_unread *u)
+{
+	struct walk *w = arg;
+	char *name = clean_cstr(u->filename, MIME_ATTACH_NAME_MAX);
+
+	index_exc_add(&w->m->exc, verdict_reason(u->rc), walk_part(w), name,
+		      u->content_type ? u->content_type : "application/octet-stream",
+		      "inside the TNEF attachment, file %s: %s%s%s", u->place,
+		      verdict_words(u->rc), u->why[0] ? ": " : "", u->why);
+	free(name);
 }
 
 /* attach_bytes - the decoded bytes of attachment a (the part part) into bytes, all of them;
@@ -470,8 +503,8 @@ attach_binary(struct walk *w, GMimePart *part, const struct mime_attachment *a,
 	}
 	f.p = bytes.data;
 	f.len = bytes.len;
-	rc = file_text(&f, (w->flags & MIME_ATTACH_IN_PROCESS) ? FILE_NO_PROCESS : 0, &left, &text,
-		       room, &cut, why);
+	rc = file_text(&f, (w->flags & MIME_ATTACH_IN_PROCESS) ? FILE_NO_PROCESS : 0, &left,
+		       on_tnef_unread, w, &text, room, &cut, why);
 	w->readers += (unsigned)(start - left); /* the files read inside a TNEF attachment */
 	buf_free(&bytes);
 	if (rc != VL_OK)

@@ -98,7 +98,9 @@ struct mime_meta {
  * MIME_ATTACH_READ_MAX (truncated), text in a charset iconv does not know, with bytes invalid
  * in its charset, in an unknown transfer encoding, or an attached file its reader cannot read
  * (decode_error), and parse_error (unparsed). The parts of an encrypted multipart are not
- * listed again one by one. VL_ERR_LIMIT only when len does not fit GMime's memory stream
+ * listed again one by one. Each file inside a TNEF attachment (winmail.dat) that is not read
+ * (no reader, or its reader's verdict) is listed on its own, under the winmail.dat's part
+ * number with its own name and a detail that starts "inside the TNEF attachment, file N". VL_ERR_LIMIT only when len does not fit GMime's memory stream
  * (4 GiB). VL_ERR_BUSY when an attachment's reader could not run for want of something this
  * machine lacked just then (a child reader's VL_ERR_IO: no process, pipe or descriptor for
  * pdftotext or catdoc; a reader's VL_ERR_NOMEM): not the message's failure, and no verdict

@@ -186,10 +186,11 @@ test_no_process(void)
 	CHECK(unit_slurp(DOC, &doc) == 0, "doc");
 	f.p = doc.data;
 	f.len = doc.len;
-	CHECK(file_text(&f, FILE_NO_PROCESS, NULL, &out, 4096, &truncated, err) == VL_OK &&
+	CHECK(file_text(&f, FILE_NO_PROCESS, NULL, NULL, NULL, &out, 4096, &truncated, err) ==
+			      VL_OK &&
 		      out.len == 0,
 	      "FILE_NO_PROCESS");
-	CHECK(file_text(&f, 0, NULL, &out, 1u << 20, &truncated, err) == VL_OK &&
+	CHECK(file_text(&f, 0, NULL, NULL, NULL, &out, 1u << 20, &truncated, err) == VL_OK &&
 		      strstr((char *)out.data, "Stavanger og Aberdeen") != NULL,
 	      "file_text");
 	buf_free(&doc);
