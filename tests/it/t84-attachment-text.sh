@@ -10,7 +10,8 @@
 #  2. the attachment is still listed (filename:, has:attachment), its message reads back byte
 #     for byte;
 #  3. index_exceptions: nothing for what was read; encrypted for the password-protected PDF;
-#     decode_error for the broken DOCX; unsupported_type for the image;
+#     decode_error for the broken DOCX; unsupported_type for the image, and for the JPEG
+#     inside a winmail.dat (the corpus's attachments.tnef, beside its two-file one);
 #  4. `vellum index --all` gives the same counts; a first page with snippets of each hit works.
 . "$(dirname "$0")/lib.sh"
 
@@ -20,13 +21,15 @@ it_archive
 M=$W/mail
 mkdir -p "$M"
 python3 - "$M" "$IT_DIR" "$CORPUS/mimekit-testdata/tnef/two-files.tnef" \
-	"$CORPUS/mimekit-testdata/tnef/MAPI_ATTACH_DATA_OBJ/VIA_Nytt_1402.doc" <<'PY'
+	"$CORPUS/mimekit-testdata/tnef/MAPI_ATTACH_DATA_OBJ/VIA_Nytt_1402.doc" \
+	"$CORPUS/mimekit-testdata/tnef/attachments.tnef" <<'PY'
 import sys
 from email.message import EmailMessage
 out = sys.argv[1]
 sys.path.insert(0, sys.argv[2])
 tnef = open(sys.argv[3], "rb").read()
 doc = open(sys.argv[4], "rb").read()
+tnef_jpeg = open(sys.argv[5], "rb").read()
 from docmaker import pdf, zipped
 
 CT = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/>%s</Types>'
@@ -70,7 +73,7 @@ odt = zipped([
 open(out + "/plain.pdf", "wb").write(pdf([["Invoice for the pangolin shipment", "net 30 days"]]))
 open(out + "/secret.src.pdf", "wb").write(pdf([["the capybara figures"]]))
 
-def msg(name, subject, day, attach=None):
+def msg(name, subject, day, *attachments):
     m = EmailMessage()
     m["From"] = "ops@x.example"
     m["To"] = "legal@x.example"
@@ -78,8 +81,7 @@ def msg(name, subject, day, attach=None):
     m["Date"] = "Mon, %02d Feb 2026 10:00:00 +0000" % day
     m["Message-ID"] = "<%s@t84>" % name
     m.set_content("please see the attachment\n")
-    if attach:
-        data, maintype, subtype, filename = attach
+    for data, maintype, subtype, filename in attachments:
         m.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     open("%s/%s.eml" % (out, name), "wb").write(m.as_bytes())
 
@@ -97,7 +99,8 @@ msg("none", "no attachment", 10)
 rtf = (b"{\\rtf1\\ansi\\ansicpg1252{\\fonttbl{\\f0 Arial;}}{\\*\\generator Wordpad;}"
        b"\\f0 the \\b armadillo\\b0  memo\\par caf\\'e9 \\u20250?\\u35696?}")
 msg("rtf", "memo", 11, (rtf, "application", "rtf", "memo.rtf"))
-msg("tnef", "outlook", 12, (tnef, "application", "ms-tnef", "winmail.dat"))
+msg("tnef", "outlook", 12, (tnef, "application", "ms-tnef", "winmail.dat"),
+    (tnef_jpeg, "application", "ms-tnef", "winmail2.dat"))
 msg("doc", "newsletter", 13, (doc, "application", "msword", "nytt.doc"))
 PY
 verdict "write the attachments and messages" $?
@@ -191,12 +194,13 @@ exc() {
 }
 bad=
 check() { got=$(exc "$1"); [ "$got" = "$2" ] || bad="$bad $1: [$got] want [$2];"; }
-for n in docx xlsx pptx odt pdf csv html none rtf tnef doc; do check "$n" ""; done
+for n in docx xlsx pptx odt pdf csv html none rtf doc; do check "$n" ""; done
+check tnef "unsupported_type@3:zappa_av1.jpg"
 check secret "encrypted@2:secret.pdf"
 check broken "decode_error@2:broken.docx"
 check img "unsupported_type@2:chart.png"
 [ -z "$bad" ]
-verdict "index_exceptions: none for what was read; the locked PDF encrypted, the broken DOCX decode_error, the image unsupported_type" $? "$bad"
+verdict "index_exceptions: none for what was read; the locked PDF encrypted, the broken DOCX decode_error, the image unsupported_type, and the JPEG inside the second winmail.dat too" $? "$bad"
 sql "SELECT detail FROM index_exceptions WHERE message_id = $(id_of broken)" >"$W/broken.detail"
 grep -q -i "docx\|zip" "$W/broken.detail"
 verdict "the broken DOCX's detail says what could not be read" $? "$(cat "$W/broken.detail")"
@@ -211,7 +215,7 @@ verdict "index --all: the same exceptions and hits" $? "$(excerpt "$W/reindex.ou
 # message (given the exception they had then) are queued again, the image's is not.
 sql "INSERT INTO index_exceptions (message_id, position, part, filename, content_type, reason, detail)
      VALUES ($(id_of rtf), 0, '2', 'memo.rtf', 'application/rtf', 'unsupported_type', 'then'),
-            ($(id_of tnef), 0, '2', 'WINMAIL.DAT', 'application/ms-tnef', 'unsupported_type', 'then')" &&
+            ($(id_of tnef), 1, '2', 'WINMAIL.DAT', 'application/ms-tnef', 'unsupported_type', 'then')" &&
 	sql "$(cat "$ROOT/schema/0018_rtf_tnef_text.sql")" &&
 	[ "$(sql "SELECT string_agg(id::text, ' ' ORDER BY id) FROM messages WHERE indexed_at IS NULL")" = \
 		"$(printf '%s\n' "$(id_of rtf)" "$(id_of tnef)" | sort -n | tr '\n' ' ' | sed 's/ $//')" ] &&
