@@ -62,9 +62,10 @@ legacy_kind_of(const char *content_type, const char *filename)
 
 /* legacy_check - refuse, before any child, what no program need see: too large, not OLE2, an
  * encrypted OOXML package in an OLE2 wrapper (ole2_encrypted_package; office_text tells the
- * same for .docx names). */
+ * same for .docx names), a password-protected PowerPoint file of kind k (ole2_ppt_encrypted:
+ * catppt says nothing of it, and prints what it makes of the encrypted records). */
 static enum vl_err
-legacy_check(const uint8_t *p, size_t len, char *err)
+legacy_check(enum legacy_kind k, const uint8_t *p, size_t len, char *err)
 {
 	if (len > LEGACY_INPUT_MAX)
 		return vl_err_set(err, VL_ERR_LIMIT,
@@ -76,6 +77,9 @@ legacy_check(const uint8_t *p, size_t len, char *err)
 	if (ole2_encrypted_package(p, len))
 		return vl_err_set(err, VL_ERR_CRYPTO,
 				  "an OLE2 file with EncryptedPackage: a password-protected Office file");
+	if (k == LEGACY_PPT && ole2_ppt_encrypted(p, len))
+		return vl_err_set(err, VL_ERR_CRYPTO, "a PowerPoint file with an "
+				  "EncryptedSummary stream: password-protected");
 	return VL_OK;
 }
 
@@ -115,7 +119,7 @@ legacy_text_with(const struct legacy_limits *lim, enum legacy_kind k, const uint
 	*truncated = 0;
 	if (k != LEGACY_DOC && k != LEGACY_XLS && k != LEGACY_PPT)
 		return vl_err_set(err, VL_ERR_INTERNAL, "legacy_text: no kind");
-	if ((rc = legacy_check(p, len, err)) != VL_OK)
+	if ((rc = legacy_check(k, p, len, err)) != VL_OK)
 		return rc;
 	job = (struct child_job){.prog = lim->prog, .name = programs[k].name, .package = "catdoc",
 				 .args = programs[k].args, .flags = CHILD_IN_MEMFD,

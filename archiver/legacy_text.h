@@ -55,14 +55,16 @@ enum legacy_kind legacy_kind_of(const char *content_type, const char *filename);
  * writes all of a slide's text). Valid UTF-8 without NUL, controls but \n and \t as spaces.
  * Errors (out as it was, err (VL_ERRLEN, may be NULL) says why): VL_ERR_CRYPTO when the file
  * is password-protected: an OLE2 file that holds the UTF-16 stream name "EncryptedPackage" (an
- * encrypted OOXML file sent as .doc/.xls/.ppt: nothing run), or catdoc or xls2csv says so
- * ("File is encrypted" on stderr; catppt says nothing of it: such a .ppt gives little or no
- * text); VL_ERR_PARSE when the bytes are no OLE2 compound file (nothing run: "not an OLE2
- * file"), or the program says it cannot read the OLE2 structure (they exit 0 then), exits
- * non-zero or dies of a signal (err holds its stderr's last line); VL_ERR_LIMIT when len is over LEGACY_INPUT_MAX (nothing run) or a time or memory
- * bound stopped the child; VL_ERR_CONFIG when the program is not installed (install catdoc);
- * VL_ERR_INTERNAL for LEGACY_NONE; VL_ERR_IO when this machine could not run it just now (no
- * memfd, pipe, process or memory): no verdict on the file, as with pdf_text.
+ * encrypted OOXML file sent as .doc/.xls/.ppt: nothing run), a .ppt whose root storage holds
+ * the stream EncryptedSummary (ole2_ppt_encrypted: nothing run; catppt says nothing of it),
+ * or catdoc or xls2csv says so ("File is encrypted" on stderr); VL_ERR_PARSE when the bytes
+ * are no OLE2 compound file (nothing run: "not an OLE2 file"), or the program says it cannot
+ * read the OLE2 structure (they exit 0 then), exits non-zero or dies of a signal (err holds
+ * its stderr's last line); VL_ERR_LIMIT when len is over LEGACY_INPUT_MAX (nothing run) or a
+ * time or memory bound stopped the child; VL_ERR_CONFIG when the program is not installed
+ * (install catdoc); VL_ERR_INTERNAL for LEGACY_NONE; VL_ERR_IO when this machine could not
+ * run it just now (no memfd, pipe, process or memory): no verdict on the file, as with
+ * pdf_text.
  * Why the file is in a memfd and not on a pipe: all three programs seek, and copy a pipe into
  * a temporary file in /tmp first (O_TMPFILE, mode 0600): decrypted evidence on disk, and
  * RLIMIT_FSIZE 0 would stop them. xls2csv and catppt take no "-" for stdin (and xls2csv
