@@ -217,7 +217,8 @@ head_fn(void *arg, const uint8_t *p, size_t n)
 /* facts_own_headers - add the message's own header fields (row i's record) to f, read and
  * parsed with GMime as `vellum retention test` reads a file. A message whose record is damaged
  * keeps the stored headers only (logged, not fatal: the others still get retention). VL_ERR_BUSY
- * (err says why) when the record could not be opened just now: no decision may rest on that. */
+ * (err names the message) when the record could not be opened just now: no decision may rest
+ * on that. */
 static enum vl_err
 facts_own_headers(struct facts *f, struct hdr_reader *h, PGresult *r, int i, char *err)
 {
@@ -233,8 +234,13 @@ facts_own_headers(struct facts *f, struct hdr_reader *h, PGresult *r, int i, cha
 		return VL_OK;
 	rc = vault_read(h->vault, strtoull(PQgetvalue(r, i, 14), NULL, 10),
 			strtoull(PQgetvalue(r, i, 15), NULL, 10), sha, head_fn, &h->head, &info, err);
-	if (rc == VL_ERR_BUSY)
-		return rc;
+	if (rc == VL_ERR_BUSY) {
+		char why[VL_ERRLEN];
+
+		snprintf(why, sizeof(why), "%s", err);
+		return vl_err_set(err, rc, "message %s not readable just now, retention stops here"
+				  " (run it again): %.200s", PQgetvalue(r, i, 0), why);
+	}
 	if (rc != VL_OK) {
 		log_warnx("retention: message %s: its own headers unread, the stored ones decide: %s",
 			  PQgetvalue(r, i, 0), err);
@@ -370,12 +376,11 @@ apply_batch(PGconn *c, const struct policy_set *s, const struct retention_opts *
 		struct policy_result pr;
 
 		*last = q->current = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-		if (facts_row(f, h, r, i, err) == VL_ERR_BUSY) {
-			/* Its retain-until stays empty: the next run decides it. */
-			log_warnx("retention: message %lld left for the next run: %s",
-				  (long long)*last, err);
-			continue;
-		}
+		/* A record not readable just now stops the run before anything of this batch is
+		 * written: a decision on the stored headers alone might be shorter, and under
+		 * --all a message passed over would keep its old date. The next run does it. */
+		if ((rc = facts_row(f, h, r, i, err)) != VL_OK)
+			break;
 		policy_eval(s, &f->m, qhit, q, &pr);
 		res->examined++;
 		if (!decide(s, &pr, strtoll(PQgetvalue(r, i, 12), NULL, 10), PQgetvalue(r, i, 13),
