@@ -93,6 +93,8 @@ struct walk {
 	unsigned readers;	       /* Office, PDF, RTF, TNEF and legacy files read so far,
 				* those inside a TNEF attachment too */
 	char again[VL_ERRLEN];	       /* why a reader could not run just now, or "" (attach_failed) */
+	unsigned tnef_rows, tnef_more; /* the winmail.dat being read: rows for its files, and
+					* the files past MIME_TNEF_EXC_MAX (on_tnef_unread) */
 };
 
 /* walk_part - the part number of the leaf being walked: "1" for a message of one part. */
@@ -444,8 +446,14 @@ static void
 on_tnef_unread(void *arg, const struct file_unread *u)
 {
 	struct walk *w = arg;
-	char *name = clean_cstr(u->filename, MIME_ATTACH_NAME_MAX);
+	char *name;
 
+	if (w->tnef_rows == MIME_TNEF_EXC_MAX) {
+		w->tnef_more++;
+		return;
+	}
+	w->tnef_rows++;
+	name = clean_cstr(u->filename, MIME_ATTACH_NAME_MAX);
 	index_exc_add(&w->m->exc, verdict_reason(u->rc), walk_part(w), name,
 		      u->content_type ? u->content_type : "application/octet-stream",
 		      "inside the TNEF attachment, file %s: %s%s%s", u->place,
@@ -503,9 +511,14 @@ attach_binary(struct walk *w, GMimePart *part, const struct mime_attachment *a,
 	}
 	f.p = bytes.data;
 	f.len = bytes.len;
+	w->tnef_rows = w->tnef_more = 0;
 	rc = file_text(&f, (w->flags & MIME_ATTACH_IN_PROCESS) ? FILE_NO_PROCESS : 0, &left,
 		       on_tnef_unread, w, &text, room, &cut, why);
 	w->readers += (unsigned)(start - left); /* the files read inside a TNEF attachment */
+	if (w->tnef_more > 0)
+		index_exc_add(&w->m->exc, INDEX_EXC_TRUNCATED, walk_part(w), a->filename,
+			      a->content_type, "inside the TNEF attachment: %u more files not read,"
+			      " past MIME_TNEF_EXC_MAX (%d) rows", w->tnef_more, MIME_TNEF_EXC_MAX);
 	buf_free(&bytes);
 	if (rc != VL_OK)
 		attach_failed(w, a, rc, why);

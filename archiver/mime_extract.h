@@ -24,6 +24,9 @@
 #define MIME_ATTACH_READ_MAX (64u << 20) /* decoded bytes of one attachment read by a file
 					  * reader (file_text); a larger one is not extracted */
 #define MIME_ATTACH_TEXT_MAX (1u << 20)	 /* bytes of text taken from one attachment */
+#define MIME_TNEF_EXC_MAX 8		 /* exception rows for the files inside one winmail.dat
+					  * that are not read; past it one row counts the rest,
+					  * so one attachment cannot take INDEX_EXC_MAX alone */
 #define MIME_ATTACH_READERS_MAX 16	 /* files read by a file reader per message, those
 					  * inside a winmail.dat too (a PDF or a legacy Office
 					  * file is a process of up to 30 s); later ones are not */

@@ -338,16 +338,13 @@ exc_of(const struct mime_meta *m, const char *name)
 	return NULL;
 }
 
-/* tnef_message - a message of a text part and the built TNEF stream as winmail.dat (part 2),
+/* tnef_message_of - a message of a text part and the TNEF stream s as winmail.dat (part 2),
  * into b. */
 static void
-tnef_message(struct buf *b)
+tnef_message_of(struct buf *b, const struct buf *s)
 {
-	struct buf s = {0};
-	gchar *b64;
+	gchar *b64 = g_base64_encode(s->data, s->len);
 
-	built_tnef(&s);
-	b64 = g_base64_encode(s.data, s.len);
 	buf_reset(b);
 	buf_append_str(b, "From: a@example.com\r\nTo: b@example.com\r\nSubject: tnef\r\n"
 			  "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n"
@@ -358,7 +355,49 @@ tnef_message(struct buf *b)
 	buf_append_str(b, b64);
 	buf_append_str(b, "\r\n--b--\r\n");
 	g_free(b64);
+}
+
+/* tnef_message - tnef_message_of the built stream. */
+static void
+tnef_message(struct buf *b)
+{
+	struct buf s = {0};
+
+	built_tnef(&s);
+	tnef_message_of(b, &s);
 	buf_free(&s);
+}
+
+/* More files not read in one winmail.dat than MIME_TNEF_EXC_MAX: that many rows, then one on
+ * the winmail.dat counting the rest, so that one attachment cannot fill INDEX_EXC_MAX. */
+static void
+test_tnef_exceptions_bound(void)
+{
+	struct buf s = {0}, raw = {0};
+	char err[VL_ERRLEN] = "", name[32];
+	const struct index_exc *e;
+	struct mime_meta m;
+
+	unit_tnef_head(&s);
+	for (int i = 0; i < MIME_TNEF_EXC_MAX + 30; i++) {
+		snprintf(name, sizeof(name), "IMG%02d.JPG", i);
+		unit_tnef_file(&s, name, "\xff\xd8\xff\xe0", 4);
+	}
+	tnef_message_of(&raw, &s);
+	g_mime_init();
+	CHECK(mime_extract(&m, raw.data, raw.len, MIME_ATTACH_TEXT, err) == VL_OK, err);
+	CHECK(m.exc.n == MIME_TNEF_EXC_MAX + 1 && !m.exc.more, "the bound's rows and one more");
+	snprintf(name, sizeof(name), "IMG%02d.JPG", MIME_TNEF_EXC_MAX - 1);
+	CHECK(exc_of(&m, name) != NULL, "the last file within the bound has its row");
+	snprintf(name, sizeof(name), "IMG%02d.JPG", MIME_TNEF_EXC_MAX);
+	CHECK(exc_of(&m, name) == NULL, "the first past it has none");
+	e = exc_of(&m, "winmail.dat");
+	CHECK(e && e->reason == INDEX_EXC_TRUNCATED && strcmp(e->part, "2") == 0 &&
+		      strstr(e->detail, "30 more files not read") != NULL,
+	      "one row on the winmail.dat counts the rest");
+	mime_meta_free(&m);
+	buf_free(&s);
+	buf_free(&raw);
 }
 
 /* Through mime_extract, each file inside a winmail.dat that is not read is an exception of
@@ -418,5 +457,7 @@ UNIT_SUITE(file_text, {"which reader a file's labels name", test_kinds},
 	   {"TNEF: damage, max, not TNEF", test_tnef_bounds},
 	   {"TNEF: the message's readers hold inside it", test_tnef_readers},
 	   {"TNEF: the files inside not read, told one by one", test_tnef_unread},
+	   {"TNEF: MIME_TNEF_EXC_MAX rows a winmail.dat, then one counting the rest",
+	    test_tnef_exceptions_bound},
 	   {"TNEF inside MIME", test_tnef_in_mime},
 	   {"TNEF inside MIME: an exception for each file inside not read", test_tnef_exceptions});
