@@ -222,11 +222,13 @@ sql "INSERT INTO index_exceptions (message_id, position, part, filename, content
 	v index >"$W/mig.out" 2>&1 && [ "$(hits armadillo)" = "rtf@t84" ] &&
 	[ -z "$(sql "SELECT message_id FROM index_exceptions WHERE detail = 'then'")" ]
 verdict "migration 0018 queues again the messages whose RTF or winmail.dat was unsupported_type, and only those" $? "$(excerpt "$W/mig.out")"
-# Migration 0020: the message with winmail.dat attachments is queued again (the files inside
-# them now have rows of their own), and no other (none has a .ppt).
+# Migration 0020: the message with winmail.dat attachments is noted to be indexed again (the
+# files inside them now have rows of their own), and no other (none has a .ppt); it locks no
+# messages row: none is queued until the indexer's sweep.
 sql "DELETE FROM index_exceptions WHERE message_id = $(id_of tnef)" &&
 	sql "$(cat "$ROOT/schema/0020_tnef_files_ppt_encrypted.sql")" &&
-	[ "$(sql "SELECT string_agg(id::text, ' ' ORDER BY id) FROM messages WHERE indexed_at IS NULL")" = "$(id_of tnef)" ] &&
+	[ "$(sql "SELECT string_agg(message_id::text, ' ' ORDER BY message_id) FROM index_requeue")" = "$(id_of tnef)" ] &&
+	[ "$(sql "SELECT count(*) FROM messages WHERE indexed_at IS NULL")" = 0 ] &&
 	v index >"$W/mig20.out" 2>&1 && [ "$(exc tnef)" = "unsupported_type@3:zappa_av1.jpg" ]
 verdict "migration 0020 queues again the message with a winmail.dat, and only it" $? "$(excerpt "$W/mig20.out")"
 v search -- marmalade OR pangolin OR narwhal >"$W/page.out" 2>&1 && grep -q "^3 messages" "$W/page.out" &&
