@@ -204,9 +204,10 @@ handle_message(struct handler_ctx *ctx)
 		goto out;
 	}
 	/* Verification: the record decrypts, authenticates and hashes to the evidence SHA-256.
-	 * A record that could not be opened just now is no verdict: 503, not "damaged". */
+	 * What fails for a reason of the moment (the record not openable just now, the database,
+	 * memory) is no verdict on it: 503, not "damaged". A key missing is one: key_missing. */
 	rc = read_record(ctx, &loc, discard_fn, NULL, &info, err);
-	if (rc == VL_ERR_BUSY) {
+	if (vl_err_http(rc) == 503 && rc != VL_ERR_NOKEY) {
 		json_decref(o);
 		reply_internal(ctx->resp, rc, "verification", err);
 		goto out;

@@ -488,24 +488,22 @@ rebuild_segment(struct rebuild *rb, uint64_t id, int pass, char *err)
 				enum vl_err nrc = vault_read_buf(rb->vault, id, (uint64_t)off, &b,
 								 &bi, detail);
 
-				if (nrc == VL_OK && b.len == 48) {
-					rb->abandoned = xrealloc(rb->abandoned, (rb->nabandoned + 1) *
-										 sizeof(*rb->abandoned));
-					rb->abandoned[rb->nabandoned].id = get_u64le(b.data);
-					rb->abandoned[rb->nabandoned++].end = get_u64le(b.data + 8);
-				} else if (nrc == VL_ERR_BUSY) {
-					/* Rebuilt without it, abandoned records would come back. */
+				/* Rebuilt without it, the records it abandoned would come back
+				 * (and pass 1 refuses the same note: rebuild_closing). */
+				if (nrc == VL_OK && b.len != 48)
+					nrc = vl_err_set(detail, VL_ERR_CORRUPT, "%zu bytes, not 48",
+							 b.len);
+				if (nrc != VL_OK) {
 					rc = vl_err_set(err, nrc, "segment=%llu offset %lld: abandon"
 							" note: %s", (unsigned long long)id,
 							(long long)off, detail);
 					buf_free(&b);
 					goto out;
-				} else {
-					log_errx("segment=%llu offset %lld: abandon note unreadable, the"
-						 " records it abandoned are rebuilt as live: %s",
-						 (unsigned long long)id, (long long)off,
-						 nrc == VL_OK ? "not 48 bytes" : detail);
 				}
+				rb->abandoned = xrealloc(rb->abandoned, (rb->nabandoned + 1) *
+									 sizeof(*rb->abandoned));
+				rb->abandoned[rb->nabandoned].id = get_u64le(b.data);
+				rb->abandoned[rb->nabandoned++].end = get_u64le(b.data + 8);
 				buf_free(&b);
 			}
 		} else if (info.kind == RECORD_MESSAGE || info.kind == RECORD_RECEIPT) {

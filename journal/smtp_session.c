@@ -690,6 +690,17 @@ smtp_proceed_starttls(struct smtp_session *s, const char *args)
 	s->event = SMTP_EV_STARTTLS;
 }
 
+/* smtp_auth_user_forget - wipe and free the user name: people type passwords into it too. */
+static void
+smtp_auth_user_forget(struct smtp_session *s)
+{
+	if (s->auth_user) {
+		sodium_memzero(s->auth_user, strlen(s->auth_user));
+		free(s->auth_user);
+	}
+	s->auth_user = NULL;
+}
+
 static void
 smtp_auth_clear(struct smtp_session *s)
 {
@@ -699,8 +710,7 @@ smtp_auth_clear(struct smtp_session *s)
 	}
 	s->auth_pass = NULL;
 	s->auth_pass_len = 0;
-	free(s->auth_user);
-	s->auth_user = NULL;
+	smtp_auth_user_forget(s);
 }
 
 /* smtp_auth_refuse - end a SASL exchange without a verdict (cancelled, undecodable, malformed):
@@ -1212,8 +1222,7 @@ smtp_session_auth_result(struct smtp_session *s, enum smtp_auth_verdict v)
 		smtp_reply(s, "235 2.7.0 Authentication successful");
 		return;
 	}
-	free(s->auth_user);
-	s->auth_user = NULL;
+	smtp_auth_user_forget(s);
 	if (v == SMTP_AUTH_LOCKED)
 		smtp_close(s, "Error: too many failed authentications, try again later");
 	else
