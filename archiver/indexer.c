@@ -916,6 +916,15 @@ indexer_stopping(struct indexer *ix)
 	return stop;
 }
 
+/* backoff_next - the wait after one of ms: 1 s first, then twice the last, at most
+ * INDEXER_BACKOFF_MAX_MS. */
+static unsigned
+backoff_next(unsigned ms)
+{
+	ms = ms ? ms * 2 : 1000;
+	return ms > INDEXER_BACKOFF_MAX_MS ? INDEXER_BACKOFF_MAX_MS : ms;
+}
+
 /* indexer_park - the messages a worker's passes left queued (their attachment's reader, their
  * segment or key file could not be opened just now). The worker reads on past them as mail
  * comes, and tries them again from the start of the queue once the back-off has passed: 1 s,
@@ -943,9 +952,7 @@ park_due(const struct indexer_park *k)
 static void
 park_more(struct indexer_park *k, size_t n)
 {
-	k->backoff = k->backoff ? k->backoff * 2 : 1000;
-	if (k->backoff > INDEXER_BACKOFF_MAX_MS)
-		k->backoff = INDEXER_BACKOFF_MAX_MS;
+	k->backoff = backoff_next(k->backoff);
 	clock_gettime(CLOCK_MONOTONIC, &k->due);
 	k->due.tv_sec += k->backoff / 1000;
 	log_warnx("indexer: %zu messages left queued: an attachment's reader, a segment or a key"
@@ -1021,9 +1028,7 @@ indexer_main(void *arg)
 			log_warnx("indexer: %s", err);
 		if (PQstatus(conn) != CONNECTION_OK)
 			PQreset(conn);
-		backoff = backoff ? backoff * 2 : 1000;
-		if (backoff > INDEXER_BACKOFF_MAX_MS)
-			backoff = INDEXER_BACKOFF_MAX_MS;
+		backoff = backoff_next(backoff);
 		if (indexer_wait(w, backoff))
 			break;
 	}
